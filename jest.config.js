@@ -1,6 +1,19 @@
 // Tests run as CommonJS compiled by swc: fast, and MikroORM 6, the Temporal SDK and jest all agree on it.
 // The few ESM-only libraries (feelin and its parser) are compiled to CommonJS by the same transform.
-const esmOnly = ['feelin', 'lezer-feel', '@lezer', '@bpmn-io', 'min-dash', 'temporal-polyfill', 'temporal-spec', 'temporal-utils', 'moddle', 'moddle-xml', 'saxen', 'bpmnlint-utils'];
+const esmOnly = [
+  'feelin',
+  'lezer-feel',
+  '@lezer',
+  '@bpmn-io',
+  'min-dash',
+  'temporal-polyfill',
+  'temporal-spec',
+  'temporal-utils',
+  'moddle',
+  'moddle-xml',
+  'saxen',
+  'bpmnlint-utils',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {
