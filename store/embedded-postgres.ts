@@ -62,7 +62,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const pgdata = path.join(options.dir, 'pgdata');
   const runAs = await unprivilegedUser();
 
-  await fs.mkdir(options.dir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(options.dir, { recursive: true, mode: 0o711 });
   if (runAs) ensureTraversable([binDir, options.dir], logger);
 
   await claimOwnership(options.dir);
@@ -152,7 +152,7 @@ async function unprivilegedUser(): Promise<UnixUser | undefined> {
  */
 function ensureTraversable(paths: string[], logger: Logger): void {
   for (const target of paths) {
-    for (let dir = path.dirname(path.resolve(target)); ; dir = path.dirname(dir)) {
+    for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
       const { mode } = statSync(dir);
       if ((mode & 0o001) === 0) {
         chmodSync(dir, mode | 0o001);
@@ -287,6 +287,9 @@ function launch(
     {
       ...runAs,
       stdio: ['ignore', 'ignore', 'pipe'],
+      // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and PostgreSQL must
+      // stop last, when we tell it, not while the parts above it are still finishing their work.
+      detached: true,
     },
   );
   const pgLog = logger.child({ component: 'postgres' });

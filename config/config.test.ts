@@ -1,0 +1,114 @@
+import path from 'node:path';
+import { ConfigError, describeConfig, loadConfig, VARIABLES } from '.';
+
+const load = (env: Record<string, string>) => loadConfig(env, { cwd: '/srv/throughcare', isTty: false });
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    load(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('uses the embedded defaults when nothing is set', () => {
+    const config = load({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      host: '127.0.0.1',
+      port: 3000,
+      dataDir: path.resolve('/srv/throughcare', '.data'),
+      databaseUrl: undefined,
+      temporal: { address: undefined, namespace: 'default', taskQueue: 'throughcare' },
+      spine: { baseUrl: undefined },
+      log: { level: 'info', pretty: false },
+    });
+  });
+
+  it('reads each variable that is set', () => {
+    const config = load({
+      PORT: '8080',
+      DATA_DIR: '/var/lib/throughcare',
+      DATABASE_URL: 'postgres://u:p@db:5432/tc',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      TEMPORAL_NAMESPACE: 'health',
+      SPINE_BASE_URL: 'https://int.api.service.nhs.uk',
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.dataDir).toBe('/var/lib/throughcare');
+    expect(config.databaseUrl).toBe('postgres://u:p@db:5432/tc');
+    expect(config.temporal).toMatchObject({ address: 'temporal:7233', namespace: 'health' });
+    expect(config.spine.baseUrl).toBe('https://int.api.service.nhs.uk');
+    expect(config.log).toEqual({ level: 'debug', pretty: true });
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(load({ PORT: '' }).port).toBe(3000);
+  });
+
+  it('names the variable and what it expects when PORT is not a number', () => {
+    expect(problemsOf({ PORT: 'abc' })).toEqual(['PORT must be an integer from 1 to 65535 (got "abc")']);
+  });
+
+  it('rejects a port out of range', () => {
+    expect(problemsOf({ PORT: '70000' })[0]).toMatch(/^PORT must be an integer from 1 to 65535/);
+  });
+
+  it('reports every problem at once', () => {
+    const problems = problemsOf({
+      PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      TEMPORAL_ADDRESS: 'no-port',
+      DATABASE_URL: 'mysql://x',
+    });
+    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'PORT',
+      'TEMPORAL_ADDRESS',
+    ]);
+  });
+
+  it('never echoes a secret in an error', () => {
+    const [problem] = problemsOf({ DATABASE_URL: 'not a url with password hunter2' });
+    expect(problem).toBe('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  });
+
+  it('refuses embedded defaults in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^DATABASE_URL is required when NODE_ENV=production/),
+      expect.stringMatching(/^TEMPORAL_ADDRESS is required when NODE_ENV=production/),
+      expect.stringMatching(/^SPINE_BASE_URL is required when NODE_ENV=production/),
+    ]);
+  });
+
+  it('requires the Spine credentials together', () => {
+    expect(problemsOf({ SPINE_API_KEY: 'k' })).toEqual([
+      'SPINE_TOKEN_URL, SPINE_PRIVATE_KEY_PATH, SPINE_KEY_ID must be set together with SPINE_API_KEY for Spine application-restricted access',
+    ]);
+  });
+
+  it('returns a frozen object', () => {
+    const config = load({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.temporal)).toBe(true);
+  });
+});
+
+describe('describeConfig', () => {
+  it('masks passwords and secrets', () => {
+    const shown = describeConfig(load({ DATABASE_URL: 'postgres://tc:hunter2@db/tc', NOTIFY_API_KEY: 'key-123' }));
+    expect(JSON.stringify(shown)).not.toMatch(/hunter2|key-123/);
+    expect(shown.DATABASE_URL).toBe('postgres://tc:****@db/tc');
+  });
+
+  it('documents every variable it reads', () => {
+    for (const v of VARIABLES) expect(v.description.length).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * `throughcare up` as a newcomer runs it: a real process with the embedded PostgreSQL, stopped with the
+ * signal Ctrl-C sends, started again on the same data.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { freePort } from '../../store/embedded-postgres';
+import { runCli } from '../support/cli-process';
+
+jest.setTimeout(120_000);
+
+async function instanceUrl(dataDir: string): Promise<string> {
+  const instance = JSON.parse(await fs.readFile(path.join(dataDir, 'postgres', 'instance.json'), 'utf8')) as {
+    port: number;
+    user: string;
+    password: string;
+  };
+  return `postgres://${instance.user}:${encodeURIComponent(instance.password)}@127.0.0.1:${instance.port}/throughcare`;
+}
+
+async function query(url: string, sql: string): Promise<unknown[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('throughcare up', () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'throughcare-up-'));
+  });
+
+  afterAll(async () => {
+    await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts the embedded database, reports ready, stops cleanly on SIGINT and reuses the data next time', async () => {
+    const port = await freePort();
+    const first = runCli(['up'], { PORT: String(port), DATA_DIR: dataDir });
+    await first.waitFor(/Throughcare is ready at http:\/\/localhost:\d+/);
+
+    const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { dependencies: Record<string, { status: string; embedded: boolean }> };
+    expect(body.dependencies.database).toMatchObject({ status: 'up', embedded: true });
+
+    const url = await instanceUrl(dataDir);
+    await query(url, "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('still here')");
+    const postgresPid = Number(
+      (await fs.readFile(path.join(dataDir, 'postgres', 'pgdata', 'postmaster.pid'), 'utf8')).split('\n')[0],
+    );
+
+    first.child.kill('SIGINT');
+    expect(await first.exited()).toBe(0);
+    expect(first.output()).toMatch(/embedded PostgreSQL stopped/);
+    expect(isRunning(postgresPid)).toBe(false);
+
+    const second = runCli(['up'], { PORT: String(port), DATA_DIR: dataDir });
+    await second.waitFor(/Throughcare is ready/);
+    expect(second.output()).not.toMatch(/initialising embedded PostgreSQL cluster/);
+    expect(await query(url, 'SELECT note FROM kept')).toEqual([{ note: 'still here' }]);
+    second.child.kill('SIGTERM');
+    expect(await second.exited()).toBe(0);
+  });
+
+  it('recovers the database left running when the previous process was killed', async () => {
+    const port = await freePort();
+    const killed = runCli(['up'], { PORT: String(port), DATA_DIR: dataDir });
+    await killed.waitFor(/Throughcare is ready/);
+    killed.child.kill('SIGKILL');
+    await killed.exited();
+
+    const next = runCli(['up'], { PORT: String(port), DATA_DIR: dataDir });
+    await next.waitFor(/Throughcare is ready/);
+    expect(next.output()).toMatch(/stopping a PostgreSQL server left running by a previous process/);
+    expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+    next.child.kill('SIGINT');
+    expect(await next.exited()).toBe(0);
+  });
+
+  it('refuses a second process on the same data directory', async () => {
+    const first = runCli(['up'], { PORT: String(await freePort()), DATA_DIR: dataDir });
+    await first.waitFor(/Throughcare is ready/);
+    const second = runCli(['up'], { PORT: String(await freePort()), DATA_DIR: dataDir });
+    expect(await second.exited()).toBe(1);
+    expect(second.output()).toMatch(/in use by another Throughcare process/);
+    first.child.kill('SIGINT');
+    expect(await first.exited()).toBe(0);
+  });
+
+  it('exits with status 2 naming PORT when PORT is not a number', async () => {
+    const run = runCli(['up'], { PORT: 'abc', DATA_DIR: dataDir });
+    expect(await run.exited()).toBe(2);
+    expect(run.output()).toContain('PORT must be an integer from 1 to 65535 (got "abc")');
+  });
+
+  it('exits with status 1 and a clear message when the port is taken', async () => {
+    const port = await freePort();
+    const first = runCli(['up'], { PORT: String(port), DATA_DIR: dataDir });
+    await first.waitFor(/HTTP server listening/);
+    const second = runCli(['up'], { PORT: String(port), DATA_DIR: path.join(dataDir, 'other') });
+    expect(await second.exited()).toBe(1);
+    expect(second.output()).toContain(`Port ${port} on 127.0.0.1 is already in use`);
+    first.child.kill('SIGINT');
+    await first.exited();
+  });
+});
