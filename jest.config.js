@@ -26,6 +26,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   // Two cores: one worker per core keeps PostgreSQL and the Temporal worker from starving each other.
   maxWorkers: 2,
 };

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, describeConfig, loadConfig, VARIABLES } from '.';
 
@@ -110,5 +111,12 @@ describe('describeConfig', () => {
 
   it('documents every variable it reads', () => {
     for (const v of VARIABLES) expect(v.description.length).toBeGreaterThan(10);
+  });
+});
+
+describe('README', () => {
+  it('documents every variable Throughcare reads', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    for (const v of VARIABLES) expect(readme).toContain(`\`${v.name}\``);
   });
 });
