@@ -1,0 +1,40 @@
+/**
+ * Staff: the people who use Throughcare, their roles and the settings they work in (which scopes what they see).
+ */
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import { SettingSchema } from './setting.entity';
+
+export const StaffRole = {
+  Clinician: 'clinician',
+  Commissioner: 'commissioner',
+  Ops: 'ops',
+  Admin: 'admin',
+} as const;
+export type StaffRole = (typeof StaffRole)[keyof typeof StaffRole];
+
+export const StaffSchema = defineEntity({
+  name: 'Staff',
+  tableName: 'staff',
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    /** The subject of the person's OIDC token: how a bearer token is tied to a staff record. */
+    subject: p.string().length(255).unique(),
+    displayName: p.string().length(255),
+    email: p.string().length(320).nullable(),
+    roles: p.array<StaffRole>().default([]),
+    settings: () => p.manyToMany(SettingSchema).pivotTable('staff_settings').owner(),
+    active: p.boolean().default(true),
+    createdAt: p.datetime().defaultRaw('now()'),
+  },
+  checks: [
+    {
+      name: 'staff_roles_known',
+      expression: `roles <@ array['clinician', 'commissioner', 'ops', 'admin']::text[]`,
+    },
+  ],
+});
+export type Staff = InferEntity<typeof StaffSchema>;

@@ -1,0 +1,15 @@
+/**
+ * The record store's public face: open it, migrate it, and the entity schemas to query with.
+ * Other folders import from here, never from the files inside.
+ */
+export { openStore, type Store, type StoreEntityManager } from './store';
+export {
+  migrateDatabase,
+  pendingMigrations,
+  createMigration,
+  schemaDifferences,
+  type CreatedMigration,
+  type CreateMigrationOptions,
+} from './migrate';
+export { StoreError, InvalidNhsNumberError, PendingMigrationsError } from './errors';
+export * from './entities';

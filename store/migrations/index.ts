@@ -1,0 +1,14 @@
+/**
+ * The migrations, in the order they run. Listed here (not found by globbing the folder) so that they load
+ * the same way under tsx, jest and a bundler. `createMigration` appends new ones between the markers.
+ */
+import type { MigrationObject } from '@mikro-orm/core';
+// <migration-imports>
+import { Migration20261122020808_initial_schema } from './20261122020808-initial-schema.migration';
+// </migration-imports>
+
+export const MIGRATIONS: MigrationObject[] = [
+  // <migration-list>
+  { name: '20261122020808-initial-schema', class: Migration20261122020808_initial_schema },
+  // </migration-list>
+];
