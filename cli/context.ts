@@ -32,3 +32,31 @@ export function commandContext(): CommandContext {
   }
   return { config, logger: createLogger(config.log) };
 }
+
+/**
+ * Keeps a long-running command alive until SIGINT or SIGTERM, then runs `stop` once. A second signal
+ * exits at once, for when a clean stop hangs.
+ */
+export function runUntilSignal(logger: Logger, stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting without waiting for a clean stop');
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info({ signal }, 'stopping (press Ctrl-C again to force)');
+      stop().then(
+        () => resolve(),
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while stopping');
+          process.exitCode = EXIT.failure;
+          resolve();
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { CommandFailure, EXIT } from './context';
 import { registerConfig } from './commands/config';
+import { registerMigrate } from './commands/migrate';
 import { registerUp } from './commands/up';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerUp(program);
   registerConfig(program);
+  registerMigrate(program);
   return program;
 }
 

@@ -36,10 +36,14 @@ export function createLogger(config: LoggerConfig): Logger {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { service: 'throughcare' },
   };
-  if (!config.pretty) return pino(options);
+  // Logs go to stderr so that a command's stdout carries only its result (`--json` output, an address).
+  if (!config.pretty) return pino(options, pino.destination(2));
   return pino({
     ...options,
-    transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' } },
+    transport: {
+      target: 'pino-pretty',
+      options: { destination: 2, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' },
+    },
   });
 }
 

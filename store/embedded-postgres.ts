@@ -163,6 +163,17 @@ function ensureTraversable(paths: string[], logger: Logger): void {
   }
 }
 
+/**
+ * The URL of the embedded PostgreSQL that a live process (such as a running `throughcare up`) is serving
+ * from `dir`, or undefined when none is. Lets other commands work against a running system.
+ */
+export async function runningEmbeddedPostgresUrl(dir: string, database = 'throughcare'): Promise<string | undefined> {
+  const owner = Number.parseInt(await fs.readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => ''), 10);
+  if (!Number.isInteger(owner) || !isAlive(owner)) return undefined;
+  const instance = await readOrCreateInstance(dir);
+  return `postgres://${instance.user}:${encodeURIComponent(instance.password)}@127.0.0.1:${instance.port}/${database}`;
+}
+
 /** One process at a time may run a data directory; a stale claim from a crashed process is taken over. */
 async function claimOwnership(dir: string): Promise<void> {
   const file = path.join(dir, OWNER_FILE);

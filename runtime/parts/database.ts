@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import { redactUrl, type Config } from '../../config';
 import { DependencyUnavailableError } from '../../domain/errors';
 import type { Logger } from '../../log';
+import { migrateDatabase } from '../../store';
 import { startEmbeddedPostgres } from '../../store/embedded-postgres';
 import type { StartedPart } from '../part';
 
@@ -35,6 +36,16 @@ export async function startDatabase(config: Config, logger: Logger): Promise<Sta
     throw new DependencyUnavailableError(`Cannot reach PostgreSQL at ${redactUrl(url)}: ${(cause as Error).message}`, {
       cause,
     });
+  }
+  try {
+    const { applied } = await migrateDatabase(url, log);
+    log.info(
+      { applied: applied.length },
+      applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date',
+    );
+  } catch (error) {
+    await stop();
+    throw error;
   }
   return {
     url,

@@ -121,3 +121,41 @@ describe('throughcare up', () => {
     await first.exited();
   });
 });
+
+describe('throughcare migrate', () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'throughcare-migrate-'));
+  });
+
+  afterAll(async () => {
+    await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('lists pending migrations, applies them once, then reports the database up to date', async () => {
+    const status = runCli(['migrate', '--status', '--json'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    expect(await status.exited()).toBe(0);
+    const { pending } = JSON.parse(status.stdout()) as { pending: string[] };
+    expect(pending.length).toBeGreaterThan(0);
+
+    const apply = runCli(['migrate', '--json'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    expect(await apply.exited()).toBe(0);
+    expect(JSON.parse(apply.stdout())).toEqual({ kind: 'applied', applied: pending });
+
+    const again = runCli(['migrate'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    expect(await again.exited()).toBe(0);
+    expect(again.output()).toContain('Database is up to date.');
+  });
+
+  it('talks to the embedded PostgreSQL of a running `throughcare up`', async () => {
+    const up = runCli(['up'], { PORT: String(await freePort()), DATA_DIR: dataDir });
+    await up.waitFor(/Throughcare is ready/);
+    expect(up.output()).toMatch(/database schema is up to date|applied \d+ migration/);
+    const status = runCli(['migrate', '--status'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    expect(await status.exited()).toBe(0);
+    expect(status.output()).toContain('No pending migrations.');
+    up.child.kill('SIGINT');
+    expect(await up.exited()).toBe(0);
+  });
+});

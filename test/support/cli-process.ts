@@ -11,6 +11,8 @@ export interface CliProcess {
   readonly child: ChildProcessWithoutNullStreams;
   /** Everything written to stdout and stderr so far. */
   output(): string;
+  /** Only what was written to stdout (results; logs go to stderr). */
+  stdout(): string;
   /** Resolves with the first match of `pattern` in the output; rejects if the process exits first or time runs out. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Resolves with the exit code (or the signal name) once the process has exited. */
@@ -23,12 +25,16 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
     stdio: 'pipe',
   });
   let output = '';
+  let stdout = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
     output += chunk.toString();
     for (const l of listeners) l();
   };
-  child.stdout.on('data', onData);
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    onData(chunk);
+  });
   child.stderr.on('data', onData);
   const exit = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -40,6 +46,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   return {
     child,
     output: () => output,
+    stdout: () => stdout,
     exited: () => exit,
     waitFor(pattern, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
