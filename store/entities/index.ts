@@ -1,14 +1,47 @@
 /** Every entity schema the ORM knows, in one list; the migrations are generated from these. */
+import { AlertSchema } from './alert.entity';
+import { AppointmentSchema, AppointmentStatusChangeSchema } from './appointment.entity';
+import { AssessmentSchema } from './assessment.entity';
+import { AuditEventSchema } from './audit-event.entity';
 import { CaseSchema } from './case.entity';
+import { ContactConsentEventSchema, ContactSchema } from './contact.entity';
+import { NoteSchema } from './note.entity';
+import { InboxMessageSchema, NotificationSchema } from './notification.entity';
 import { PathwayVersionSchema } from './pathway-version.entity';
 import { PatientSchema } from './patient.entity';
 import { SettingSchema } from './setting.entity';
 import { StaffSchema } from './staff.entity';
+import { WorklistTaskSchema } from './worklist-task.entity';
 
+export * from './alert.entity';
+export * from './appointment.entity';
+export * from './assessment.entity';
+export * from './audit-event.entity';
 export * from './case.entity';
+export * from './contact.entity';
+export * from './note.entity';
+export * from './notification.entity';
 export * from './pathway-version.entity';
 export * from './patient.entity';
 export * from './setting.entity';
 export * from './staff.entity';
+export * from './worklist-task.entity';
 
-export const ENTITIES = [SettingSchema, StaffSchema, PatientSchema, CaseSchema, PathwayVersionSchema];
+export const ENTITIES = [
+  SettingSchema,
+  StaffSchema,
+  PatientSchema,
+  CaseSchema,
+  WorklistTaskSchema,
+  AssessmentSchema,
+  NoteSchema,
+  AlertSchema,
+  ContactSchema,
+  ContactConsentEventSchema,
+  AppointmentSchema,
+  AppointmentStatusChangeSchema,
+  NotificationSchema,
+  InboxMessageSchema,
+  AuditEventSchema,
+  PathwayVersionSchema,
+];

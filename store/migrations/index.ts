@@ -5,10 +5,14 @@
 import type { MigrationObject } from '@mikro-orm/core';
 // <migration-imports>
 import { Migration20261122020808_initial_schema } from './20261122020808-initial-schema.migration';
+import { Migration20261122020943_clinical_record } from './20261122020943-clinical-record.migration';
+import { Migration20261122021000_append_only_records } from './20261122021000-append-only-records.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
   // <migration-list>
   { name: '20261122020808-initial-schema', class: Migration20261122020808_initial_schema },
+  { name: '20261122020943-clinical-record', class: Migration20261122020943_clinical_record },
+  { name: '20261122021000-append-only-records', class: Migration20261122021000_append_only_records },
   // </migration-list>
 ];

@@ -1,0 +1,36 @@
+/**
+ * Audit events: who read or wrote which part of a person's record, when and why. Append-only, enforced by the
+ * database. These are records, not log lines: they are queried, reported on and kept.
+ */
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { PatientSchema } from './patient.entity';
+
+export const AuditAction = {
+  Read: 'read',
+  Create: 'create',
+  Update: 'update',
+} as const;
+export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
+
+export const AuditEventSchema = defineEntity({
+  name: 'AuditEvent',
+  tableName: 'audit_events',
+  properties: {
+    id: p.uuid().primary(),
+    /** A staff id, or `system:<component>` for a workflow acting on its own timer. */
+    actorId: p.string().length(255),
+    actorRole: p.string().length(64),
+    action: p.enum(Object.values(AuditAction)),
+    entityType: p.string().length(64),
+    entityId: p.string().length(255),
+    patient: () => p.manyToOne(PatientSchema).nullable(),
+    reason: p.text().nullable(),
+    occurredAt: p.datetime().defaultRaw('now()'),
+    requestId: p.string().length(255).nullable(),
+  },
+  indexes: [
+    { name: 'audit_events_patient_occurred', properties: ['patient', 'occurredAt'] },
+    { name: 'audit_events_actor_occurred', properties: ['actorId', 'occurredAt'] },
+  ],
+});
+export type AuditEvent = InferEntity<typeof AuditEventSchema>;

@@ -1,0 +1,67 @@
+/**
+ * Worklist tasks: the projection of the user tasks the workflows are waiting on, for the worklist and the ops
+ * views. The workflow decides; this table answers "what is open, for whom, and what is late" quickly.
+ */
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { CaseSchema } from './case.entity';
+
+export const TaskStatus = {
+  Open: 'open',
+  Completed: 'completed',
+  Cancelled: 'cancelled',
+} as const;
+export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+
+export const WorklistTaskSchema = defineEntity({
+  name: 'WorklistTask',
+  tableName: 'worklist_tasks',
+  properties: {
+    /** Chosen by the workflow (a business key), so opening the same task twice finds the first. */
+    id: p.string().length(255).primary(),
+    case: () => p.manyToOne(CaseSchema),
+    workflowId: p.string().length(255),
+    /** The BPMN element the task stands for (`FiveDayReview`). */
+    elementId: p.string().length(255),
+    name: p.string().length(255),
+    formId: p.string().length(255).nullable(),
+    status: p.enum(Object.values(TaskStatus)).default(TaskStatus.Open),
+    assignee: p.string().length(255).nullable(),
+    candidateGroups: p.array().default([]),
+    candidateUsers: p.array().default([]),
+    dueAt: p.datetime().nullable(),
+    followUpAt: p.datetime().nullable(),
+    createdAt: p.datetime().defaultRaw('now()'),
+    completedAt: p.datetime().nullable(),
+    completedBy: p.string().length(255).nullable(),
+    /** Why a cancelled task was withdrawn (the pathway moved on, the person was released, ops cancelled it). */
+    cancelReason: p.string().length(255).nullable(),
+  },
+  indexes: [
+    // The three questions the worklist and ops views ask all the time, each answered by a partial index
+    // over the (few) open tasks rather than the (many) finished ones.
+    {
+      name: 'worklist_tasks_open_by_assignee_due',
+      expression: `create index "worklist_tasks_open_by_assignee_due" on "worklist_tasks" ("assignee", "due_at") where status = 'open'`,
+    },
+    {
+      name: 'worklist_tasks_open_by_case',
+      expression: `create index "worklist_tasks_open_by_case" on "worklist_tasks" ("case_id") where status = 'open'`,
+    },
+    {
+      name: 'worklist_tasks_open_by_due',
+      expression: `create index "worklist_tasks_open_by_due" on "worklist_tasks" ("due_at") where status = 'open' and due_at is not null`,
+    },
+    {
+      name: 'worklist_tasks_open_candidate_groups',
+      expression: `create index "worklist_tasks_open_candidate_groups" on "worklist_tasks" using gin ("candidate_groups") where status = 'open'`,
+    },
+    { name: 'worklist_tasks_workflow_id_index', properties: ['workflowId'] },
+  ],
+  checks: [
+    {
+      name: 'worklist_tasks_completion_recorded',
+      expression: `(status = 'completed') = (completed_at is not null)`,
+    },
+  ],
+});
+export type WorklistTask = InferEntity<typeof WorklistTaskSchema>;
