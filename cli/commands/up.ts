@@ -11,7 +11,7 @@ export function registerUp(program: Command): void {
     .action(async () => {
       const { config, logger } = commandContext();
       const running = await startThroughcare(config, logger);
-      await runUntilSignal(logger, running.stop);
+      await runUntilSignal(logger, () => running.stop());
       logger.info('stopped');
       logger.flush();
     });
