@@ -1,0 +1,153 @@
+/**
+ * Validates a clinician's form submission against the shipped JSON Schema (draft 2020-12) for that form,
+ * and turns failures into plain-English problems located by JSON Pointer.
+ *
+ * The schemas carry a few `x-` keywords of their own, registered here so ajv's strict mode accepts them:
+ * - `x-error-messages`: the message to show, keyed by property path (`medications`, `substanceUse/alcohol`).
+ *   ajv-errors is not installed, so the mapping happens in `describeErrors` below.
+ * - `x-not-in-future`: a date or date-time that cannot be later than now (a clock is injected for tests).
+ * - `x-throughcare-source`, `x-throughcare-form`, `x-enum-titles`, `x-snomed`: annotations only (where a
+ *   rule comes from, national or local; titles for choices; SNOMED CT codes for reportable outcomes).
+ */
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { NotFoundError, ValidationError, type FieldProblem } from '../domain/errors';
+import { FORMS_DIRECTORY, listFormIds, readFormSchema, type FormSchema } from './catalogue';
+
+export const ANNOTATION_KEYWORDS = [
+  'x-error-messages',
+  'x-throughcare-source',
+  'x-throughcare-form',
+  'x-enum-titles',
+  'x-snomed',
+] as const;
+
+/** How far ahead of the server clock a device's timestamp may be before it counts as "in the future". */
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export interface FormValidatorOptions {
+  /** The clock used by `x-not-in-future`; defaults to the system clock. */
+  readonly now?: () => Date;
+  /** Where the `<formId>.schema.json` files live; defaults to the shipped forms. */
+  readonly formsDirectory?: string;
+}
+
+export type FormValidationResult =
+  { readonly valid: true } | { readonly valid: false; readonly problems: FieldProblem[] };
+
+export interface FormValidator {
+  readonly formIds: readonly string[];
+  validate(formId: string, submission: unknown): FormValidationResult;
+  /** Throws `ValidationError` (code VALIDATION_FAILED) listing every problem, or `NotFoundError` for an unknown form. */
+  assertValid(formId: string, submission: unknown): void;
+}
+
+/** Builds the ajv instance every form is compiled with; exported so other parts validate forms the same way. */
+export function createFormAjv(now: () => Date = () => new Date()): Ajv2020 {
+  // strictRequired is off because conditional branches (`if`/`then`) name fields declared at the top level
+  const ajv = new Ajv2020({ allErrors: true, $data: true, strict: true, strictRequired: false });
+  addFormats(ajv);
+  for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword });
+  ajv.addKeyword({
+    keyword: 'x-not-in-future',
+    type: 'string',
+    schemaType: 'boolean',
+    validate: (enabled: boolean, value: string) => !enabled || isNotInFuture(value, now()),
+  });
+  return ajv;
+}
+
+function isNotInFuture(value: string, now: Date): boolean {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value <= now.toISOString().slice(0, 10);
+  const at = Date.parse(value);
+  // an unparseable value is the `format` keyword's failure to report, not this one's
+  return Number.isNaN(at) || at <= now.getTime() + CLOCK_SKEW_MS;
+}
+
+export function createFormValidator(options: FormValidatorOptions = {}): FormValidator {
+  const directory = options.formsDirectory ?? FORMS_DIRECTORY;
+  const ajv = createFormAjv(options.now);
+  const formIds = listFormIds(directory);
+  const compiled = new Map<string, { schema: FormSchema; validate: ValidateFunction }>();
+
+  function compiledForm(formId: string): { schema: FormSchema; validate: ValidateFunction } {
+    const known = compiled.get(formId);
+    if (known) return known;
+    if (!formIds.includes(formId)) throw new NotFoundError(`No form schema named ${formId}`);
+    const schema = readFormSchema(formId, directory);
+    let entry: { schema: FormSchema; validate: ValidateFunction };
+    try {
+      entry = { schema, validate: ajv.compile(schema) };
+    } catch (error) {
+      // ajv registers the $id before compiling; forget it so the next attempt reports the same error
+      ajv.removeSchema(schema.$id);
+      throw error;
+    }
+    compiled.set(formId, entry);
+    return entry;
+  }
+
+  function validate(formId: string, submission: unknown): FormValidationResult {
+    const { schema, validate: check } = compiledForm(formId);
+    if (check(submission)) return { valid: true };
+    return { valid: false, problems: describeErrors(schema, check.errors ?? []) };
+  }
+
+  return {
+    formIds,
+    validate,
+    assertValid(formId, submission) {
+      const result = validate(formId, submission);
+      if (!result.valid)
+        throw new ValidationError(`The ${formId} form has ${result.problems.length} problem(s)`, result.problems);
+    },
+  };
+}
+
+/** One problem per field: the form's own message when it has one, otherwise ajv's. */
+export function describeErrors(schema: FormSchema, errors: readonly ErrorObject[]): FieldProblem[] {
+  const messages = schema['x-error-messages'] ?? {};
+  const byPointer = new Map<string, string>();
+  for (const error of errors) {
+    // an `if` error only says "must match then"; the `then` branch reports the real field
+    if (error.keyword === 'if') continue;
+    const pointer = pointerOf(error);
+    if (byPointer.has(pointer)) continue;
+    byPointer.set(pointer, messageFor(pointer, messages) ?? fallbackMessage(error));
+  }
+  return [...byPointer].map(([pointer, detail]) => ({ pointer, detail }));
+}
+
+function pointerOf(error: ErrorObject): string {
+  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  if (error.keyword === 'required' && params.missingProperty)
+    return `${error.instancePath}/${escapePointer(params.missingProperty)}`;
+  if (error.keyword === 'additionalProperties' && params.additionalProperty)
+    return `${error.instancePath}/${escapePointer(params.additionalProperty)}`;
+  return error.instancePath;
+}
+
+function escapePointer(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** Looks up `a/b/c`, then `a/b`, then `a`, with array indexes written as `*`. */
+function messageFor(pointer: string, messages: Readonly<Record<string, string>>): string | undefined {
+  const segments = pointer
+    .split('/')
+    .slice(1)
+    .map((s) => (/^\d+$/.test(s) ? '*' : s));
+  for (let length = segments.length; length > 0; length--) {
+    const message = messages[segments.slice(0, length).join('/')];
+    if (message) return message;
+  }
+  return undefined;
+}
+
+function fallbackMessage(error: ErrorObject): string {
+  if (error.keyword === 'additionalProperties') return 'This field is not part of the form.';
+  if (error.keyword === 'x-not-in-future') return 'This date cannot be in the future.';
+  return `This answer is not valid: it ${error.message ?? 'does not match the form'}.`;
+}
+
+export { FORMS_DIRECTORY };

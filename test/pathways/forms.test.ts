@@ -1,0 +1,117 @@
+/**
+ * Every shipped form schema compiles under ajv 2020, its valid example passes, and each named invalid
+ * example fails on the field it names with the form's own plain-English message.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createFormAjv, createFormValidator, FORMS_DIRECTORY, listFormIds, readFormSchema } from '../../pathways';
+import { ValidationError, NotFoundError } from '../../domain/errors';
+
+interface InvalidExample {
+  name: string;
+  field: string;
+  set?: Record<string, unknown>;
+  unset?: string[];
+}
+interface Examples {
+  valid: Record<string, unknown>;
+  invalid: InvalidExample[];
+}
+
+interface SourceMark {
+  rule: 'national' | 'local';
+  sources?: string[];
+  evidence?: string;
+}
+/** The source ids of ../shared/domain/REFERENCE.md section 0. */
+const REFERENCE_SOURCE_IDS = Array.from({ length: 24 }, (_, i) => `S${i + 1}`);
+
+const FIXED_NOW = new Date('2026-11-01T12:00:00Z');
+const validator = createFormValidator({ now: () => FIXED_NOW });
+const formIds = listFormIds();
+
+function readExamples(formId: string): Examples {
+  return JSON.parse(
+    fs.readFileSync(path.join(FORMS_DIRECTORY, 'examples', `${formId}.examples.json`), 'utf8'),
+  ) as Examples;
+}
+
+function applyChange(valid: Record<string, unknown>, change: InvalidExample): Record<string, unknown> {
+  const payload: Record<string, unknown> = { ...structuredClone(valid), ...structuredClone(change.set ?? {}) };
+  for (const key of change.unset ?? []) delete payload[key];
+  return payload;
+}
+
+describe('pathway forms', () => {
+  it('ships the forms the pathways name', () => {
+    expect(formIds.length).toBeGreaterThanOrEqual(19);
+  });
+
+  describe.each(formIds)('%s', (formId) => {
+    const schema = readFormSchema(formId);
+    const examples = readExamples(formId);
+
+    it('compiles under JSON Schema 2020-12 in strict mode', () => {
+      expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+      expect(() => createFormAjv().compile(schema)).not.toThrow();
+    });
+
+    it('has a plain-English message for every property and at least one required field', () => {
+      expect(Object.keys(schema['x-error-messages'] ?? {}).sort()).toEqual(Object.keys(schema.properties).sort());
+      expect(schema.required?.length).toBeGreaterThan(0);
+    });
+
+    it('marks every field as a national rule with its source ids, or as a local choice', () => {
+      for (const [name, property] of Object.entries(schema.properties)) {
+        const mark = (property as { 'x-throughcare-source'?: SourceMark })['x-throughcare-source'];
+        expect({ name, rule: mark?.rule }).toEqual({ name, rule: expect.stringMatching(/^(national|local)$/) });
+        if (mark?.rule === 'national') {
+          expect(mark.sources?.length).toBeGreaterThan(0);
+          for (const source of mark.sources ?? []) expect(REFERENCE_SOURCE_IDS).toContain(source);
+          expect(['READ', 'READ-2nd', 'UNVERIFIED']).toContain(mark.evidence);
+        }
+      }
+    });
+
+    it('accepts the valid example', () => {
+      expect(validator.validate(formId, examples.valid)).toEqual({ valid: true });
+    });
+
+    it('has named invalid examples', () => {
+      expect(examples.invalid.length).toBeGreaterThanOrEqual(2);
+    });
+
+    it.each(examples.invalid.map((e) => [e.name, e] as const))('rejects %s on the named field', (_name, example) => {
+      const result = validator.validate(formId, applyChange(examples.valid, example));
+      expect(result.valid).toBe(false);
+      if (result.valid) return;
+      const problem = result.problems.find(
+        (p) => p.pointer === `/${example.field}` || p.pointer.startsWith(`/${example.field}/`),
+      );
+      expect(problem).toBeDefined();
+      expect(problem?.detail).toBe(schema['x-error-messages']?.[example.field]);
+    });
+  });
+
+  it('refuses fields the form does not have', () => {
+    const result = validator.validate('sms-brief-intervention', {
+      ...readExamples('sms-brief-intervention').valid,
+      favouriteColour: 'blue',
+    });
+    expect(result).toEqual({
+      valid: false,
+      problems: [{ pointer: '/favouriteColour', detail: 'This field is not part of the form.' }],
+    });
+  });
+
+  it('judges "not in the future" against the injected clock', () => {
+    const early = createFormValidator({ now: () => new Date('2026-03-01T00:00:00Z') });
+    const result = early.validate('sms-brief-intervention', readExamples('sms-brief-intervention').valid);
+    expect(result.valid).toBe(false);
+  });
+
+  it('throws a ValidationError listing the problems, and NotFoundError for an unknown form', () => {
+    expect(() => validator.assertValid('sms-review', {})).toThrow(ValidationError);
+    expect(() => validator.assertValid('no-such-form', {})).toThrow(NotFoundError);
+  });
+});
