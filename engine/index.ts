@@ -1,0 +1,5 @@
+/**
+ * engine/: the pathway engine's application services, shared by the CLI and the API: deploy and read
+ * pathway versions; start, inspect and drive cases through the Temporal client.
+ */
+export * from './pathways';
