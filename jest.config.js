@@ -13,6 +13,8 @@ const esmOnly = [
   'moddle-xml',
   'saxen',
   'bpmnlint-utils',
+  // bpmnlint itself is CommonJS, but it nests ESM-only copies of min-dash, moddle-xml and saxen in its own node_modules.
+  'bpmnlint',
 ];
 
 /** @type {import('jest').Config} */

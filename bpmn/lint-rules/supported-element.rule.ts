@@ -1,0 +1,78 @@
+/**
+ * throughcare/supported-element: every flow node must be something the pathway interpreter executes. A
+ * pathway that deploys but stops with an incident at an unknown element strands a person's care; this
+ * rule refuses it at design time instead.
+ */
+import { triggerOf } from '../compile-pathway';
+import { is, type ModdleElement } from '../moddle';
+import { isTopLevel, reportFinding, type LintRuleFactory } from './rule';
+
+const EXECUTED_TYPES = [
+  'bpmn:StartEvent',
+  'bpmn:EndEvent',
+  'bpmn:UserTask',
+  'bpmn:ServiceTask',
+  'bpmn:CallActivity',
+  'bpmn:IntermediateCatchEvent',
+  'bpmn:IntermediateThrowEvent',
+  'bpmn:BoundaryEvent',
+  'bpmn:ExclusiveGateway',
+  'bpmn:ParallelGateway',
+  'bpmn:EventBasedGateway',
+];
+
+/** The event triggers each event kind executes. */
+const EXECUTED_TRIGGERS: Record<string, readonly string[]> = {
+  'bpmn:StartEvent': ['none', 'message'],
+  'bpmn:EndEvent': ['none', 'error', 'terminate'],
+  'bpmn:IntermediateCatchEvent': ['timer', 'message'],
+  'bpmn:IntermediateThrowEvent': ['none'],
+  'bpmn:BoundaryEvent': ['timer', 'message', 'error'],
+};
+
+const FIX_ELEMENT =
+  'Model it with the supported elements: user task, service task, call activity, timer and message events, ' +
+  'exclusive, parallel or event-based gateways, and none, error or terminate end events.';
+
+function describe(node: ModdleElement): string {
+  return node.$type
+    .replace(/^bpmn:/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+}
+
+const supportedElement: LintRuleFactory = () => ({
+  check(node, reporter) {
+    if (!is(node, 'bpmn:FlowNode') || !isTopLevel(node)) return;
+    if (!EXECUTED_TYPES.includes(node.$type)) {
+      reportFinding(reporter, node, `A ${describe(node)} is not executed by Throughcare pathways`, FIX_ELEMENT);
+      return;
+    }
+    const allowed = EXECUTED_TRIGGERS[node.$type];
+    if (!allowed) return;
+    const trigger = triggerOf(node);
+    if (!allowed.includes(trigger.type)) {
+      const what = trigger.type === 'unsupported' ? trigger.bpmnType.replace(/^bpmn:/, '') : `${trigger.type} event`;
+      reportFinding(
+        reporter,
+        node,
+        `A ${describe(node)} with a ${what} is not executed by Throughcare pathways`,
+        `Use one of: ${allowed.map((type) => `${type} ${describe(node)}`).join(', ')}.`,
+      );
+      return;
+    }
+    if (is(node, 'bpmn:BoundaryEvent') && trigger.type === 'error') {
+      const host = node['attachedToRef'] as ModdleElement | undefined;
+      if (host && !is(host, 'bpmn:ServiceTask') && !is(host, 'bpmn:CallActivity')) {
+        reportFinding(
+          reporter,
+          node,
+          `An error boundary event on a ${describe(host)} never fires: only service tasks and call activities fail`,
+          'Attach the error boundary event to a service task or call activity, or remove it.',
+        );
+      }
+    }
+  },
+});
+
+export default supportedElement;
