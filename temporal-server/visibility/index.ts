@@ -39,3 +39,4 @@ export {
   type GrpcStatusCode,
   type VisibilityErrorCode,
 } from './visibility.errors';
+export { visibilityIndexStatements } from './visibility-indexes';

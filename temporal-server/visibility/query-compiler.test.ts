@@ -87,7 +87,9 @@ describe('compileVisibilityQuery', () => {
 
   it('compiles != and the NOT forms as negations that stay unknown for a missing attribute', () => {
     expect(compile("CaseSetting != 'a'").where).toBe("NOT ((search_attributes->>'CaseSetting') = $1::text)");
-    expect(compile("PathwayId NOT IN ('sms')").where).toBe("NOT ((search_attributes->'PathwayId') @> $1::jsonb)");
+    expect(compile("PathwayId NOT IN ('sms')").where).toBe(
+      "NOT ((CASE WHEN jsonb_typeof(search_attributes->'PathwayId') = 'array' THEN search_attributes->'PathwayId' END) @> $1::jsonb)",
+    );
     expect(compile('ReviewCount NOT BETWEEN 1 AND 2').where).toMatch(
       /^NOT \(\(CASE .* BETWEEN \$1::numeric AND \$2::numeric\)$/,
     );

@@ -360,7 +360,7 @@ function valueOf(attribute: ResolvedAttribute): string {
   const text = `search_attributes->>${attribute.key}`;
   switch (attribute.type) {
     case IndexedValueTypes.KeywordList:
-      return `(${json})`;
+      return `(CASE WHEN jsonb_typeof(${json}) = 'array' THEN ${json} END)`;
     case IndexedValueTypes.Int:
     case IndexedValueTypes.Double:
       // The type guard keeps a value left behind by an attribute re-registered with another type from failing the cast.
