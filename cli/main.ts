@@ -7,6 +7,7 @@ import { ConfigError } from '../config';
 import { CommandFailure, EXIT } from './context';
 import { registerConfig } from './commands/config';
 import { registerMigrate } from './commands/migrate';
+import { registerSpineSandbox } from './commands/spine-sandbox';
 import { registerUp } from './commands/up';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerUp(program);
   registerConfig(program);
   registerMigrate(program);
+  registerSpineSandbox(program);
   return program;
 }
 

@@ -10,6 +10,7 @@ import { createApp } from '../api';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { startDatabase } from './parts/database';
+import { startSpine } from './parts/spine';
 import type { StartedPart } from './part';
 import { Readiness } from './readiness';
 
@@ -22,6 +23,7 @@ export interface RunningThroughcare {
 export async function startThroughcare(config: Config, logger: Logger): Promise<RunningThroughcare> {
   const readiness = new Readiness();
   readiness.declare('database', config.databaseUrl === undefined);
+  readiness.declare('spine', config.spine.baseUrl === undefined);
 
   const server = await listen(createApp({ readiness, logger }), config.host, config.port);
   const { port } = server.address() as AddressInfo;
@@ -56,6 +58,7 @@ export async function startThroughcare(config: Config, logger: Logger): Promise<
 
   try {
     await startPart('database', () => startDatabase(config, logger));
+    await startPart('spine', () => startSpine(config, logger));
   } catch (error) {
     await stop();
     throw error;

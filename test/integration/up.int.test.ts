@@ -59,6 +59,7 @@ describe('throughcare up', () => {
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { dependencies: Record<string, { status: string; embedded: boolean }> };
     expect(body.dependencies.database).toMatchObject({ status: 'up', embedded: true });
+    expect(body.dependencies.spine).toMatchObject({ status: 'up', embedded: true });
 
     const url = await instanceUrl(dataDir);
     await query(url, "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('still here')");
@@ -157,5 +158,19 @@ describe('throughcare migrate', () => {
     expect(status.output()).toContain('No pending migrations.');
     up.child.kill('SIGINT');
     expect(await up.exited()).toBe(0);
+  });
+});
+
+describe('throughcare spine-sandbox', () => {
+  it('prints its base URL and serves the PDS sandbox test patient until stopped', async () => {
+    const sandbox = runCli(['spine-sandbox', '--port', '0']);
+    const [, baseUrl] = await sandbox.waitFor(/Spine sandbox listening on (http:\/\/\S+)/);
+    const res = await fetch(`${baseUrl}/personal-demographics/FHIR/R4/Patient/9000000009`, {
+      headers: { 'X-Request-ID': '60e4a7c2-5a1c-4d0c-a6f4-0f5a8d2e7b11' },
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { id: string }).id).toBe('9000000009');
+    sandbox.child.kill('SIGINT');
+    expect(await sandbox.exited()).toBe(0);
   });
 });
