@@ -20,6 +20,7 @@ export {
   SEARCH_ATTRIBUTE_NAME_PATTERN,
   SYSTEM_SEARCH_ATTRIBUTE_COLUMNS,
   SYSTEM_SEARCH_ATTRIBUTES,
+  UNSPECIFIED_INDEXED_VALUE_TYPE,
   executionStatusName,
   indexedValueTypeName,
   isIndexedValueType,
@@ -40,3 +41,11 @@ export {
   type VisibilityErrorCode,
 } from './visibility.errors';
 export { visibilityIndexStatements } from './visibility-indexes';
+export {
+  applySearchAttributeUpdate,
+  decodeSearchAttributes,
+  encodeSearchAttributes,
+  type SearchAttributePayload,
+  type SearchAttributeValue,
+} from './search-attribute-codec';
+export { normaliseRfc3339 } from './rfc3339';

@@ -1,4 +1,5 @@
-import { compileVisibilityQuery, normaliseRfc3339, type CompileVisibilityQueryOptions } from './query-compiler';
+import { compileVisibilityQuery, type CompileVisibilityQueryOptions } from './query-compiler';
+import { normaliseRfc3339 } from './rfc3339';
 import { IndexedValueTypes } from './search-attribute-types';
 import { VisibilityQueryError } from './visibility.errors';
 

@@ -58,8 +58,9 @@ export class BadSearchAttributesError extends VisibilityError {
   constructor(
     message: string,
     readonly attribute: string,
+    options?: { cause?: unknown },
   ) {
-    super('BAD_SEARCH_ATTRIBUTES', GrpcStatus.INVALID_ARGUMENT, message);
+    super('BAD_SEARCH_ATTRIBUTES', GrpcStatus.INVALID_ARGUMENT, message, options);
   }
 }
 

@@ -1,0 +1,75 @@
+/**
+ * In-process wake-ups for long polls: task pollers wait per (namespace, queue, kind), history/update/query
+ * waiters per run. Only callers that are actually waiting hold an entry; a waiting workflow costs nothing.
+ */
+export class Notifier {
+  private readonly taskWaiters = new Map<string, Array<() => void>>();
+  private readonly runWaiters = new Map<string, Set<() => void>>();
+
+  static taskKey(namespace: string, queue: string, kind: number): string {
+    return `${namespace}\u0000${queue}\u0000${kind}`;
+  }
+
+  /** Wakes one waiting poller for the queue (the woken poller re-reads the database). */
+  notifyTask(key: string, count = 1): void {
+    const list = this.taskWaiters.get(key);
+    if (!list) return;
+    for (let i = 0; i < count && list.length > 0; i++) list.shift()!();
+    if (list.length === 0) this.taskWaiters.delete(key);
+  }
+
+  waitTask(key: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let list = this.taskWaiters.get(key);
+      if (!list) this.taskWaiters.set(key, (list = []));
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const l = this.taskWaiters.get(key);
+        if (l) {
+          const i = l.indexOf(done);
+          if (i >= 0) l.splice(i, 1);
+          if (l.length === 0) this.taskWaiters.delete(key);
+        }
+        resolve();
+      }, timeoutMs);
+      list.push(done);
+    });
+  }
+
+  notifyRun(runId: string): void {
+    const set = this.runWaiters.get(runId);
+    if (!set) return;
+    this.runWaiters.delete(runId);
+    for (const fn of set) fn();
+  }
+
+  waitRun(runId: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.runWaiters.get(runId);
+      if (!set) this.runWaiters.set(runId, (set = new Set()));
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const s = this.runWaiters.get(runId);
+        if (s) {
+          s.delete(done);
+          if (s.size === 0) this.runWaiters.delete(runId);
+        }
+        resolve();
+      }, timeoutMs);
+      set.add(done);
+    });
+  }
+
+  wakeAllPollers(): void {
+    for (const list of this.taskWaiters.values()) for (const fn of list) fn();
+    this.taskWaiters.clear();
+    for (const set of this.runWaiters.values()) for (const fn of set) fn();
+    this.runWaiters.clear();
+  }
+}

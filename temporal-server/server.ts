@@ -1,0 +1,165 @@
+/**
+ * Composition root of the embedded Temporal server: PostgreSQL pool and schema, clock, services, gRPC binding.
+ */
+import { Server } from '@grpc/grpc-js';
+import { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { silentLogger } from '../log';
+import { SkippingClock, WallClock } from './clock';
+import { addProtoService, bindServer, type Handler } from './grpc';
+import { ensureSchema } from './schema';
+import { WorkflowService } from './workflow-service';
+import { createVisibility } from './visibility-wiring';
+
+export interface TemporalServerOptions {
+  /** host:port; default 127.0.0.1:7233; port 0 picks a free port. */
+  address?: string;
+  databaseUrl: string;
+  /** PostgreSQL schema for the server's tables; default `temporal`. */
+  schema?: string;
+  /** Serve TestService with a virtual clock that skips to the next timer when nothing is in flight. */
+  timeSkipping?: boolean;
+  logger?: Logger;
+  /** Connections in the server's pool; default 20. */
+  poolSize?: number;
+}
+
+export interface TemporalServer {
+  /** The bound address, host:port, for Connection.connect / NativeConnection.connect. */
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
+  const logger = (options.logger ?? silentLogger).child({ component: 'temporal-server' });
+  const schema = options.schema ?? 'temporal';
+  const pool = new Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 20 });
+  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
+  try {
+    await ensureSchema(pool, schema);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  const clock = options.timeSkipping ? new SkippingClock() : new WallClock();
+  const service = new WorkflowService(pool, schema, clock, logger);
+  service.visibility = await createVisibility(pool, schema, logger);
+
+  const s = service;
+  const workflowHandlers: Record<string, Handler> = {
+    getSystemInfo: () => s.getSystemInfo(),
+    describeNamespace: (r) => s.describeNamespace(r),
+    listNamespaces: () => ({ namespaces: [s.describeNamespace({ namespace: 'default' })] }),
+    startWorkflowExecution: (r) => s.startWorkflowExecution(r),
+    signalWithStartWorkflowExecution: (r) => s.signalWithStartWorkflowExecution(r),
+    signalWorkflowExecution: (r) => s.signalWorkflowExecution(r),
+    requestCancelWorkflowExecution: (r) => s.requestCancelWorkflowExecution(r),
+    terminateWorkflowExecution: (r) => s.terminateWorkflowExecution(r),
+    getWorkflowExecutionHistory: (r, c) => s.getWorkflowExecutionHistory(r, c),
+    pollWorkflowTaskQueue: (r, c) => s.pollWorkflowTaskQueue(r, c),
+    respondWorkflowTaskCompleted: (r) => s.respondWorkflowTaskCompleted(r),
+    respondWorkflowTaskFailed: (r) => s.respondWorkflowTaskFailed(r),
+    pollActivityTaskQueue: (r, c) => s.pollActivityTaskQueue(r, c),
+    recordActivityTaskHeartbeat: (r) => s.recordActivityTaskHeartbeat(r),
+    recordActivityTaskHeartbeatById: (r) => s.recordActivityTaskHeartbeat(r, true),
+    respondActivityTaskCompleted: (r) => s.respondActivityTaskCompleted(r),
+    respondActivityTaskCompletedById: (r) => s.respondActivityTaskCompleted(r, true),
+    respondActivityTaskFailed: (r) => s.respondActivityTaskFailed(r),
+    respondActivityTaskFailedById: (r) => s.respondActivityTaskFailed(r, true),
+    respondActivityTaskCanceled: (r) => s.respondActivityTaskCanceled(r),
+    respondActivityTaskCanceledById: (r) => s.respondActivityTaskCanceled(r, true),
+    queryWorkflow: (r, c) => s.queryWorkflow(r, c),
+    respondQueryTaskCompleted: (r) => s.respondQueryTaskCompleted(r),
+    updateWorkflowExecution: (r, c) => s.updateWorkflowExecution(r, c),
+    pollWorkflowExecutionUpdate: (r, c) => s.pollWorkflowExecutionUpdate(r, c),
+    describeWorkflowExecution: (r) => s.describeWorkflowExecution(r),
+    shutdownWorker: (r) => s.shutdownWorker(r),
+    resetStickyTaskQueue: (r) => s.resetStickyTaskQueue(r),
+    listWorkflowExecutions: (r) => s.listWorkflowExecutions(r),
+    countWorkflowExecutions: (r) => s.countWorkflowExecutions(r),
+  };
+  const operatorHandlers: Record<string, Handler> = {
+    addSearchAttributes: async (r) => {
+      if (!s.visibility) throw new Error('visibility is not available');
+      const attrs = Object.fromEntries(Object.entries((r.searchAttributes ?? {}) as Record<string, number>));
+      await s.visibility.addSearchAttributes(r.namespace || 'default', attrs);
+      return {};
+    },
+    removeSearchAttributes: async (r) => {
+      if (!s.visibility) throw new Error('visibility is not available');
+      await s.visibility.removeSearchAttributes(r.namespace || 'default', (r.searchAttributes ?? []) as string[]);
+      return {};
+    },
+    listSearchAttributes: async (r) => {
+      if (!s.visibility) throw new Error('visibility is not available');
+      return {
+        customAttributes: await s.visibility.listSearchAttributes(r.namespace || 'default'),
+        systemAttributes: SYSTEM_SEARCH_ATTRIBUTES,
+        storageSchema: {},
+      };
+    },
+  };
+  const testHandlers: Record<string, Handler> = options.timeSkipping
+    ? {
+        lockTimeSkipping: () => s.lockTimeSkipping(),
+        unlockTimeSkipping: () => s.unlockTimeSkipping(),
+        sleep: (r) => s.sleep(r),
+        sleepUntil: (r) => s.sleepUntil(r),
+        unlockTimeSkippingWithSleep: (r) => s.unlockTimeSkippingWithSleep(r),
+        getCurrentTime: () => s.getCurrentTime(),
+      }
+    : {};
+
+  const server = new Server({ 'grpc.max_receive_message_length': 128 * 1024 * 1024 });
+  addProtoService(server, 'temporal.api.workflowservice.v1.WorkflowService', workflowHandlers, logger);
+  addProtoService(server, 'temporal.api.operatorservice.v1.OperatorService', operatorHandlers, logger);
+  addProtoService(server, 'temporal.api.testservice.v1.TestService', testHandlers, logger);
+  addProtoService(server, 'grpc.health.v1.Health', { check: () => ({ status: 1 }) }, logger);
+
+  let address: string;
+  try {
+    address = await bindServer(server, options.address ?? '127.0.0.1:7233');
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  service.start();
+  logger.info({ address, schema, timeSkipping: !!options.timeSkipping }, 'temporal server listening');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    address,
+    stop: () => {
+      stopped ??= (async () => {
+        service.stop();
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, 2000);
+          server.tryShutdown(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+        await pool.end();
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** System search attributes and their IndexedValueType numbers (Keyword 2, Datetime 5, Int 3, KeywordList 7). */
+export const SYSTEM_SEARCH_ATTRIBUTES: Record<string, number> = {
+  WorkflowId: 2,
+  RunId: 2,
+  WorkflowType: 2,
+  ExecutionStatus: 2,
+  TaskQueue: 2,
+  StartTime: 5,
+  CloseTime: 5,
+  ExecutionTime: 5,
+  HistoryLength: 3,
+  TemporalChangeVersion: 7,
+  BuildIds: 7,
+};

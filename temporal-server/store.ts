@@ -1,0 +1,392 @@
+/**
+ * The transaction unit of the server: every state transition loads the runs it touches FOR UPDATE, mutates
+ * their JSON state and appends events in memory, then `flush` writes rows (events, execution, timers, tasks)
+ * in the same PostgreSQL transaction. Wake-ups (pollers, history waiters, the timer loop) run after COMMIT.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import type { Clock } from './clock';
+import { encodeEvent, eventAttributesField, msToTimestamp, type Msg, type WorkflowStatus } from './proto';
+import { quoteIdent } from './schema';
+import type { RunState } from './state';
+
+export const TaskKind = { Workflow: 1, Activity: 2 } as const;
+
+export interface NewEvent {
+  id: number;
+  bytes: Buffer;
+}
+
+export class Run {
+  readonly namespace: string;
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly workflowType: string;
+  readonly taskQueue: string;
+  status: WorkflowStatus;
+  state: RunState;
+  searchAttributes: Record<string, unknown>;
+  readonly isNew: boolean;
+  requestId: string | null;
+  readonly newEvents: NewEvent[] = [];
+  dirty = false;
+
+  constructor(row: {
+    namespace: string;
+    workflowId: string;
+    runId: string;
+    workflowType: string;
+    taskQueue: string;
+    status: WorkflowStatus;
+    state: RunState;
+    searchAttributes: Record<string, unknown>;
+    requestId: string | null;
+    isNew: boolean;
+  }) {
+    this.namespace = row.namespace;
+    this.workflowId = row.workflowId;
+    this.runId = row.runId;
+    this.workflowType = row.workflowType;
+    this.taskQueue = row.taskQueue;
+    this.status = row.status;
+    this.state = row.state;
+    this.searchAttributes = row.searchAttributes;
+    this.requestId = row.requestId;
+    this.isNew = row.isNew;
+  }
+
+  get isRunning(): boolean {
+    return this.status === 1;
+  }
+
+  get execution(): Msg {
+    return { workflowId: this.workflowId, runId: this.runId };
+  }
+}
+
+interface PendingTask {
+  namespace: string;
+  queue: string;
+  kind: number;
+  runId: string;
+  ref: number;
+  attempt: number;
+}
+
+interface PendingTimer {
+  fireAt: number;
+  namespace: string;
+  runId: string;
+  kind: string;
+  ref: string;
+  seq: number;
+  holdsLock: boolean;
+}
+
+export interface TxHooks {
+  onCommit(tx: Tx): void;
+}
+
+export class Tx {
+  readonly runs = new Map<string, Run>();
+  readonly tasks: PendingTask[] = [];
+  readonly timers: PendingTimer[] = [];
+  readonly afterCommit: Array<() => void> = [];
+  readonly now: number;
+
+  constructor(
+    readonly client: PoolClient,
+    readonly schema: string,
+    clock: Clock,
+  ) {
+    this.now = clock.now();
+  }
+
+  private table(name: string): string {
+    return `${quoteIdent(this.schema)}.${name}`;
+  }
+
+  private static key(namespace: string, runId: string): string {
+    return `${namespace}\u0000${runId}`;
+  }
+
+  async loadRun(namespace: string, runId: string): Promise<Run | undefined> {
+    const cached = this.runs.get(Tx.key(namespace, runId));
+    if (cached) return cached;
+    const { rows } = await this.client.query(
+      `SELECT workflow_id, run_id, workflow_type, task_queue, status, state, search_attributes, request_id
+         FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2 FOR UPDATE`,
+      [namespace, runId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const run = new Run({
+      namespace,
+      workflowId: row.workflow_id,
+      runId: row.run_id,
+      workflowType: row.workflow_type,
+      taskQueue: row.task_queue,
+      status: row.status,
+      state: row.state,
+      searchAttributes: row.search_attributes,
+      requestId: row.request_id,
+      isNew: false,
+    });
+    this.runs.set(Tx.key(namespace, runId), run);
+    return run;
+  }
+
+  /** The newest run of a workflow id (or the given run), locked. */
+  async loadCurrentRun(namespace: string, workflowId: string, runId?: string): Promise<Run | undefined> {
+    if (runId) {
+      const run = await this.loadRun(namespace, runId);
+      return run && run.workflowId === workflowId ? run : undefined;
+    }
+    for (const run of this.runs.values()) {
+      if (run.namespace === namespace && run.workflowId === workflowId && run.isNew) return run;
+    }
+    for (let i = 0; i < 3; i++) {
+      const { rows } = await this.client.query(
+        `SELECT run_id FROM ${this.table('executions')} WHERE namespace = $1 AND workflow_id = $2 ORDER BY seq DESC LIMIT 1`,
+        [namespace, workflowId],
+      );
+      if (!rows[0]) return undefined;
+      const run = await this.loadRun(namespace, rows[0].run_id as string);
+      if (run && (run.isRunning || !run.state.newExecutionRunId)) return run;
+      if (run && run.state.newExecutionRunId) {
+        const next = await this.loadRun(namespace, run.state.newExecutionRunId);
+        if (next) return next;
+      }
+    }
+    return undefined;
+  }
+
+  createRun(init: {
+    namespace: string;
+    workflowId: string;
+    runId?: string;
+    workflowType: string;
+    taskQueue: string;
+    state: RunState;
+    requestId: string | null;
+  }): Run {
+    const run = new Run({
+      ...init,
+      runId: init.runId ?? randomUUID(),
+      status: 1,
+      searchAttributes: {},
+      isNew: true,
+    });
+    run.dirty = true;
+    this.runs.set(Tx.key(run.namespace, run.runId), run);
+    return run;
+  }
+
+  /** Appends an event to the run's history now; returns its id. startedEventId -1 means "the previous event". */
+  addEvent(run: Run, eventType: number, attributes: Msg): number {
+    const id = run.state.nextEventId++;
+    if (attributes.startedEventId === -1) attributes.startedEventId = id - 1;
+    const field = eventAttributesField[eventType];
+    if (!field) throw new Error(`unknown event type ${eventType}`);
+    const event: Msg = { eventId: id, eventTime: msToTimestamp(this.now), eventType, [field]: attributes };
+    const bytes = encodeEvent(event);
+    run.state.historySizeBytes += bytes.length;
+    run.newEvents.push({ id, bytes });
+    run.dirty = true;
+    return id;
+  }
+
+  addTask(run: Run, kind: number, queue: string, ref: number, attempt = 1): void {
+    this.tasks.push({ namespace: run.namespace, queue, kind, runId: run.runId, ref, attempt });
+  }
+
+  addTimer(run: Run, kind: string, ref: string | number, fireAt: number, seq = 0, holdsLock = false): void {
+    this.timers.push({ fireAt, namespace: run.namespace, runId: run.runId, kind, ref: String(ref), seq, holdsLock });
+  }
+
+  /** Drops timers of a run; SKIP LOCKED so a timer being fired concurrently never blocks us (it re-validates). */
+  async deleteTimers(run: Run, kinds: string[], ref?: string | number): Promise<void> {
+    this.timers.splice(
+      0,
+      this.timers.length,
+      ...this.timers.filter(
+        (t) => !(t.runId === run.runId && kinds.includes(t.kind) && (ref === undefined || t.ref === String(ref))),
+      ),
+    );
+    if (run.isNew) return;
+    await this.client.query(
+      `DELETE FROM ${this.table('timers')} WHERE id IN (SELECT id FROM ${this.table('timers')}
+         WHERE run_id = $1 AND kind = ANY($2) AND ($3::text IS NULL OR ref = $3) FOR UPDATE SKIP LOCKED)`,
+      [run.runId, kinds, ref === undefined ? null : String(ref)],
+    );
+  }
+
+  async deleteAllTimersAndTasks(run: Run): Promise<void> {
+    this.timers.splice(0, this.timers.length, ...this.timers.filter((t) => t.runId !== run.runId));
+    this.tasks.splice(0, this.tasks.length, ...this.tasks.filter((t) => t.runId !== run.runId));
+    if (run.isNew) return;
+    await this.client.query(
+      `DELETE FROM ${this.table('timers')} WHERE id IN (SELECT id FROM ${this.table('timers')} WHERE run_id = $1 FOR UPDATE SKIP LOCKED)`,
+      [run.runId],
+    );
+    await this.client.query(
+      `DELETE FROM ${this.table('tasks')} WHERE id IN (SELECT id FROM ${this.table('tasks')} WHERE run_id = $1 FOR UPDATE SKIP LOCKED)`,
+      [run.runId],
+    );
+  }
+
+  async deleteTasks(run: Run, kind: number, ref?: number): Promise<void> {
+    this.tasks.splice(
+      0,
+      this.tasks.length,
+      ...this.tasks.filter((t) => !(t.runId === run.runId && t.kind === kind && (ref === undefined || t.ref === ref))),
+    );
+    if (run.isNew) return;
+    await this.client.query(
+      `DELETE FROM ${this.table('tasks')} WHERE id IN (SELECT id FROM ${this.table('tasks')}
+         WHERE run_id = $1 AND kind = $2 AND ($3::bigint IS NULL OR ref = $3) FOR UPDATE SKIP LOCKED)`,
+      [run.runId, kind, ref ?? null],
+    );
+  }
+
+  /** Events of a run with id > after, including events appended in this transaction. */
+  async readEvents(run: Run, after: number, upTo = Number.MAX_SAFE_INTEGER): Promise<Buffer[]> {
+    const out: Buffer[] = [];
+    const firstNew = run.newEvents[0]?.id ?? run.state.nextEventId;
+    if (after + 1 < firstNew && !run.isNew) {
+      const { rows } = await this.client.query(
+        `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id > $2 AND event_id < $3 AND event_id <= $4 ORDER BY event_id`,
+        [run.runId, after, firstNew, upTo],
+      );
+      for (const r of rows) out.push(r.data as Buffer);
+    }
+    for (const e of run.newEvents) if (e.id > after && e.id <= upTo) out.push(e.bytes);
+    return out;
+  }
+
+  async readEvent(run: Run, eventId: number): Promise<Buffer | undefined> {
+    const fresh = run.newEvents.find((e) => e.id === eventId);
+    if (fresh) return fresh.bytes;
+    const { rows } = await this.client.query(
+      `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id = $2`,
+      [run.runId, eventId],
+    );
+    return rows[0]?.data as Buffer | undefined;
+  }
+
+  async flush(): Promise<void> {
+    for (const run of this.runs.values()) {
+      if (!run.dirty) continue;
+      const closeTime = run.state.closeTime ? new Date(run.state.closeTime) : null;
+      if (run.isNew) {
+        await this.client.query(
+          `INSERT INTO ${this.table('executions')} (namespace, workflow_id, run_id, workflow_type, task_queue, status,
+             start_time, execution_time, close_time, search_attributes, history_length, request_id, state)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
+          [
+            run.namespace,
+            run.workflowId,
+            run.runId,
+            run.workflowType,
+            run.taskQueue,
+            run.status,
+            new Date(run.state.startTime),
+            new Date(run.state.executionTime),
+            closeTime,
+            JSON.stringify(run.searchAttributes),
+            run.state.nextEventId - 1,
+            run.requestId,
+            JSON.stringify(run.state),
+          ],
+        );
+      } else {
+        await this.client.query(
+          `UPDATE ${this.table('executions')} SET status = $3, close_time = $4, search_attributes = $5,
+             history_length = $6, state = $7 WHERE namespace = $1 AND run_id = $2`,
+          [
+            run.namespace,
+            run.runId,
+            run.status,
+            closeTime,
+            JSON.stringify(run.searchAttributes),
+            run.state.nextEventId - 1,
+            JSON.stringify(run.state),
+          ],
+        );
+      }
+      if (run.newEvents.length > 0) {
+        await this.client.query(
+          `INSERT INTO ${this.table('history_events')} (run_id, event_id, data)
+             SELECT $1, unnest($2::bigint[]), unnest($3::bytea[])`,
+          [run.runId, run.newEvents.map((e) => e.id), run.newEvents.map((e) => e.bytes)],
+        );
+      }
+    }
+    if (this.tasks.length > 0) {
+      await this.client.query(
+        `INSERT INTO ${this.table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::text[], $5::bigint[], $6::int[])`,
+        [
+          this.tasks.map((t) => t.namespace),
+          this.tasks.map((t) => t.queue),
+          this.tasks.map((t) => t.kind),
+          this.tasks.map((t) => t.runId),
+          this.tasks.map((t) => t.ref),
+          this.tasks.map((t) => t.attempt),
+        ],
+      );
+    }
+    if (this.timers.length > 0) {
+      await this.client.query(
+        `INSERT INTO ${this.table('timers')} (fire_at, namespace, run_id, kind, ref, seq, holds_lock)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[])`,
+        [
+          this.timers.map((t) => Math.round(t.fireAt)),
+          this.timers.map((t) => t.namespace),
+          this.timers.map((t) => t.runId),
+          this.timers.map((t) => t.kind),
+          this.timers.map((t) => t.ref),
+          this.timers.map((t) => t.seq),
+          this.timers.map((t) => t.holdsLock),
+        ],
+      );
+    }
+  }
+}
+
+const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);
+
+/** Runs fn in one transaction, retrying on deadlock/serialisation/unique races (which a retry resolves). */
+export async function runTransaction<T>(
+  pool: Pool,
+  schema: string,
+  clock: Clock,
+  fn: (tx: Tx) => Promise<T>,
+  onCommit: (tx: Tx) => void,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let released = false;
+    try {
+      await client.query('BEGIN');
+      const tx = new Tx(client, schema, clock);
+      const result = await fn(tx);
+      await tx.flush();
+      await client.query('COMMIT');
+      client.release();
+      released = true;
+      onCommit(tx);
+      for (const cb of tx.afterCommit) cb();
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      const code = (err as { code?: string }).code;
+      if (!released) {
+        client.release();
+        released = true;
+      }
+      if (code && RETRYABLE_PG_CODES.has(code) && attempt < 5) continue;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,1025 @@
+/**
+ * The RPC handlers of WorkflowService, OperatorService and TestService over the engine, plus the durable timer
+ * loop (one process-wide setTimeout armed at the earliest timer row) and the long-poll plumbing. Handlers take
+ * and return plain protobuf objects; grpc.ts does the wire.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { Clock } from './clock';
+import { SkippingClock } from './clock';
+import { Engine, type StartParams } from './engine';
+import { invalidArgument, notFound, TemporalServiceError, GrpcCode, unimplemented } from './errors';
+import { Notifier } from './notifier';
+import {
+  decodeEvent,
+  durationToMs,
+  EventType,
+  HistoryEventFilterType,
+  messageFromJson,
+  messageToJson,
+  msToDuration,
+  msToTimestamp,
+  packAny,
+  PendingActivityState,
+  positiveMs,
+  QueryResultType,
+  RawHistory,
+  timestampToMs,
+  UpdateStage,
+  type Msg,
+} from './proto';
+import { quoteIdent } from './schema';
+import { runTransaction, TaskKind, type Run, type Tx } from './store';
+import type { ActivityState } from './state';
+
+export interface CallContext {
+  /** Absolute wall-clock deadline of the call in ms, if the client set one. */
+  deadline?: number;
+  isCancelled(): boolean;
+}
+
+export interface VisibilityHooks {
+  list(namespace: string, query: string, pageSize: number, token: Buffer | undefined): Promise<Msg>;
+  count(namespace: string, query: string): Promise<Msg>;
+  addSearchAttributes(namespace: string, attrs: Record<string, number>): Promise<void>;
+  removeSearchAttributes(namespace: string, names: string[]): Promise<void>;
+  listSearchAttributes(namespace: string): Promise<Record<string, number>>;
+}
+
+const TASK_POLL_CAP_MS = 60_000;
+const HISTORY_POLL_CAP_MS = 20_000;
+const UPDATE_WAIT_CAP_MS = 20_000;
+const QUERY_DEFAULT_TIMEOUT_MS = 30_000;
+const POLL_RECHECK_MS = 10_000;
+const TIMER_BATCH = 256;
+const TIMER_CONCURRENCY = 8;
+
+interface TaskToken {
+  k: 'w' | 'a' | 'q';
+  n: string;
+  r: string;
+  w: string;
+  s: number;
+  t?: number;
+  a?: number;
+  q?: string;
+}
+
+function encodeToken(t: TaskToken): Buffer {
+  return Buffer.from(JSON.stringify(t));
+}
+function decodeToken(b: Buffer | Uint8Array | undefined): TaskToken {
+  try {
+    const t = JSON.parse(Buffer.from(b ?? []).toString()) as TaskToken;
+    if (!t || typeof t.r !== 'string') throw new Error('bad token');
+    return t;
+  } catch {
+    throw invalidArgument('Error deserializing task token');
+  }
+}
+
+interface LegacyQuery {
+  id: string;
+  namespace: string;
+  runId: string;
+  query: Msg;
+}
+
+interface QueryWaiter {
+  resolve: (r: Msg) => void;
+  reject: (e: Error) => void;
+}
+
+export class WorkflowService {
+  readonly engine: Engine;
+  readonly notifier = new Notifier();
+  private readonly legacyQueries = new Map<string, LegacyQuery[]>();
+  private readonly queryWaiters = new Map<string, QueryWaiter>();
+  private stopped = false;
+  private loopRunning = false;
+  private loopAgain = false;
+  private timerHandle: NodeJS.Timeout | undefined;
+  private armedAt = Number.POSITIVE_INFINITY;
+  private readonly namespaceId = randomUUID();
+  visibility?: VisibilityHooks;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema: string,
+    readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.engine = new Engine({ logger, decodeSearchAttributes: decodeSearchAttributesGeneric });
+    if (clock instanceof SkippingClock) clock.onChange = () => this.kick();
+  }
+
+  private table(name: string): string {
+    return `${quoteIdent(this.schema)}.${name}`;
+  }
+
+  transact<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return runTransaction(this.pool, this.schema, this.clock, fn, (tx) => this.onCommit(tx));
+  }
+
+  private onCommit(tx: Tx): void {
+    for (const t of tx.tasks) this.notifier.notifyTask(Notifier.taskKey(t.namespace, t.queue, t.kind));
+    for (const run of tx.runs.values()) if (run.dirty) this.notifier.notifyRun(run.runId);
+    let kick = this.clock.timeSkipping;
+    for (const t of tx.timers) if (t.fireAt < this.armedAt) kick = true;
+    if (kick) this.kick();
+  }
+
+  start(): void {
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timerHandle) clearTimeout(this.timerHandle);
+    this.notifier.wakeAllPollers();
+    for (const w of this.queryWaiters.values()) w.reject(new TemporalServiceError(GrpcCode.UNAVAILABLE, 'server stopping'));
+    this.queryWaiters.clear();
+  }
+
+  // ---- timer loop -----------------------------------------------------------------------------------------
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.loopRunning) {
+      this.loopAgain = true;
+      return;
+    }
+    this.loopRunning = true;
+    this.timerLoop()
+      .catch((err: unknown) => {
+        this.logger.error({ err }, 'timer loop failed; retrying');
+        setTimeout(() => this.kick(), 500).unref();
+      })
+      .finally(() => {
+        this.loopRunning = false;
+        if (this.loopAgain) this.kick();
+      });
+  }
+
+  private async timerLoop(): Promise<void> {
+    do {
+      this.loopAgain = false;
+      if (this.stopped) return;
+      if (this.timerHandle) clearTimeout(this.timerHandle);
+      this.armedAt = Number.POSITIVE_INFINITY;
+      for (;;) {
+        const now = this.clock.now();
+        const { rows } = await this.pool.query(
+          `SELECT id FROM ${this.table('timers')} WHERE fire_at <= $1 ORDER BY fire_at, id LIMIT ${TIMER_BATCH}`,
+          [now],
+        );
+        if (rows.length === 0) break;
+        const ids = rows.map((r) => String(r.id));
+        let i = 0;
+        await Promise.all(
+          Array.from({ length: Math.min(TIMER_CONCURRENCY, ids.length) }, async () => {
+            while (i < ids.length && !this.stopped) await this.fireTimer(ids[i++]!);
+          }),
+        );
+        if (rows.length < TIMER_BATCH || this.stopped) break;
+      }
+      const { rows } = await this.pool.query(`SELECT min(fire_at) AS next FROM ${this.table('timers')}`);
+      const next = rows[0]?.next === null || rows[0]?.next === undefined ? undefined : Number(rows[0].next);
+      const clock = this.clock;
+      if (clock instanceof SkippingClock) {
+        const sleeper = clock.nextSleeper();
+        const target = next === undefined ? sleeper : sleeper === undefined ? next : Math.min(next, sleeper);
+        if (target !== undefined && target > clock.now() && !clock.isLocked() && !(await this.isBusy())) {
+          clock.advanceTo(target);
+          this.loopAgain = true;
+          continue;
+        }
+        clock.wakeSleepers();
+      }
+      if (next !== undefined) {
+        const delay = Math.max(0, Math.min(next - this.clock.now(), 2 ** 31 - 1));
+        this.armedAt = next;
+        this.timerHandle = setTimeout(() => this.kick(), delay);
+        this.timerHandle.unref();
+      }
+    } while (this.loopAgain);
+  }
+
+  /** Time skipping is held while any task is queued or in flight (the Java server's lock discipline). */
+  private async isBusy(): Promise<boolean> {
+    const { rows } = await this.pool.query(
+      `SELECT EXISTS (SELECT 1 FROM ${this.table('tasks')}) OR EXISTS (SELECT 1 FROM ${this.table('timers')} WHERE holds_lock) AS busy`,
+    );
+    return rows[0]?.busy === true || this.legacyQueries.size > 0;
+  }
+
+  private async fireTimer(id: string): Promise<void> {
+    try {
+      await this.transact(async (tx) => {
+        const { rows } = await tx.client.query(
+          `SELECT namespace, run_id, kind, ref, seq FROM ${this.table('timers')} WHERE id = $1`,
+          [id],
+        );
+        const t = rows[0];
+        if (!t) return;
+        // Lock the run before the timer row: every other writer of a run's timers holds the run first.
+        const run = await tx.loadRun(t.namespace as string, t.run_id as string);
+        const del = await tx.client.query(`DELETE FROM ${this.table('timers')} WHERE id = $1`, [id]);
+        if (del.rowCount === 0 || !run) return;
+        await this.engine.fireTimer(tx, run, { kind: t.kind as string, ref: t.ref as string, seq: Number(t.seq) });
+      });
+    } catch (err) {
+      this.logger.error({ err, timerId: id }, 'timer failed');
+    }
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------------------
+
+  private requireNamespace(req: Msg): string {
+    const ns = req.namespace as string | undefined;
+    if (!ns) throw invalidArgument('Namespace not set on request.');
+    return ns;
+  }
+
+  private async readRun(namespace: string, workflowId: string, runId?: string): Promise<Run | undefined> {
+    return this.transact((tx) => tx.loadCurrentRun(namespace, workflowId, runId || undefined));
+  }
+
+  private pollDeadline(ctx: CallContext, cap: number): number {
+    const d = ctx.deadline ?? Number.POSITIVE_INFINITY;
+    return Math.min(Date.now() + cap, d - 1000);
+  }
+
+  // ---- system ---------------------------------------------------------------------------------------------
+
+  getSystemInfo(): Msg {
+    return {
+      serverVersion: '1.24.0-throughcare-embedded',
+      capabilities: {
+        signalAndQueryHeader: true,
+        internalErrorDifferentiation: false,
+        activityFailureIncludeHeartbeat: true,
+        supportsSchedules: false,
+        encodedFailureAttributes: true,
+        buildIdBasedVersioning: false,
+        upsertMemo: true,
+        eagerWorkflowStart: false,
+        sdkMetadata: true,
+        countGroupByExecutionStatus: !!this.visibility,
+        nexus: false,
+      },
+    };
+  }
+
+  describeNamespace(req: Msg): Msg {
+    const name = (req.namespace as string) || 'default';
+    return {
+      namespaceInfo: {
+        name,
+        state: 1,
+        description: 'embedded Throughcare Temporal server',
+        id: req.id || this.namespaceId,
+        capabilities: { eagerWorkflowStart: false, syncUpdate: true, asyncUpdate: true, workerHeartbeats: false },
+      },
+      config: { workflowExecutionRetentionTtl: msToDuration(24 * 3600 * 1000) },
+      isGlobalNamespace: false,
+    };
+  }
+
+  // ---- start / signal / cancel / terminate ----------------------------------------------------------------
+
+  private startParams(req: Msg): StartParams {
+    const ns = this.requireNamespace(req);
+    if (!req.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    if (!req.workflowType?.name) throw invalidArgument('WorkflowType is not set on request.');
+    if (!req.taskQueue?.name) throw invalidArgument('TaskQueue is not set on request.');
+    for (const f of ['workflowExecutionTimeout', 'workflowRunTimeout', 'workflowTaskTimeout']) {
+      if ((durationToMs(req[f]) ?? 0) < 0) throw invalidArgument(`Invalid ${f}.`);
+    }
+    const exec = positiveMs(req.workflowExecutionTimeout);
+    let runTimeout = positiveMs(req.workflowRunTimeout);
+    if (exec && (!runTimeout || runTimeout > exec)) runTimeout = exec;
+    return {
+      namespace: ns,
+      workflowId: req.workflowId,
+      workflowType: req.workflowType.name,
+      taskQueue: req.taskQueue.name,
+      input: req.input,
+      header: req.header,
+      memo: req.memo,
+      searchAttributes: req.searchAttributes,
+      retryPolicy: req.retryPolicy,
+      executionTimeoutMs: exec,
+      runTimeoutMs: runTimeout,
+      taskTimeoutMs: positiveMs(req.workflowTaskTimeout),
+      identity: req.identity,
+      requestId: req.requestId || randomUUID(),
+      backoffMs: positiveMs(req.workflowStartDelay),
+    };
+  }
+
+  async startWorkflowExecution(req: Msg): Promise<Msg> {
+    const p = this.startParams(req);
+    if (req.cronSchedule) throw invalidArgument('CronSchedule is not supported by the embedded server.');
+    const { run, started } = await this.transact((tx) =>
+      this.engine.startWorkflow(tx, p, Number(req.workflowIdReusePolicy || 0), Number(req.workflowIdConflictPolicy || 0)),
+    );
+    return { runId: run.runId, started };
+  }
+
+  async signalWithStartWorkflowExecution(req: Msg): Promise<Msg> {
+    const p = this.startParams(req);
+    if (!req.signalName) throw invalidArgument('SignalName is not set on request.');
+    p.signal = { signalName: req.signalName, input: req.signalInput, header: req.header, identity: req.identity };
+    const { run, started } = await this.transact((tx) =>
+      this.engine.startWorkflow(tx, p, Number(req.workflowIdReusePolicy || 0), Number(req.workflowIdConflictPolicy || 0)),
+    );
+    return { runId: run.runId, started };
+  }
+
+  async signalWorkflowExecution(req: Msg): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    if (!req.workflowExecution?.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    if (!req.signalName) throw invalidArgument('SignalName is not set on request.');
+    await this.transact(async (tx) => {
+      const run = await tx.loadCurrentRun(ns, req.workflowExecution.workflowId, req.workflowExecution.runId || undefined);
+      this.engine.assertRunning(run);
+      if (req.requestId && run.state.requestIds.includes(`signal:${req.requestId}`)) return;
+      if (req.requestId) run.state.requestIds.push(`signal:${req.requestId}`);
+      this.engine.signal(tx, run, req.signalName, req.input, req.header, req.identity);
+    });
+    return {};
+  }
+
+  async requestCancelWorkflowExecution(req: Msg): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    if (!req.workflowExecution?.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    await this.transact(async (tx) => {
+      const run = await tx.loadCurrentRun(ns, req.workflowExecution.workflowId, req.workflowExecution.runId || undefined);
+      this.engine.assertRunning(run);
+      this.engine.requestCancel(tx, run, req.reason ?? '', req.identity ?? '');
+    });
+    return {};
+  }
+
+  async terminateWorkflowExecution(req: Msg): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    if (!req.workflowExecution?.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    await this.transact(async (tx) => {
+      const run = await tx.loadCurrentRun(ns, req.workflowExecution.workflowId, req.workflowExecution.runId || undefined);
+      this.engine.assertRunning(run);
+      await this.engine.terminate(tx, run, req.reason ?? '', req.details, req.identity ?? '');
+    });
+    return {};
+  }
+
+  // ---- history --------------------------------------------------------------------------------------------
+
+  async getWorkflowExecutionHistory(req: Msg, ctx: CallContext): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    const exec = req.execution ?? {};
+    if (!exec.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    const deadline = this.pollDeadline(ctx, HISTORY_POLL_CAP_MS);
+    const closeOnly = req.historyEventFilterType === HistoryEventFilterType.CloseEvent;
+    const pageSize = Math.min(Number(req.maximumPageSize) || 1000, 1000);
+    const tokenText = req.nextPageToken?.length ? Buffer.from(req.nextPageToken).toString() : '';
+    let from = tokenText ? Number(tokenText) : 1;
+    if (!Number.isFinite(from) || from < 1) from = 1;
+    let runId: string | undefined = exec.runId || undefined;
+    for (;;) {
+      const { rows } = await this.pool.query(
+        runId
+          ? `SELECT run_id, status, state->'closeEventId' AS close_id, history_length FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2 AND workflow_id = $3`
+          : `SELECT run_id, status, state->'closeEventId' AS close_id, history_length FROM ${this.table('executions')} WHERE namespace = $1 AND workflow_id = $3 AND ($2::text IS NULL) ORDER BY seq DESC LIMIT 1`,
+        [ns, runId ?? null, exec.workflowId],
+      );
+      const row = rows[0];
+      if (!row) throw notFound(`workflow execution not found: ${exec.workflowId}`);
+      runId = row.run_id as string;
+      const running = row.status === 1;
+      const length = Number(row.history_length);
+      if (closeOnly) {
+        if (!running) {
+          const ev = await this.pool.query(
+            `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id = $2`,
+            [runId, Number(row.close_id)],
+          );
+          return { history: new RawHistory(ev.rows.map((r) => r.data as Buffer)) };
+        }
+        if (!req.waitNewEvent) return { history: { events: [] } };
+      } else if (from <= length || !running || !req.waitNewEvent) {
+        const ev = await this.pool.query(
+          `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id >= $2 ORDER BY event_id LIMIT $3`,
+          [runId, from, pageSize],
+        );
+        const last = from + ev.rows.length - 1;
+        const more = ev.rows.length === pageSize && last < length;
+        const waitMore = !!req.waitNewEvent && running && !more;
+        return {
+          history: new RawHistory(ev.rows.map((r) => r.data as Buffer)),
+          nextPageToken: more || waitMore ? Buffer.from(String(last + 1)) : Buffer.alloc(0),
+        };
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || ctx.isCancelled() || this.stopped) {
+        return closeOnly
+          ? { history: { events: [] } }
+          : { history: { events: [] }, nextPageToken: Buffer.from(String(from)) };
+      }
+      await this.notifier.waitRun(runId, remaining);
+    }
+  }
+
+  // ---- workflow tasks -------------------------------------------------------------------------------------
+
+  async pollWorkflowTaskQueue(req: Msg, ctx: CallContext): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    const queue = req.taskQueue?.name as string | undefined;
+    if (!queue) throw invalidArgument('TaskQueue is not set on request.');
+    const identity = (req.identity as string) ?? '';
+    const deadline = this.pollDeadline(ctx, TASK_POLL_CAP_MS);
+    const key = Notifier.taskKey(ns, queue, TaskKind.Workflow);
+    for (;;) {
+      if (ctx.isCancelled() || this.stopped) return {};
+      const q = this.takeLegacyQuery(key);
+      if (q) {
+        const r = await this.legacyQueryTask(q);
+        if (r) return r;
+        continue;
+      }
+      const task = await this.claimWorkflowTask(ns, queue, identity);
+      if (task) return task;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return {};
+      await this.notifier.waitTask(key, Math.min(remaining, POLL_RECHECK_MS));
+    }
+  }
+
+  private async claimWorkflowTask(ns: string, queue: string, identity: string): Promise<Msg | undefined> {
+    for (let i = 0; i < 20; i++) {
+      const r = await this.transact(async (tx): Promise<Msg | 'stale' | undefined> => {
+        const { rows } = await tx.client.query(
+          `DELETE FROM ${this.table('tasks')} WHERE id = (SELECT id FROM ${this.table('tasks')}
+             WHERE namespace = $1 AND task_queue = $2 AND kind = 1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+           RETURNING run_id, ref`,
+          [ns, queue],
+        );
+        const row = rows[0];
+        if (!row) return undefined;
+        const run = await tx.loadRun(ns, row.run_id as string);
+        const wft = run?.state.wft;
+        if (!run || !run.isRunning || !wft || wft.scheduledId !== Number(row.ref) || wft.startedId !== undefined)
+          return 'stale';
+        const sticky = queue !== run.taskQueue;
+        if (sticky && (!wft.onSticky || run.state.sticky?.name !== queue)) return 'stale';
+        if (!sticky && wft.onSticky) return 'stale';
+        await tx.deleteTimers(run, ['sticky_timeout']);
+        const startedId = this.engine.startWorkflowTask(tx, run, identity, randomUUID());
+        const events = await tx.readEvents(run, sticky ? run.state.lastWftStartedId : 0);
+        const messages = Object.values(run.state.updates)
+          .filter((u) => u.stage === 'admitted')
+          .map((u) => ({
+            id: `${u.id}/request`,
+            protocolInstanceId: u.id,
+            eventId: startedId - 1,
+            body: packAny('temporal.api.update.v1.Request', messageFromJson('temporal.api.update.v1.Request', u.request)),
+          }));
+        return {
+          taskToken: encodeToken({ k: 'w', n: ns, r: run.runId, w: run.workflowId, s: wft.scheduledId, t: startedId }),
+          workflowExecution: run.execution,
+          workflowType: { name: run.workflowType },
+          previousStartedEventId: run.state.lastWftStartedId,
+          startedEventId: startedId,
+          attempt: wft.attempt,
+          history: new RawHistory(events),
+          workflowExecutionTaskQueue: { name: run.taskQueue, kind: 1 },
+          scheduledTime: msToTimestamp(wft.scheduledTime),
+          startedTime: msToTimestamp(tx.now),
+          messages,
+        };
+      });
+      if (r === 'stale') continue;
+      return r;
+    }
+    return undefined;
+  }
+
+  private async loadForToken(tx: Tx, token: TaskToken): Promise<Run> {
+    const run = await tx.loadRun(token.n, token.r);
+    if (!run) throw notFound('workflow execution not found');
+    if (!run.isRunning) throw notFound('workflow execution already completed');
+    return run;
+  }
+
+  async respondWorkflowTaskCompleted(req: Msg): Promise<Msg> {
+    const token = decodeToken(req.taskToken);
+    if (token.k !== 'w') throw invalidArgument('not a workflow task token');
+    const result = await this.transact(async (tx) => {
+      const run = await this.loadForToken(tx, token);
+      const wft = run.state.wft;
+      if (!wft || wft.scheduledId !== token.s || wft.startedId !== token.t)
+        throw notFound('Workflow task not found.');
+      return this.engine.completeWorkflowTask(tx, run, req);
+    });
+    if (result.error) throw result.error;
+    for (const qr of Object.entries((req.queryResults ?? {}) as Record<string, Msg>)) this.resolveQuery(qr[0], qr[1]);
+    return {};
+  }
+
+  async respondWorkflowTaskFailed(req: Msg): Promise<Msg> {
+    const token = decodeToken(req.taskToken);
+    if (token.k !== 'w') throw invalidArgument('not a workflow task token');
+    await this.transact(async (tx) => {
+      const run = await this.loadForToken(tx, token);
+      const wft = run.state.wft;
+      if (!wft || wft.scheduledId !== token.s || wft.startedId !== token.t)
+        throw notFound('Workflow task not found.');
+      await this.engine.failWorkflowTask(
+        tx,
+        run,
+        EventType.WorkflowTaskFailed,
+        { cause: req.cause ?? 0, failure: req.failure ?? undefined, identity: req.identity ?? '', binaryChecksum: req.binaryChecksum ?? '' },
+        { clearSticky: true },
+      );
+    });
+    return {};
+  }
+
+  // ---- activities -----------------------------------------------------------------------------------------
+
+  async pollActivityTaskQueue(req: Msg, ctx: CallContext): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    const queue = req.taskQueue?.name as string | undefined;
+    if (!queue) throw invalidArgument('TaskQueue is not set on request.');
+    const identity = (req.identity as string) ?? '';
+    const deadline = this.pollDeadline(ctx, TASK_POLL_CAP_MS);
+    const key = Notifier.taskKey(ns, queue, TaskKind.Activity);
+    for (;;) {
+      if (ctx.isCancelled() || this.stopped) return {};
+      const task = await this.claimActivityTask(ns, queue, identity);
+      if (task) return task;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return {};
+      await this.notifier.waitTask(key, Math.min(remaining, POLL_RECHECK_MS));
+    }
+  }
+
+  private async claimActivityTask(ns: string, queue: string, identity: string): Promise<Msg | undefined> {
+    for (let i = 0; i < 20; i++) {
+      const r = await this.transact(async (tx): Promise<Msg | 'stale' | undefined> => {
+        const { rows } = await tx.client.query(
+          `DELETE FROM ${this.table('tasks')} WHERE id = (SELECT id FROM ${this.table('tasks')}
+             WHERE namespace = $1 AND task_queue = $2 AND kind = 2 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+           RETURNING run_id, ref, attempt`,
+          [ns, queue],
+        );
+        const row = rows[0];
+        if (!row) return undefined;
+        const run = await tx.loadRun(ns, row.run_id as string);
+        const act = run?.state.activities[String(row.ref)];
+        if (!run || !run.isRunning || !act || act.phase !== 'scheduled' || act.attempt !== Number(row.attempt))
+          return 'stale';
+        const scheduledBytes = await tx.readEvent(run, act.scheduledId);
+        const scheduled = scheduledBytes ? (decodeEvent(scheduledBytes).activityTaskScheduledEventAttributes ?? {}) : {};
+        this.engine.startActivity(tx, run, act, identity);
+        return {
+          taskToken: encodeToken({ k: 'a', n: ns, r: run.runId, w: run.workflowId, s: act.scheduledId, a: act.attempt }),
+          workflowNamespace: ns,
+          workflowType: { name: run.workflowType },
+          workflowExecution: run.execution,
+          activityType: { name: act.activityType },
+          activityId: act.activityId,
+          header: scheduled.header ?? undefined,
+          input: scheduled.input ?? undefined,
+          heartbeatDetails: act.heartbeatDetails
+            ? messageFromJson('temporal.api.common.v1.Payloads', act.heartbeatDetails)
+            : undefined,
+          scheduledTime: msToTimestamp(act.scheduledTime),
+          currentAttemptScheduledTime: msToTimestamp(act.attemptScheduledTime),
+          startedTime: msToTimestamp(tx.now),
+          attempt: act.attempt,
+          scheduleToCloseTimeout: msToDuration(act.scheduleToCloseMs),
+          startToCloseTimeout: msToDuration(act.startToCloseMs),
+          heartbeatTimeout: msToDuration(act.heartbeatMs),
+          retryPolicy: scheduled.retryPolicy ?? undefined,
+          priority: scheduled.priority ?? undefined,
+        };
+      });
+      if (r === 'stale') continue;
+      return r;
+    }
+    return undefined;
+  }
+
+  /** Finds the started activity a token or (namespace, workflowId, runId, activityId) names, in a locked run. */
+  private async activityFor(tx: Tx, req: Msg, byId: boolean): Promise<{ run: Run; act: ActivityState }> {
+    if (byId) {
+      const ns = this.requireNamespace(req);
+      if (!req.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+      if (!req.activityId) throw invalidArgument('ActivityId is not set on request.');
+      const run = await tx.loadCurrentRun(ns, req.workflowId, req.runId || undefined);
+      this.engine.assertRunning(run);
+      const act = Object.values(run.state.activities).find((a) => a.activityId === req.activityId);
+      if (!act) throw notFound('activity task not found');
+      return { run, act };
+    }
+    const token = decodeToken(req.taskToken);
+    if (token.k !== 'a') throw invalidArgument('not an activity task token');
+    const run = await this.loadForToken(tx, token);
+    const act = run.state.activities[String(token.s)];
+    if (!act || act.attempt !== token.a || act.phase !== 'started') throw notFound('activity task not found');
+    return { run, act };
+  }
+
+  async recordActivityTaskHeartbeat(req: Msg, byId = false): Promise<Msg> {
+    return this.transact(async (tx) => {
+      const { run, act } = await this.activityFor(tx, req, byId);
+      act.lastHeartbeatTime = tx.now;
+      if (req.details) act.heartbeatDetails = messageFromJsonSafe(req.details);
+      run.dirty = true;
+      return { cancelRequested: !!act.cancelRequested, activityPaused: false, activityReset: false };
+    });
+  }
+
+  async respondActivityTaskCompleted(req: Msg, byId = false): Promise<Msg> {
+    await this.transact(async (tx) => {
+      const { run, act } = await this.activityFor(tx, req, byId);
+      await this.engine.completeActivity(tx, run, act, req.result ?? undefined, req.identity ?? '');
+    });
+    return {};
+  }
+
+  async respondActivityTaskFailed(req: Msg, byId = false): Promise<Msg> {
+    await this.transact(async (tx) => {
+      const { run, act } = await this.activityFor(tx, req, byId);
+      const failure = req.failure ?? { message: 'activity failed' };
+      await this.engine.failActivityAttempt(tx, run, act, failure, {
+        identity: req.identity ?? '',
+        heartbeatDetails: req.lastHeartbeatDetails ?? undefined,
+      });
+    });
+    return { failures: [] };
+  }
+
+  async respondActivityTaskCanceled(req: Msg, byId = false): Promise<Msg> {
+    await this.transact(async (tx) => {
+      const { run, act } = await this.activityFor(tx, req, byId);
+      await this.engine.cancelActivity(tx, run, act, req.details ?? undefined, req.identity ?? '');
+    });
+    return {};
+  }
+
+  // ---- queries --------------------------------------------------------------------------------------------
+
+  private takeLegacyQuery(key: string): LegacyQuery | undefined {
+    const list = this.legacyQueries.get(key);
+    if (!list) return undefined;
+    const q = list.shift();
+    if (list.length === 0) this.legacyQueries.delete(key);
+    return q;
+  }
+
+  private async legacyQueryTask(q: LegacyQuery): Promise<Msg | undefined> {
+    if (!this.queryWaiters.has(q.id)) return undefined;
+    return this.transact(async (tx) => {
+      const { rows } = await tx.client.query(
+        `SELECT workflow_id, workflow_type, task_queue, state->'lastWftStartedId' AS last FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2`,
+        [q.namespace, q.runId],
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      const ev = await tx.client.query(
+        `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 ORDER BY event_id`,
+        [q.runId],
+      );
+      return {
+        taskToken: encodeToken({ k: 'q', n: q.namespace, r: q.runId, w: row.workflow_id, s: 0, q: q.id }),
+        workflowExecution: { workflowId: row.workflow_id, runId: q.runId },
+        workflowType: { name: row.workflow_type },
+        previousStartedEventId: Number(row.last ?? 0),
+        startedEventId: 0,
+        attempt: 1,
+        history: new RawHistory(ev.rows.map((r) => r.data as Buffer)),
+        workflowExecutionTaskQueue: { name: row.task_queue, kind: 1 },
+        query: q.query,
+        scheduledTime: msToTimestamp(this.clock.now()),
+        startedTime: msToTimestamp(this.clock.now()),
+      };
+    });
+  }
+
+  private resolveQuery(id: string, result: Msg): void {
+    const w = this.queryWaiters.get(id);
+    if (!w) return;
+    this.queryWaiters.delete(id);
+    w.resolve(result);
+  }
+
+  async queryWorkflow(req: Msg, ctx: CallContext): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    if (!req.execution?.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    if (!req.query?.queryType) throw invalidArgument('QueryType is not set on request.');
+    const deadline = Math.min(ctx.deadline ?? Date.now() + QUERY_DEFAULT_TIMEOUT_MS, Date.now() + 120_000);
+    // A query is answered against a quiet run: wait out any workflow task that is scheduled or in flight, so the
+    // answer reflects every event already accepted (strong consistency without attaching it to the task).
+    for (;;) {
+      const run = await this.readRun(ns, req.execution.workflowId, req.execution.runId);
+      this.engine.assertFound(run);
+      const rejectCondition = Number(req.queryRejectCondition ?? 0);
+      if (rejectCondition === 1 && !run.isRunning) return { queryRejected: { status: run.status } };
+      if (rejectCondition === 2 && !run.isRunning && run.status !== 2) return { queryRejected: { status: run.status } };
+      if (run.isRunning && run.state.wft) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw new TemporalServiceError(GrpcCode.DEADLINE_EXCEEDED, 'query timed out');
+        await this.notifier.waitRun(run.runId, remaining);
+        continue;
+      }
+      const id = randomUUID();
+      const key = Notifier.taskKey(ns, run.taskQueue, TaskKind.Workflow);
+      const result = new Promise<Msg>((resolve, reject) => this.queryWaiters.set(id, { resolve, reject }));
+      const list = this.legacyQueries.get(key) ?? [];
+      list.push({ id, namespace: ns, runId: run.runId, query: req.query });
+      this.legacyQueries.set(key, list);
+      this.notifier.notifyTask(key);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          this.queryWaiters.delete(id);
+          reject(new TemporalServiceError(GrpcCode.DEADLINE_EXCEEDED, 'query timed out: no worker answered'));
+        }, Math.max(0, deadline - Date.now()));
+      });
+      try {
+        const r = await Promise.race([result, timeout]);
+        if (r.completedType === QueryResultType.Failed || r.resultType === QueryResultType.Failed) {
+          throw new TemporalServiceError(GrpcCode.INVALID_ARGUMENT, String(r.errorMessage ?? 'query failed'), {
+            typeName: 'temporal.api.errordetails.v1.QueryFailedFailure',
+            value: { failure: r.failure ?? undefined },
+          });
+        }
+        return { queryResult: r.queryResult ?? r.answer ?? undefined };
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  respondQueryTaskCompleted(req: Msg): Msg {
+    const token = decodeToken(req.taskToken);
+    if (token.k !== 'q' || !token.q) throw invalidArgument('not a query task token');
+    this.resolveQuery(token.q, req);
+    return {};
+  }
+
+  // ---- updates --------------------------------------------------------------------------------------------
+
+  async updateWorkflowExecution(req: Msg, ctx: CallContext): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    const exec = req.workflowExecution ?? {};
+    if (!exec.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    const request = req.request ?? {};
+    if (!request.input?.name) throw invalidArgument('Update name is not set on request.');
+    const updateId: string = request.meta?.updateId || randomUUID();
+    request.meta = { ...(request.meta ?? {}), updateId };
+    const stage = Number(req.waitPolicy?.lifecycleStage || UpdateStage.Accepted);
+    if (stage === UpdateStage.Admitted)
+      throw new TemporalServiceError(GrpcCode.PERMISSION_DENIED, 'waiting for the ADMITTED stage is not supported');
+    const run = await this.transact(async (tx) => {
+      const r = await tx.loadCurrentRun(ns, exec.workflowId, exec.runId || undefined);
+      this.engine.assertRunning(r);
+      if (exec.firstExecutionRunId && r.state.firstRunId !== exec.firstExecutionRunId)
+        throw notFound('workflow execution not found');
+      this.engine.admitUpdate(tx, r, request);
+      return r;
+    });
+    return this.waitUpdate(ns, run.runId, run.workflowId, updateId, stage, ctx);
+  }
+
+  async pollWorkflowExecutionUpdate(req: Msg, ctx: CallContext): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    const ref = req.updateRef ?? {};
+    const exec = ref.workflowExecution ?? {};
+    if (!exec.workflowId || !ref.updateId) throw invalidArgument('UpdateRef is not set on request.');
+    const run = await this.readRun(ns, exec.workflowId, exec.runId);
+    this.engine.assertFound(run);
+    if (!run.state.updates[ref.updateId]) throw notFound(`update ${ref.updateId} not found`);
+    const stage = Number(req.waitPolicy?.lifecycleStage || UpdateStage.Completed);
+    return this.waitUpdate(ns, run.runId, run.workflowId, ref.updateId, stage, ctx);
+  }
+
+  private async waitUpdate(
+    ns: string,
+    runId: string,
+    workflowId: string,
+    updateId: string,
+    stage: number,
+    ctx: CallContext,
+  ): Promise<Msg> {
+    const deadline = this.pollDeadline(ctx, UPDATE_WAIT_CAP_MS);
+    const updateRef = { workflowExecution: { workflowId, runId }, updateId };
+    for (;;) {
+      const run = await this.readRun(ns, workflowId, runId);
+      this.engine.assertFound(run);
+      const u = run.state.updates[updateId];
+      if (!u) throw notFound(`update ${updateId} not found`);
+      if (u.stage === 'completed' || u.stage === 'rejected') {
+        return {
+          updateRef,
+          outcome: messageFromJson('temporal.api.update.v1.Outcome', u.outcome ?? {}),
+          stage: UpdateStage.Completed,
+        };
+      }
+      if (u.stage === 'accepted' && stage <= UpdateStage.Accepted) return { updateRef, stage: UpdateStage.Accepted };
+      if (!run.isRunning) throw notFound('workflow execution already completed');
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || ctx.isCancelled() || this.stopped)
+        return { updateRef, stage: u.stage === 'accepted' ? UpdateStage.Accepted : UpdateStage.Admitted };
+      await this.notifier.waitRun(runId, remaining);
+    }
+  }
+
+  // ---- describe -------------------------------------------------------------------------------------------
+
+  async describeWorkflowExecution(req: Msg): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    const exec = req.execution ?? {};
+    if (!exec.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    const run = await this.readRun(ns, exec.workflowId, exec.runId);
+    this.engine.assertFound(run);
+    const s = run.state;
+    const pendingActivities = Object.values(s.activities).map((a) => ({
+      activityId: a.activityId,
+      activityType: { name: a.activityType },
+      state: a.cancelRequested
+        ? PendingActivityState.CancelRequested
+        : a.phase === 'started'
+          ? PendingActivityState.Started
+          : PendingActivityState.Scheduled,
+      heartbeatDetails: a.heartbeatDetails ? messageFromJson('temporal.api.common.v1.Payloads', a.heartbeatDetails) : undefined,
+      lastHeartbeatTime: a.lastHeartbeatTime ? msToTimestamp(a.lastHeartbeatTime) : undefined,
+      lastStartedTime: a.startedTime ? msToTimestamp(a.startedTime) : undefined,
+      attempt: a.attempt,
+      maximumAttempts: a.retry.maximumAttempts,
+      scheduledTime: msToTimestamp(a.attemptScheduledTime),
+      expirationTime: a.scheduleToCloseMs ? msToTimestamp(a.scheduledTime + a.scheduleToCloseMs) : undefined,
+      lastFailure: a.lastFailure ? messageFromJson('temporal.api.failure.v1.Failure', a.lastFailure) : undefined,
+      lastWorkerIdentity: a.lastWorkerIdentity ?? '',
+      nextAttemptScheduleTime: a.nextAttemptTime ? msToTimestamp(a.nextAttemptTime) : undefined,
+    }));
+    const pendingChildren = Object.values(s.children)
+      .filter((c) => c.runId)
+      .map((c) => ({
+        workflowId: c.workflowId,
+        runId: c.runId,
+        workflowTypeName: c.workflowType,
+        initiatedId: c.initiatedId,
+        parentClosePolicy: c.parentClosePolicy,
+      }));
+    return {
+      executionConfig: {
+        taskQueue: { name: run.taskQueue, kind: 1 },
+        workflowExecutionTimeout: msToDuration(s.executionTimeoutMs),
+        workflowRunTimeout: msToDuration(s.runTimeoutMs),
+        defaultWorkflowTaskTimeout: msToDuration(s.workflowTaskTimeoutMs),
+      },
+      workflowExecutionInfo: {
+        execution: run.execution,
+        type: { name: run.workflowType },
+        startTime: msToTimestamp(s.startTime),
+        closeTime: s.closeTime ? msToTimestamp(s.closeTime) : undefined,
+        status: run.status,
+        historyLength: s.nextEventId - 1,
+        executionTime: msToTimestamp(s.executionTime),
+        memo: s.memo ? messageFromJson('temporal.api.common.v1.Memo', s.memo) : { fields: {} },
+        searchAttributes: s.searchAttributes
+          ? messageFromJson('temporal.api.common.v1.SearchAttributes', s.searchAttributes)
+          : { indexedFields: {} },
+        taskQueue: run.taskQueue,
+        parentNamespaceId: s.parent?.namespace ?? '',
+        parentExecution: s.parent ? { workflowId: s.parent.workflowId, runId: s.parent.runId } : undefined,
+        rootExecution: s.root ?? run.execution,
+        firstRunId: s.firstRunId,
+        historySizeBytes: s.historySizeBytes,
+        stateTransitionCount: s.nextEventId - 1,
+      },
+      pendingActivities,
+      pendingChildren,
+      pendingWorkflowTask: s.wft
+        ? {
+            state: s.wft.startedId ? 2 : 1,
+            scheduledTime: msToTimestamp(s.wft.scheduledTime),
+            originalScheduledTime: msToTimestamp(s.wft.scheduledTime),
+            startedTime: s.wft.startedTime ? msToTimestamp(s.wft.startedTime) : undefined,
+            attempt: s.wft.attempt,
+          }
+        : undefined,
+    };
+  }
+
+  // ---- sticky queues --------------------------------------------------------------------------------------
+
+  /** ShutdownWorker: the worker's sticky queue dies with it; its runs go back to the normal queue at once. */
+  async shutdownWorker(req: Msg): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    const sticky = req.stickyTaskQueue as string | undefined;
+    if (!sticky) return {};
+    const { rows } = await this.pool.query(
+      `SELECT run_id FROM ${this.table('executions')} WHERE status = 1 AND namespace = $1 AND state->'sticky'->>'name' = $2`,
+      [ns, sticky],
+    );
+    for (const r of rows) {
+      await this.transact(async (tx) => {
+        const run = await tx.loadRun(ns, r.run_id as string);
+        if (run && run.isRunning && run.state.sticky?.name === sticky) this.engine.moveWorkflowTaskToNormalQueue(tx, run);
+      });
+    }
+    return {};
+  }
+
+  async resetStickyTaskQueue(req: Msg): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    const exec = req.execution ?? {};
+    await this.transact(async (tx) => {
+      const run = await tx.loadCurrentRun(ns, exec.workflowId, exec.runId || undefined);
+      this.engine.assertRunning(run);
+      this.engine.moveWorkflowTaskToNormalQueue(tx, run);
+    });
+    return {};
+  }
+
+  // ---- visibility -----------------------------------------------------------------------------------------
+
+  async listWorkflowExecutions(req: Msg): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    if (!this.visibility) throw unimplemented('ListWorkflowExecutions');
+    return this.visibility.list(ns, req.query ?? '', Number(req.pageSize) || 100, req.nextPageToken?.length ? Buffer.from(req.nextPageToken) : undefined);
+  }
+
+  async countWorkflowExecutions(req: Msg): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    if (!this.visibility) throw unimplemented('CountWorkflowExecutions');
+    return this.visibility.count(ns, req.query ?? '');
+  }
+
+  // ---- test service ---------------------------------------------------------------------------------------
+
+  private skipping(): SkippingClock {
+    if (!(this.clock instanceof SkippingClock)) throw unimplemented('TestService (time skipping is off)');
+    return this.clock;
+  }
+
+  getCurrentTime(): Msg {
+    return { time: msToTimestamp(this.skipping().now()) };
+  }
+  lockTimeSkipping(): Msg {
+    this.skipping().lock();
+    return {};
+  }
+  unlockTimeSkipping(): Msg {
+    this.skipping().unlock();
+    return {};
+  }
+  async sleep(req: Msg): Promise<Msg> {
+    const clock = this.skipping();
+    await clock.sleepUntil(clock.now() + (durationToMs(req.duration) ?? 0));
+    return {};
+  }
+  async sleepUntil(req: Msg): Promise<Msg> {
+    const clock = this.skipping();
+    await clock.sleepUntil(timestampToMs(req.timestamp) ?? clock.now());
+    return {};
+  }
+  async unlockTimeSkippingWithSleep(req: Msg): Promise<Msg> {
+    const clock = this.skipping();
+    clock.unlock();
+    try {
+      await clock.sleepUntil(clock.now() + (durationToMs(req.duration) ?? 0));
+    } finally {
+      clock.lock();
+    }
+    return {};
+  }
+}
+
+/** Heartbeat details are kept as protobuf JSON in the run state. */
+function messageFromJsonSafe(payloads: Msg): Msg {
+  return messageToJson('temporal.api.common.v1.Payloads', payloads);
+}
+
+/** Decodes search attribute payloads (json/plain) to plain values for the `executions.search_attributes` column. */
+export function decodeSearchAttributesGeneric(indexedFields: Record<string, Msg>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, payload] of Object.entries(indexedFields)) {
+    const data = payload?.data as Buffer | undefined;
+    if (!data || data.length === 0) {
+      out[name] = null;
+      continue;
+    }
+    try {
+      out[name] = JSON.parse(Buffer.from(data).toString('utf8'));
+    } catch {
+      out[name] = Buffer.from(data).toString('utf8');
+    }
+  }
+  return out;
+}

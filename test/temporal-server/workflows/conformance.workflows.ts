@@ -1,0 +1,191 @@
+/**
+ * Workflows the embedded Temporal server is tested with. Deterministic code only: it runs in the SDK sandbox.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  executeChild,
+  getExternalWorkflowHandle,
+  isCancellation,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+  ParentClosePolicy,
+} from '@temporalio/workflow';
+import type * as activities from '../conformance.activities';
+
+const { greet, failTimes, slowHeartbeat, neverFinishes, failNonRetryable } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '50ms', backoffCoefficient: 2, maximumInterval: '200ms', maximumAttempts: 5 },
+});
+const { greet: localGreet } = proxyLocalActivities<typeof activities>({ startToCloseTimeout: '10s' });
+
+export async function greetAndSleep(name: string, sleepMs: number): Promise<string> {
+  const greeting = await greet(name);
+  await sleep(sleepMs);
+  return `${greeting} after ${sleepMs}ms`;
+}
+
+export async function sleepFor(ms: number): Promise<number> {
+  await sleep(ms);
+  return ms;
+}
+
+export async function retryingActivity(failures: number, key: string): Promise<number> {
+  return failTimes(failures, key);
+}
+
+export async function nonRetryable(): Promise<string> {
+  try {
+    await failNonRetryable();
+    return 'no error';
+  } catch (err) {
+    return `caught: ${(err as Error).cause?.message ?? (err as Error).message}`;
+  }
+}
+
+export async function exhaustRetries(key: string): Promise<string> {
+  try {
+    await failTimes(100, key);
+    return 'no error';
+  } catch (err) {
+    return `caught after retries: ${(err as Error).cause?.message ?? ''}`;
+  }
+}
+
+export const addSignal = defineSignal<[number]>('add');
+export const doneSignal = defineSignal('done');
+export const totalQuery = defineQuery<number>('total');
+export const setTotalUpdate = defineUpdate<number, [number]>('setTotal');
+
+export async function accumulator(): Promise<number> {
+  let total = 0;
+  let done = false;
+  setHandler(addSignal, (n) => {
+    total += n;
+  });
+  setHandler(doneSignal, () => {
+    done = true;
+  });
+  setHandler(totalQuery, () => total);
+  setHandler(
+    setTotalUpdate,
+    (n) => {
+      const previous = total;
+      total = n;
+      return previous;
+    },
+    {
+      validator: (n) => {
+        if (n < 0) throw new Error('total must not be negative');
+      },
+    },
+  );
+  await condition(() => done);
+  return total;
+}
+
+export async function cancellableSleep(): Promise<string> {
+  try {
+    await sleep('1 day');
+    return 'slept';
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => greet('cleanup'));
+      throw err;
+    }
+    throw err;
+  }
+}
+
+export async function cancelActivity(): Promise<string> {
+  try {
+    await CancellationScope.withTimeout(500, () => neverFinishes());
+    return 'finished';
+  } catch (err) {
+    return isCancellation(err) ? 'activity cancelled' : `other: ${(err as Error).message}`;
+  }
+}
+
+export async function heartbeatingActivity(): Promise<string> {
+  return slowHeartbeat(3);
+}
+
+export async function childWorkflow(name: string): Promise<string> {
+  return `child says hi to ${name}`;
+}
+
+export async function parentWorkflow(name: string): Promise<string> {
+  const result = await executeChild(childWorkflow, { args: [name], workflowId: `${workflowInfo().workflowId}-child` });
+  return `parent got: ${result}`;
+}
+
+export async function parentAbandonsChild(): Promise<string> {
+  const child = await startChild(accumulator, {
+    workflowId: `${workflowInfo().workflowId}-child`,
+    parentClosePolicy: ParentClosePolicy.TERMINATE,
+  });
+  return child.workflowId;
+}
+
+export async function signalOther(targetId: string): Promise<string> {
+  await getExternalWorkflowHandle(targetId).signal(addSignal, 5);
+  await getExternalWorkflowHandle(targetId).signal(doneSignal);
+  return 'sent';
+}
+
+export async function cancelOther(targetId: string): Promise<string> {
+  await getExternalWorkflowHandle(targetId).cancel();
+  return 'cancel sent';
+}
+
+export async function countdown(n: number): Promise<string> {
+  if (n > 0) await continueAsNew<typeof countdown>(n - 1);
+  return `done at run with input ${n}, continued from ${workflowInfo().continuedFromExecutionRunId ? 'another run' : 'nothing'}`;
+}
+
+export async function patchedWorkflow(): Promise<string> {
+  if (patched('my-change')) {
+    return `new path: ${await localGreet('local')}`;
+  }
+  return 'old path';
+}
+
+export async function upserts(): Promise<string> {
+  upsertSearchAttributes({ CustomKeywordField: ['hello'] });
+  upsertMemo({ note: 'remember me' });
+  await sleep(10);
+  return 'upserted';
+}
+
+export async function failsAlways(): Promise<void> {
+  throw ApplicationFailure.nonRetryable('workflow failed on purpose', 'Purpose');
+}
+
+export async function workflowRetries(): Promise<number> {
+  if (workflowInfo().attempt < 3) throw ApplicationFailure.retryable(`attempt ${workflowInfo().attempt}`);
+  return workflowInfo().attempt;
+}
+
+export async function manyTimers(count: number): Promise<number> {
+  const timers: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) timers.push(sleep(100 + i * 10));
+  await Promise.all(timers);
+  return count;
+}
+
+export async function longSleep(): Promise<string> {
+  await sleep('91 days');
+  return 'woke after 13 weeks';
+}
