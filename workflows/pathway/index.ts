@@ -1,0 +1,16 @@
+/**
+ * The pure pathway interpreter (no I/O, no clock, no randomness): safe in the workflow sandbox and in plain
+ * unit tests alike.
+ */
+export { start, handle, INCIDENT_CODES, type IncidentCode, type StartOptions } from './interpreter';
+export {
+  describePathway,
+  findOpenTask,
+  nextTimer,
+  type ActiveElementView,
+  type MessageSubscriptionView,
+  type OpenTaskView,
+  type PathwayView,
+  type PendingTimerView,
+} from './describe-pathway';
+export * from './types';

@@ -1,0 +1,179 @@
+/**
+ * The pathway interpreter's state, the commands it asks its shell to carry out and the events the shell
+ * feeds back. All plain JSON: the state is carried across continue-as-new and returned by the `state` query;
+ * commands and events are the only way the pure interpreter touches the world.
+ */
+
+export type Variables = Record<string, unknown>;
+
+export const PATHWAY_STATUSES = ['active', 'completed', 'terminated', 'failed'] as const;
+export type PathwayStatus = (typeof PATHWAY_STATUSES)[number];
+
+/** An error a pathway ends with, or a child/activity failed with. `code` is what error events match. */
+export interface PathwayError {
+  readonly code: string;
+  readonly message: string;
+  readonly elementId?: string;
+}
+
+/** What an active element instance is waiting for. */
+export type Wait =
+  | {
+      readonly type: 'userTask';
+      readonly formId?: string;
+      readonly assignee?: string;
+      readonly candidateGroups: string[];
+      readonly candidateUsers: string[];
+      readonly dueDate?: string;
+      readonly followUpDate?: string;
+      readonly priority?: number;
+    }
+  | { readonly type: 'serviceTask'; readonly taskType: string }
+  | { readonly type: 'callActivity'; readonly processId: string }
+  | { readonly type: 'timer'; readonly timerId: string }
+  | { readonly type: 'message'; readonly subscriptionId: string }
+  | { readonly type: 'eventGateway' };
+
+/** An element a token is waiting in (user task, service task, call activity, catch event, event gateway). */
+export interface ElementInstance {
+  /** `<elementId>#<n>`: also the task id, activity id or child id the shell uses. */
+  readonly id: string;
+  readonly elementId: string;
+  readonly enteredAt: string;
+  /** Local variables from the element's input mappings. */
+  readonly local: Variables;
+  readonly wait: Wait;
+}
+
+export interface PendingTimer {
+  readonly id: string;
+  /** The timer event (intermediate, boundary or event-gateway target) that fires. */
+  readonly elementId: string;
+  /** The element instance the timer belongs to (the activity of a boundary event, the catch or gateway). */
+  readonly ownerId: string;
+  readonly dueAt: string;
+  /** For cycles: the interval (ISO duration) and repetitions still to fire after this one (null: no end). */
+  readonly cycle?: { readonly interval: string; readonly remaining: number | null };
+}
+
+export interface MessageSubscription {
+  readonly id: string;
+  readonly elementId: string;
+  readonly ownerId: string;
+  readonly messageName: string;
+  readonly correlationKey: string;
+}
+
+export interface TrailEntry {
+  readonly elementId: string;
+  readonly name?: string;
+  readonly kind: string;
+  readonly instanceId?: string;
+  readonly enteredAt: string;
+  leftAt?: string;
+  /** How the element was left. */
+  outcome?: 'completed' | 'cancelled' | 'interrupted' | 'failed' | 'fired';
+}
+
+export interface PathwayState {
+  readonly irVersion: number;
+  readonly processId: string;
+  status: PathwayStatus;
+  variables: Variables;
+  /** Counter behind every instance, timer and subscription id: deterministic by construction. */
+  nextSeq: number;
+  instances: Record<string, ElementInstance>;
+  timers: Record<string, PendingTimer>;
+  subscriptions: Record<string, MessageSubscription>;
+  /** Parallel joins: tokens that have arrived per gateway and incoming flow. */
+  joins: Record<string, Record<string, number>>;
+  trail: TrailEntry[];
+  startedAt: string;
+  endedAt?: string;
+  error?: PathwayError;
+}
+
+/** What the shell must do. Ids are the interpreter's; the shell keys its promises and scopes by them. */
+export type PathwayCommand =
+  | {
+      readonly type: 'openUserTask';
+      readonly taskId: string;
+      readonly elementId: string;
+      readonly name?: string;
+      readonly formId?: string;
+      readonly assignee?: string;
+      readonly candidateGroups: string[];
+      readonly candidateUsers: string[];
+      readonly dueDate?: string;
+      readonly followUpDate?: string;
+      readonly priority?: number;
+      /** Process variables merged with the task's input mappings: what the form shows. */
+      readonly input: Variables;
+    }
+  | {
+      readonly type: 'closeUserTask';
+      readonly taskId: string;
+      readonly elementId: string;
+      readonly outcome: 'completed' | 'cancelled';
+    }
+  | {
+      readonly type: 'executeServiceTask';
+      readonly activityId: string;
+      readonly elementId: string;
+      readonly taskType: string;
+      /** Attempts in total, for the activity retry policy. */
+      readonly retries: number;
+      readonly input: Variables;
+      readonly headers: Record<string, string>;
+    }
+  | { readonly type: 'cancelServiceTask'; readonly activityId: string }
+  | { readonly type: 'startTimer'; readonly timerId: string; readonly elementId: string; readonly dueAt: string }
+  | { readonly type: 'cancelTimer'; readonly timerId: string }
+  | {
+      readonly type: 'subscribeMessage';
+      readonly subscriptionId: string;
+      readonly elementId: string;
+      readonly messageName: string;
+      readonly correlationKey: string;
+    }
+  | { readonly type: 'unsubscribeMessage'; readonly subscriptionId: string }
+  | {
+      readonly type: 'startChildPathway';
+      readonly childId: string;
+      readonly elementId: string;
+      readonly processId: string;
+      readonly variables: Variables;
+    }
+  | { readonly type: 'cancelChildPathway'; readonly childId: string }
+  | { readonly type: 'complete'; readonly variables: Variables; readonly terminated: boolean }
+  | { readonly type: 'fail'; readonly error: PathwayError };
+
+export type PathwayCommandType = PathwayCommand['type'];
+
+/** What happened, as the shell reports it. */
+export type PathwayEvent =
+  | { readonly type: 'taskCompleted'; readonly taskId: string; readonly data: Variables }
+  | { readonly type: 'serviceTaskCompleted'; readonly activityId: string; readonly result: Variables }
+  | {
+      readonly type: 'serviceTaskFailed';
+      readonly activityId: string;
+      /** The failure's type (ApplicationFailure.type), matched against error boundary codes. */
+      readonly errorCode?: string;
+      readonly message: string;
+    }
+  | { readonly type: 'timerFired'; readonly timerId: string }
+  | {
+      readonly type: 'messageReceived';
+      readonly messageName: string;
+      readonly correlationKey: string;
+      readonly variables?: Variables;
+    }
+  | { readonly type: 'childCompleted'; readonly childId: string; readonly variables: Variables }
+  | { readonly type: 'childFailed'; readonly childId: string; readonly errorCode?: string; readonly message: string };
+
+export type PathwayEventType = PathwayEvent['type'];
+
+export interface Step {
+  readonly state: PathwayState;
+  readonly commands: PathwayCommand[];
+}
