@@ -3,3 +3,4 @@
  * OperatorService, TestService) persisting to PostgreSQL, and a time-skipping test environment.
  */
 export { startTemporalServer, type TemporalServer, type TemporalServerOptions } from './server';
+export { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from './testing';

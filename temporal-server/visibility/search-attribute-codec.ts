@@ -162,7 +162,6 @@ function decodeValue(name: string, raw: unknown, type: IndexedValueType): Search
       if (normalised) return new Date(normalised).toISOString();
       break;
     }
-    case IndexedValueTypes.KeywordList:
     case UNSPECIFIED_INDEXED_VALUE_TYPE:
       break;
   }

@@ -1,0 +1,68 @@
+/**
+ * A time-skipping test environment on the embedded server: the same shape as @temporalio/testing's
+ * TestWorkflowEnvironment.createTimeSkipping(), without downloading the Java test server.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Logger } from 'pino';
+import { startTemporalServer, type TemporalServer } from './server';
+
+export interface EmbeddedTestWorkflowEnvironment {
+  /** The SDK's environment: env.client (time-skipping), env.nativeConnection, env.sleep, env.currentTimeMs(). */
+  readonly env: TestWorkflowEnvironment;
+  readonly client: TestWorkflowEnvironment['client'];
+  readonly nativeConnection: TestWorkflowEnvironment['nativeConnection'];
+  readonly address: string;
+  sleep(durationMs: number | string): Promise<void>;
+  currentTimeMs(): Promise<number>;
+  /** Closes both connections and stops the server. */
+  teardown(): Promise<void>;
+}
+
+interface CreateOptions {
+  server: { type: 'existing' };
+  address: string;
+  namespace: string;
+  supportsTimeSkipping: boolean;
+}
+
+export async function createTestWorkflowEnvironment(options: {
+  databaseUrl: string;
+  logger?: Logger;
+  schema?: string;
+}): Promise<EmbeddedTestWorkflowEnvironment> {
+  const server: TemporalServer = await startTemporalServer({
+    address: '127.0.0.1:0',
+    databaseUrl: options.databaseUrl,
+    schema: options.schema,
+    timeSkipping: true,
+    logger: options.logger,
+  });
+  let env: TestWorkflowEnvironment;
+  try {
+    // createFromExistingServer() turns time skipping off; the private create() is the path the SDK itself uses
+    // for its time-skipping server, and it accepts an existing address.
+    const create = (TestWorkflowEnvironment as unknown as { create(o: CreateOptions): Promise<TestWorkflowEnvironment> })
+      .create;
+    env = await create.call(TestWorkflowEnvironment, {
+      server: { type: 'existing' },
+      address: server.address,
+      namespace: 'default',
+      supportsTimeSkipping: true,
+    });
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return {
+    env,
+    client: env.client,
+    nativeConnection: env.nativeConnection,
+    address: server.address,
+    sleep: (d) => env.sleep(d as never),
+    currentTimeMs: () => env.currentTimeMs(),
+    teardown: async () => {
+      await env.teardown();
+      await server.stop();
+    },
+  };
+}
