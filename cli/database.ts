@@ -6,7 +6,9 @@
 import path from 'node:path';
 import type { Config } from '../config';
 import type { Logger } from '../log';
+import { openStore, pendingMigrations, type Store } from '../store';
 import { runningEmbeddedPostgresUrl, startEmbeddedPostgres } from '../store/embedded-postgres';
+import { CommandFailure } from './context';
 
 export async function withDatabase<T>(
   config: Config,
@@ -23,4 +25,22 @@ export async function withDatabase<T>(
   } finally {
     await embedded.stop();
   }
+}
+
+/** Opens the record store for one command, refusing a database whose schema is behind the code. */
+export function withStore<T>(config: Config, logger: Logger, fn: (store: Store) => Promise<T>): Promise<T> {
+  return withDatabase(config, logger, async (url) => {
+    const pending = await pendingMigrations(url, logger);
+    if (pending.length > 0) {
+      throw new CommandFailure(
+        `The database has ${pending.length} pending migration(s); run \`throughcare migrate\` first`,
+      );
+    }
+    const store = await openStore(url, logger);
+    try {
+      return await fn(store);
+    } finally {
+      await store.close();
+    }
+  });
 }

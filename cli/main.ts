@@ -7,6 +7,7 @@ import { ConfigError } from '../config';
 import { CommandFailure, EXIT } from './context';
 import { registerConfig } from './commands/config';
 import { registerMigrate } from './commands/migrate';
+import { registerPathway } from './commands/pathway';
 import { registerSpineSandbox } from './commands/spine-sandbox';
 import { registerUp } from './commands/up';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerUp(program);
   registerConfig(program);
   registerMigrate(program);
+  registerPathway(program);
   registerSpineSandbox(program);
   return program;
 }
@@ -29,7 +31,8 @@ export function buildProgram(): Command {
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return EXIT.ok;
+    // A command that reports a failure without throwing (lint found errors) sets process.exitCode itself.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (error instanceof CommandFailure || error instanceof ConfigError) {

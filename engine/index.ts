@@ -3,3 +3,4 @@
  * pathway versions; start, inspect and drive cases through the Temporal client.
  */
 export * from './pathways';
+export { installedLintOptions } from './lint-options';
