@@ -1,0 +1,22 @@
+/**
+ * workflows/: the deterministic, sandboxed workflow code. The worker bundles this file, so everything it
+ * exports must be safe in the workflow sandbox (no I/O, no node built-ins). Clients import the update,
+ * signal and query definitions from here to talk to running pathways.
+ */
+export {
+  runPathway,
+  completeTaskUpdate,
+  deliverMessageSignal,
+  stateQuery,
+  type RunPathwayInput,
+  type RunPathwayResult,
+  type CompleteTaskInput,
+  type CompleteTaskResult,
+  type DeliverMessageInput,
+  type ServiceTaskActivityInput,
+  type ServiceTaskActivityResult,
+  type OpenTaskActivityInput,
+  type CloseTaskActivityInput,
+  type PathwayShellActivities,
+} from './run-pathway.workflow';
+export * from './pathway';
