@@ -49,3 +49,4 @@ export {
   type SearchAttributeValue,
 } from './search-attribute-codec';
 export { normaliseRfc3339 } from './rfc3339';
+export { createSearchAttributeRegistry, type SearchAttributeRegistry } from './search-attribute.registry';
