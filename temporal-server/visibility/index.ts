@@ -44,6 +44,7 @@ export { visibilityIndexStatements } from './visibility-indexes';
 export {
   applySearchAttributeUpdate,
   decodeSearchAttributes,
+  encodeExecutionStatusGroupValue,
   encodeSearchAttributes,
   type SearchAttributePayload,
   type SearchAttributeValue,

@@ -1,11 +1,13 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
+  searchAttributePayloadConverter,
   decodeTypedSearchAttributes,
   encodeUnifiedSearchAttributes,
 } from '@temporalio/common/lib/converter/payload-search-attributes';
 import {
   applySearchAttributeUpdate,
   decodeSearchAttributes,
+  encodeExecutionStatusGroupValue,
   encodeSearchAttributes,
   type SearchAttributePayload,
 } from './search-attribute-codec';
@@ -193,5 +195,18 @@ describe('applySearchAttributeUpdate', () => {
       C: false,
       D: ['d'],
     });
+  });
+});
+
+describe('encodeExecutionStatusGroupValue', () => {
+  it('writes the status name as a Keyword, which the client reads back as the group value', () => {
+    const payload = encodeExecutionStatusGroupValue(6);
+    // the client's count() decodes group values with this converter
+    expect(searchAttributePayloadConverter.fromPayload(payload)).toEqual(['ContinuedAsNew']);
+    expect(new TextDecoder().decode(payload.metadata?.type ?? undefined)).toBe('Keyword');
+  });
+
+  it('refuses a status number that does not exist', () => {
+    expect(() => encodeExecutionStatusGroupValue(42)).toThrow(RangeError);
   });
 });

@@ -7,6 +7,7 @@
 import type { temporal } from '@temporalio/proto';
 import { normaliseRfc3339 } from './rfc3339';
 import {
+  executionStatusName,
   IndexedValueTypes,
   PREDEFINED_SEARCH_ATTRIBUTES,
   SYSTEM_SEARCH_ATTRIBUTES,
@@ -69,6 +70,19 @@ export function encodeSearchAttributes(
     };
   }
   return encoded;
+}
+
+/**
+ * The group value of a CountWorkflowExecutions group under `GROUP BY ExecutionStatus`: the status name as a
+ * Keyword ("Running"), as Temporal's server encodes it.
+ */
+export function encodeExecutionStatusGroupValue(status: number): SearchAttributePayload {
+  const name = executionStatusName(status);
+  if (name === undefined) throw new RangeError(`Unknown workflow execution status ${status}`);
+  return {
+    metadata: { encoding: encoder.encode(JSON_PLAIN), type: encoder.encode('Keyword') },
+    data: encoder.encode(JSON.stringify(name)),
+  };
 }
 
 /** Applies decoded values to the stored ones: null removes an attribute, anything else replaces it. */
