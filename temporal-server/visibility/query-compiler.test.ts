@@ -14,7 +14,7 @@ const customAttributes = {
 };
 
 function compile(query: string, options: Partial<CompileVisibilityQueryOptions> = {}) {
-  return compileVisibilityQuery(query, { customAttributes, ...options });
+  return compileVisibilityQuery(query, { customAttributes: { ...customAttributes, "Odd'Name": 2 }, ...options });
 }
 
 function refusal(query: string, options: Partial<CompileVisibilityQueryOptions> = {}): VisibilityQueryError {
@@ -162,6 +162,7 @@ describe('compileVisibilityQuery', () => {
   it.each([
     ['Missing = 1', "invalid expression: column name 'Missing' is not a valid search attribute (at position 0)"],
     ['constructor = 1', "column name 'constructor' is not a valid search attribute"],
+    ["`Odd'Name` = 'x'", "search attribute name 'Odd'Name' cannot be queried"],
     [
       "ReviewCount = 'two'",
       "invalid expression: invalid value type for search attribute ReviewCount of type Int: 'two' (type: string) (at position 14)",

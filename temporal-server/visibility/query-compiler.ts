@@ -2,7 +2,7 @@
  * Compiles a parsed List Filter into a parameterised PostgreSQL condition over the core's `executions` table:
  * system attributes read their columns, custom and predefined ones read the decoded values in the
  * `search_attributes` jsonb column. Values always travel as parameters; only registered attribute names
- * (checked against SEARCH_ATTRIBUTE_NAME_PATTERN) are written into the SQL, as quoted literals.
+ * (which must match SEARCH_ATTRIBUTE_NAME_PATTERN) are written into the SQL, as quoted literals.
  *
  * Missing values follow SQL: a comparison with an attribute the execution does not have is unknown, so
  * neither `X = 'a'` nor `X != 'a'` nor `NOT (X = 'a')` selects it; `X IS NULL` does.
@@ -99,7 +99,7 @@ interface ResolvedAttribute {
   readonly type: IndexedValueType;
   /** A column of `executions` for system attributes; undefined for those read from `search_attributes`. */
   readonly column?: string;
-  /** How the jsonb key is written into SQL. */
+  /** The jsonb key as a SQL literal ('' for columns). */
   readonly key: string;
   readonly position: number;
 }
@@ -156,9 +156,14 @@ class Compiler {
         position,
       );
     }
-    // Registered names match the pattern, so quoting them is enough; anything else travels as a parameter.
-    const key = SEARCH_ATTRIBUTE_NAME_PATTERN.test(name) ? `'${name}'` : this.param(name, 'text');
-    return { name, type, key, position };
+    // The registry only accepts names matching the pattern, which is what makes quoting them into SQL safe.
+    if (!SEARCH_ATTRIBUTE_NAME_PATTERN.test(name)) {
+      throw new VisibilityQueryError(
+        `invalid expression: search attribute name '${name}' cannot be queried (at position ${position})`,
+        position,
+      );
+    }
+    return { name, type, key: `'${name}'`, position };
   }
 
   private compilePredicate(predicate: Predicate, outerNegated: boolean): string {
@@ -184,7 +189,7 @@ class Compiler {
 
   /** Forms a GIN index on `search_attributes` can serve; false (not unknown) when the attribute is missing. */
   private indexedForm(attribute: ResolvedAttribute, predicate: Predicate): string | undefined {
-    if (attribute.column || !SEARCH_ATTRIBUTE_NAME_PATTERN.test(attribute.name)) return undefined;
+    if (attribute.column) return undefined;
     const containable: readonly number[] = [
       IndexedValueTypes.Keyword,
       IndexedValueTypes.KeywordList,
