@@ -33,11 +33,14 @@ export interface ActivityErrorOptions {
   cause?: unknown;
   /** Facts for whoever handles the failure (ids, never personal data). */
   details?: Record<string, unknown>;
+  /** For a retryable error: when the next attempt should run, overriding the retry policy's backoff. */
+  nextRetryDelayMs?: number;
 }
 
 export class ActivityError extends Error {
   override readonly name: string = 'ActivityError';
   readonly details: Record<string, unknown>;
+  readonly nextRetryDelayMs: number | undefined;
 
   constructor(
     message: string,
@@ -48,6 +51,7 @@ export class ActivityError extends Error {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.details = options.details ?? {};
+    this.nextRetryDelayMs = options.nextRetryDelayMs;
   }
 }
 
@@ -163,6 +167,7 @@ export function toApplicationFailure(error: unknown): ApplicationFailure {
     nonRetryable: !activityError.retryable,
     details: Object.keys(activityError.details).length > 0 ? [activityError.details] : undefined,
     cause: activityError.cause instanceof Error ? activityError.cause : undefined,
+    nextRetryDelay: activityError.retryable ? activityError.nextRetryDelayMs : undefined,
   });
 }
 
