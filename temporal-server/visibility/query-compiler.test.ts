@@ -39,7 +39,7 @@ describe('compileVisibilityQuery', () => {
     );
     // then
     expect(compiled.where).toBe(
-      '(((workflow_type = $1::text) AND (status = $2::smallint)) AND (start_time > $3::timestamptz))',
+      '((workflow_type = $1::text) AND (status = $2::smallint) AND (start_time > $3::timestamptz))',
     );
     expect(compiled.params).toEqual(['RunPathway', 1, '2026-01-01T00:00:00Z']);
     expect(compiled.orderBy).toBe('start_time DESC NULLS LAST, run_id');
@@ -60,7 +60,7 @@ describe('compileVisibilityQuery', () => {
   it('uses jsonb containment for Keyword, KeywordList and Bool equality so a GIN index can serve it', () => {
     const compiled = compile("CaseSetting = 'HMP-LEEDS' AND PathwayId IN ('sms', 'custody') AND Urgent = true");
     expect(compiled.where).toBe(
-      '((search_attributes @> $1::jsonb AND (search_attributes @> $2::jsonb OR search_attributes @> $3::jsonb)) AND search_attributes @> $4::jsonb)',
+      '(search_attributes @> $1::jsonb AND (search_attributes @> $2::jsonb OR search_attributes @> $3::jsonb) AND search_attributes @> $4::jsonb)',
     );
     expect(compiled.params).toEqual([
       '{"CaseSetting":"HMP-LEEDS"}',
@@ -102,6 +102,13 @@ describe('compileVisibilityQuery', () => {
     const compiled = compile("NOT (CaseSetting = 'a' OR NOT WorkflowId = 'b')");
     // NOT (A OR NOT B) = NOT A AND B; B is back in positive form
     expect(compiled.where).toBe("(NOT ((search_attributes->>'CaseSetting') = $1::text) AND (workflow_id = $2::text))");
+  });
+
+  it('compiles a chain of thousands of ORs without exhausting the stack', () => {
+    const query = Array.from({ length: 20_000 }, (_, i) => `WorkflowId = 'case-${i}'`).join(' OR ');
+    const compiled = compile(query);
+    expect(compiled.params).toHaveLength(20_000);
+    expect(compiled.where.startsWith('((workflow_id = $1::text) OR (workflow_id = $2::text) OR')).toBe(true);
   });
 
   it('escapes LIKE wildcards in a STARTS_WITH prefix', () => {

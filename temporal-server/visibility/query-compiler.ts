@@ -129,8 +129,19 @@ class Compiler {
     switch (expression.kind) {
       case 'and':
       case 'or': {
-        const joiner = (expression.kind === 'and') !== negated ? 'AND' : 'OR';
-        return `(${this.compile(expression.left, negated)} ${joiner} ${this.compile(expression.right, negated)})`;
+        // A chain `a OR b OR c` parses left-deep; walking it in a loop keeps long chains off the stack.
+        const operands: Expression[] = [];
+        let node: Expression = expression;
+        while (node.kind === expression.kind) {
+          operands.push(node.right);
+          node = node.left;
+        }
+        operands.push(node);
+        const joiner = (expression.kind === 'and') !== negated ? ' AND ' : ' OR ';
+        return `(${operands
+          .reverse()
+          .map((operand) => this.compile(operand, negated))
+          .join(joiner)})`;
       }
       case 'not':
         return this.compile(expression.operand, !negated);

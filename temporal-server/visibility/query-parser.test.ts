@@ -126,6 +126,11 @@ describe('parseVisibilityQuery', () => {
     expect(show(where)).toBe('(A=1 OR (B=2 AND NOT C=3))');
   });
 
+  it('accepts nesting up to the limit', () => {
+    const { where } = parseVisibilityQuery(`${'('.repeat(100)}WorkflowId IS NULL${')'.repeat(100)}`);
+    expect(show(where)).toBe('WorkflowId IS NULL');
+  });
+
   it('lets parentheses override precedence', () => {
     const { where } = parseVisibilityQuery('(A IS NULL OR B IS NULL) AND C IS NULL');
     expect(show(where)).toBe('((A IS NULL OR B IS NULL) AND C IS NULL)');
@@ -191,6 +196,9 @@ describe('parseVisibilityQuery', () => {
     ["WorkflowId NOT = 'a'", 'expected IN, BETWEEN or STARTS_WITH after NOT'],
     ["WorkflowId BETWEEN 'a' OR 'b'", "expected AND but found 'OR'"],
     ['ORDER StartTime', "expected BY but found 'StartTime'"],
+    ['CloseTime = NULL', "compare with NULL using 'IS NULL' or 'IS NOT NULL'"],
+    [`${'('.repeat(101)}WorkflowId IS NULL${')'.repeat(101)}`, 'nested more than 100 deep'],
+    [`${'NOT '.repeat(101)}WorkflowId IS NULL`, 'nested more than 100 deep'],
   ])('refuses %s', (query, detail) => {
     expect(parseError(query).message).toContain(detail);
   });

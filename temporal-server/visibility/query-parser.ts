@@ -98,8 +98,12 @@ export function parseVisibilityQuery(query: string): ParsedQuery {
   return new Parser(tokenize(query)).parseQuery();
 }
 
+/** Parentheses and NOTs nest at most this deep, so a hostile query cannot exhaust the stack. */
+export const MAX_NESTING = 100;
+
 class Parser {
   private index = 0;
+  private depth = 0;
 
   constructor(private readonly tokens: Token[]) {}
 
@@ -145,15 +149,20 @@ class Parser {
   }
 
   private parseNot(): Expression {
-    if (this.atKeyword('NOT')) {
-      this.next();
-      return { kind: 'not', operand: this.parseNot() };
-    }
-    if (this.atOperator('(')) {
-      this.next();
-      const inner = this.parseOr();
-      this.expectOperator(')');
-      return inner;
+    if (this.atKeyword('NOT') || this.atOperator('(')) {
+      if (++this.depth > MAX_NESTING) throw this.error(`malformed SQL query: nested more than ${MAX_NESTING} deep`);
+      try {
+        if (this.atKeyword('NOT')) {
+          this.next();
+          return { kind: 'not', operand: this.parseNot() };
+        }
+        this.next();
+        const inner = this.parseOr();
+        this.expectOperator(')');
+        return inner;
+      } finally {
+        this.depth--;
+      }
     }
     return this.parsePredicate();
   }
@@ -246,6 +255,9 @@ class Parser {
         if (upper === 'TRUE' || upper === 'FALSE') {
           this.next();
           return { kind: 'bool', value: upper === 'TRUE', position: token.position };
+        }
+        if (upper === 'NULL') {
+          throw this.error("invalid expression: compare with NULL using 'IS NULL' or 'IS NOT NULL'");
         }
         if (!KEYWORDS.has(upper)) {
           // Temporal's own hint: a bare word on the right is read as a column, which is nearly always a missing quote.
