@@ -1,0 +1,499 @@
+/**
+ * The shipped BPMN pathways: they parse with bpmn-moddle and the Zeebe vocabulary without warnings, lint
+ * clean with bpmn/'s compiler and linter, use only forms that exist and service task types that the README
+ * lists, have meaningful ids and a diagram, record only SNOMED CT codes from the reference, and carry the
+ * clinical rules the brief asks for (SMS order, brief intervention only when required, review timers
+ * relative to the reception date, missed appointments notifying contacts and alerting the team).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import BpmnModdle from 'bpmn-moddle';
+import zeebe from 'zeebe-bpmn-moddle/resources/zeebe.json';
+import { compilePathway, evaluateFeel, type PathwayElement, type PathwayIR } from '../../bpmn';
+import {
+  FORMS_DIRECTORY,
+  PATHWAYS,
+  PATHWAYS_DIRECTORY,
+  SERVICE_TASK_TYPES,
+  listFormIds,
+  readFormSchema,
+  readPathwayXml,
+  type PathwayId,
+} from '../../pathways';
+
+type Element = PathwayElement;
+const README = fs.readFileSync(path.join(PATHWAYS_DIRECTORY, 'README.md'), 'utf8');
+/** The README's "Service task types" section: the contract the activity registry must meet. */
+const SERVICE_TASK_SECTION = README.split(/^## /m).find((section) => section.startsWith('Service task types')) ?? '';
+const SNOMED = JSON.parse(fs.readFileSync(path.join(PATHWAYS_DIRECTORY, 'codes', 'snomed-ct.json'), 'utf8')) as {
+  codes: { code: string; source: string; verifiedAgainstUkEdition: boolean }[];
+};
+/** SNOMED CT concept ids listed in ../shared/domain/REFERENCE.md section 7.3 (copied; the file is outside the repo). */
+const REFERENCE_SNOMED_CODES = [
+  '201521000000104',
+  '1099141000000106',
+  '304301000000105',
+  '109201000000109',
+  '23951000087100',
+  '23941000087103',
+  '788125002',
+  '700187009',
+  '494041000000102',
+  '313104000',
+  '948211000000107',
+  '446701002',
+  '89301000000108',
+  '1082631000000102',
+  '1082641000000106',
+  '366371000000105',
+  '366421000000103',
+  '66590003',
+  '75544000',
+  '196981000000101',
+  '163001000000103',
+  '163141000000104',
+];
+/** Ids that modellers generate when nobody names an element (`Activity_0x7f3a9b`, `Flow_1d2e3f4`). */
+const GENERATED_ID =
+  /^(Activity|Event|Gateway|Flow|StartEvent|EndEvent|Task|SequenceFlow|Process|Message|DataObject)_[0-9a-z]{5,8}$/;
+
+const compiled = new Map<PathwayId, Awaited<ReturnType<typeof compilePathway>>>();
+async function compiledPathway(processId: PathwayId): Promise<Awaited<ReturnType<typeof compilePathway>>> {
+  const known = compiled.get(processId);
+  if (known) return known;
+  const result = await compilePathway(readPathwayXml(processId), {
+    taskTypes: SERVICE_TASK_TYPES,
+    formIds: listFormIds(),
+  });
+  compiled.set(processId, result);
+  return result;
+}
+
+function elementsOfKind<K extends Element['kind']>(ir: PathwayIR, kind: K): Extract<Element, { kind: K }>[] {
+  return Object.values(ir.elements).filter((e): e is Extract<Element, { kind: K }> => e.kind === kind);
+}
+
+function byId(ir: PathwayIR, id: string): Element {
+  const element = ir.elements[id];
+  if (!element) throw new Error(`no element ${id}`);
+  return element;
+}
+
+/** Shortest number of sequence flows from the start event to each element (boundary events count as one step from their host). */
+function distancesFromStart(ir: PathwayIR): Map<string, number> {
+  const distance = new Map<string, number>([[ir.startEventId, 0]]);
+  const queue = [ir.startEventId];
+  while (queue.length > 0) {
+    const id = queue.shift() as string;
+    const element = byId(ir, id);
+    const next = [
+      ...element.outgoing.map((flowId) => ir.flows[flowId]?.targetRef ?? ''),
+      ...element.boundaryEvents,
+    ].filter((target) => target !== '');
+    for (const target of next) {
+      if (distance.has(target)) continue;
+      distance.set(target, (distance.get(id) ?? 0) + 1);
+      queue.push(target);
+    }
+  }
+  return distance;
+}
+
+function feel(expression: string | undefined): string {
+  if (!expression?.startsWith('=')) throw new Error(`not a FEEL expression: ${String(expression)}`);
+  return expression.slice(1);
+}
+
+function feelOf(value: { feel: string } | { literal: string }): string {
+  if ('literal' in value) throw new Error(`expected FEEL, got literal ${value.literal}`);
+  return value.feel;
+}
+
+function outputsOf(element: Element): Record<string, unknown> {
+  return Object.fromEntries(
+    element.outputs.map((o) => [o.target, 'feel' in o.source ? `=${o.source.feel}` : o.source.literal]),
+  );
+}
+
+describe.each(PATHWAYS.map((p) => [p.file, p] as const))('%s', (_file, pathway) => {
+  const xml = fs.readFileSync(path.join(PATHWAYS_DIRECTORY, pathway.file), 'utf8');
+
+  it('parses with bpmn-moddle and the Zeebe vocabulary without warnings', async () => {
+    const moddle = new BpmnModdle({ zeebe });
+    const { rootElement, warnings } = await moddle.fromXML(xml);
+    expect(warnings).toEqual([]);
+    expect(rootElement.$type).toBe('bpmn:Definitions');
+  });
+
+  it('compiles and lints clean with bpmn/ (no errors, no warnings)', async () => {
+    const { ir, findings } = await compiledPathway(pathway.processId);
+    expect(findings).toEqual([]);
+    expect(ir.processId).toBe(pathway.processId);
+  });
+
+  it('gives every user task a Zeebe user task, a form whose schema exists, and a candidate group', async () => {
+    const { ir } = await compiledPathway(pathway.processId);
+    for (const task of elementsOfKind(ir, 'userTask')) {
+      expect({ id: task.id, zeebe: task.isZeebeUserTask }).toEqual({ id: task.id, zeebe: true });
+      expect(fs.existsSync(path.join(FORMS_DIRECTORY, `${task.formId ?? 'none'}.schema.json`))).toBe(true);
+      expect(task.candidateGroups).toBeDefined();
+    }
+  });
+
+  it('uses only service task types that the README lists', async () => {
+    const { ir } = await compiledPathway(pathway.processId);
+    for (const task of elementsOfKind(ir, 'serviceTask')) {
+      expect(SERVICE_TASK_TYPES).toContain(task.taskType);
+      expect(SERVICE_TASK_SECTION).toContain(`| \`${task.taskType}\` |`);
+      expect(task.retries).toBe(3);
+    }
+  });
+
+  it('has meaningful ids and a diagram shape or edge for every element', async () => {
+    const moddle = new BpmnModdle({ zeebe });
+    const { rootElement, elementsById } = await moddle.fromXML(xml);
+    const ids = Object.keys(elementsById);
+    expect(ids.filter((id) => GENERATED_ID.test(id))).toEqual([]);
+    const { ir } = await compiledPathway(pathway.processId);
+    const drawn = new Set(
+      (rootElement.diagrams as { plane: { planeElement: { bpmnElement: { id: string } }[] } }[]).flatMap((d) =>
+        d.plane.planeElement.map((p) => p.bpmnElement.id),
+      ),
+    );
+    const missing = [...Object.keys(ir.elements), ...Object.keys(ir.flows)].filter((id) => !drawn.has(id));
+    expect(missing).toEqual([]);
+  });
+
+  it('records only SNOMED CT codes that the reference lists and codes/snomed-ct.json registers', () => {
+    const registered = SNOMED.codes.map((c) => c.code);
+    const used = new Set(xml.match(/"\d{8,18}"/g)?.map((c) => c.slice(1, -1)) ?? []);
+    for (const code of used) {
+      expect(registered).toContain(code);
+      expect(REFERENCE_SNOMED_CODES).toContain(code);
+    }
+  });
+});
+
+describe('forms and codes', () => {
+  it('registers only reference SNOMED CT codes, none of them marked verified', () => {
+    for (const entry of SNOMED.codes) {
+      expect(REFERENCE_SNOMED_CODES).toContain(entry.code);
+      expect(entry.verifiedAgainstUkEdition).toBe(false);
+    }
+  });
+
+  it('uses in forms only registered SNOMED CT codes', () => {
+    const registered = SNOMED.codes.map((c) => c.code);
+    for (const formId of listFormIds()) {
+      const text = JSON.stringify(readFormSchema(formId));
+      for (const code of text.match(/"\d{8,18}"/g) ?? []) expect(registered).toContain(code.slice(1, -1));
+    }
+  });
+
+  it('is used: every form is named by some user task', async () => {
+    const used = new Set<string>();
+    for (const { processId } of PATHWAYS) {
+      const { ir } = await compiledPathway(processId);
+      for (const task of elementsOfKind(ir, 'userTask')) used.add(task.formId ?? '');
+    }
+    expect(listFormIds().filter((id) => !used.has(id))).toEqual([]);
+  });
+
+  it('lists in the README exactly the service task types the catalogue declares', () => {
+    const listed = [...SERVICE_TASK_SECTION.matchAll(/^\| `([a-z]+\.[A-Za-z]+)` \|/gm)].map((m) => m[1]).sort();
+    expect(listed).toEqual([...SERVICE_TASK_TYPES].sort());
+  });
+});
+
+describe('sms-prison', () => {
+  const RECEPTION = '2026-03-02T14:30:00Z';
+  const day = 24 * 60 * 60 * 1000;
+
+  async function scheduleVariables(overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const { ir } = await compiledPathway('sms-prison');
+    const setter = byId(ir, 'SetReviewSchedule');
+    const variables: Record<string, unknown> = { receptionDate: RECEPTION, ...overrides };
+    for (const output of setter.outputs) variables[output.target] = evaluateFeel(feelOf(output.source), variables, 0);
+    return variables;
+  }
+
+  function instant(expression: string, variables: Record<string, unknown>): number {
+    const value = evaluateFeel(expression, variables, Date.parse(RECEPTION)) as { toString(): string };
+    return Date.parse(value.toString());
+  }
+
+  it('runs the stages in the order the service runs them', async () => {
+    const { ir } = await compiledPathway('sms-prison');
+    const distance = distancesFromStart(ir);
+    const order = [
+      'ReceptionScreening',
+      'ReferToSms',
+      'DualDiagnosis',
+      'RiskAssessment',
+      'AssignCaseload',
+      'BriefInterventionNeeded',
+      'TopAtStart',
+      'FiveDayReview',
+      'TwentyEightDayReview',
+      'ThirteenWeekReview',
+      'CarePlan',
+      'RecallWatch',
+      'ClinicalReports',
+    ];
+    const steps = order.map((id) => distance.get(id) ?? Number.NaN);
+    expect(steps.every((step, i) => i === 0 || step > (steps[i - 1] ?? Infinity))).toBe(true);
+  });
+
+  it('delivers a brief intervention only when the risk assessment requires one', async () => {
+    const { ir } = await compiledPathway('sms-prison');
+    const gateway = byId(ir, 'BriefInterventionNeeded');
+    expect(gateway.kind).toBe('exclusiveGateway');
+    const flows = gateway.outgoing.map((id) => ir.flows[id]);
+    const toIntervention = flows.find((f) => f?.targetRef === 'BriefIntervention');
+    expect(toIntervention?.condition).toBe('briefInterventionRequired');
+    const bypass = flows.find((f) => f?.targetRef !== 'BriefIntervention');
+    expect(gateway.kind === 'exclusiveGateway' && gateway.defaultFlow).toBe(bypass?.id);
+    expect(outputsOf(byId(ir, 'RiskAssessment'))['briefInterventionRequired']).toBe('=briefInterventionRequired');
+  });
+
+  it.each([
+    ['FiveDayReview', 5],
+    ['TwentyEightDayReview', 28],
+    ['ThirteenWeekReview', 91],
+  ])(
+    'makes %s due %i days after reception, reminds a day before, alerts when overdue and escalates two days after',
+    async (taskId, days) => {
+      const { ir } = await compiledPathway('sms-prison');
+      const variables = await scheduleVariables();
+      const task = byId(ir, taskId);
+      if (task.kind !== 'userTask') throw new Error('not a user task');
+      const due = instant(feel(`=${task.dueDate ? feelOf(task.dueDate) : ''}`), variables);
+      expect(due).toBe(Date.parse(RECEPTION) + days * day);
+
+      const timers = task.boundaryEvents.map((id) => byId(ir, id));
+      expect(timers).toHaveLength(3);
+      const at = timers.map((timer) => {
+        if (timer.kind !== 'boundaryEvent' || timer.trigger.type !== 'timer')
+          throw new Error(`${timer.id} is not a timer`);
+        expect(timer.interrupting).toBe(false);
+        return {
+          id: timer.id,
+          at: instant(feelOf(timer.trigger.timer.value), variables),
+          next: timer.outgoing.map((f) => ir.flows[f]?.targetRef),
+        };
+      });
+      const [reminder, overdue, escalation] = [...at].sort((a, b) => a.at - b.at);
+      expect(reminder?.at).toBe(due - day);
+      expect(overdue?.at).toBe(due);
+      expect(escalation?.at).toBe(due + 2 * day);
+      const typeOf = (id: string | undefined): string | undefined => {
+        const element = id ? ir.elements[id] : undefined;
+        return element?.kind === 'serviceTask' ? element.taskType : undefined;
+      };
+      expect(typeOf(reminder?.next[0])).toBe('notify.notifyTeam');
+      expect(typeOf(overdue?.next[0])).toBe('records.raiseAlert');
+      const escalate = escalation?.next[0] ? byId(ir, escalation.next[0]) : undefined;
+      expect(escalate?.kind === 'serviceTask' && escalate.taskType).toBe('notify.notifyTeam');
+      expect(escalate?.inputs.map((i) => ('feel' in i.source ? i.source.feel : '')).join(' ')).toContain(
+        'sms-team-lead',
+      );
+    },
+  );
+
+  it('lets a commissioner change a review interval with a process variable', async () => {
+    const { ir } = await compiledPathway('sms-prison');
+    const variables = await scheduleVariables({ fiveDayReviewAfter: 'P7D' });
+    const task = byId(ir, 'FiveDayReview');
+    if (task.kind !== 'userTask' || !task.dueDate) throw new Error('no due date');
+    expect(instant(feelOf(task.dueDate), variables)).toBe(Date.parse(RECEPTION) + 7 * day);
+  });
+
+  it('codes an attended review, and only an attended one, as seen in substance misuse clinic', async () => {
+    const { ir } = await compiledPathway('sms-prison');
+    const save = byId(ir, 'SaveFiveDayReview');
+    const assessment = save.inputs.find((i) => i.target === 'assessment');
+    if (!assessment) throw new Error('no assessment input');
+    const evaluate = (attendance: string): unknown =>
+      (evaluateFeel(feelOf(assessment.source), { fiveDayReview: { attendance } }, 0) as { snomedCode: unknown })
+        .snomedCode;
+    expect(evaluate('attended')).toBe('494041000000102');
+    expect(evaluate('did-not-attend')).toBeNull();
+  });
+
+  it('brings a recalled person back to reception on the same case', async () => {
+    const { ir } = await compiledPathway('sms-prison');
+    const watch = byId(ir, 'RecallWatch');
+    expect(watch.kind).toBe('eventBasedGateway');
+    const recall = byId(ir, 'RecalledToCustody');
+    expect(
+      recall.kind === 'intermediateCatchEvent' &&
+        recall.trigger.type === 'message' &&
+        feelOrLiteral(recall.trigger.messageName),
+    ).toBe('prison.recall');
+    const distance = distancesFromStart(ir);
+    const next = ir.flows[byId(ir, 'RecordRecall').outgoing[0] ?? '']?.targetRef;
+    expect(next).toBe('ReceptionOrReturn');
+    expect(distance.get('ReceptionOrReturn')).toBeLessThan(distance.get('ReceptionScreening') ?? 0);
+  });
+});
+
+describe('custody-reception', () => {
+  it('takes the visit interval from the observation level, tightened by an HCP direction', async () => {
+    const { ir } = await compiledPathway('custody-reception');
+    const interval = byId(ir, 'SetObservationLevel').outputs.find((o) => o.target === 'observationInterval');
+    if (!interval) throw new Error('no observationInterval');
+    const at = (observationLevel: string, visitIntervalMinutes: number | null = null): unknown =>
+      evaluateFeel(feelOf(interval.source), { observationLevel, visitIntervalMinutes }, 0);
+    expect(at('L1')).toBe('PT1H');
+    expect(at('L2')).toBe('PT30M');
+    expect(at('L2', 15)).toBe('PT15M');
+    const wait = byId(ir, 'VisitIntervalElapsed');
+    expect(
+      wait.kind === 'intermediateCatchEvent' && wait.trigger.type === 'timer' && feelOf(wait.trigger.timer.value),
+    ).toBe('observationInterval');
+  });
+
+  it('raises alerts for the risks the screening finds, including a restricted PDS record', async () => {
+    const { ir } = await compiledPathway('custody-reception');
+    const flags = byId(ir, 'HealthScreening').outputs.find((o) => o.target === 'riskFlags');
+    if (!flags) throw new Error('no riskFlags');
+    const codes = (
+      evaluateFeel(
+        feelOf(flags.source),
+        {
+          selfHarmSuicideRisk: 'current',
+          alcoholUse: 'none',
+          suspectedSwallowedOrConcealedDrugs: false,
+          consciousnessConcern: false,
+          drugUse: 'none',
+          learningDisabilityOrAutism: 'no',
+          patient: { restricted: true },
+        },
+        0,
+      ) as { code: string }[]
+    ).map((f) => f.code);
+    expect(codes).toEqual(['SELF_HARM_RISK', 'RESTRICTED_RECORD']);
+  });
+
+  it('refers to Liaison and Diversion only when the nurse chooses to', async () => {
+    const { ir } = await compiledPathway('custody-reception');
+    const gateway = byId(ir, 'LiaisonDiversionIndicated');
+    const refer = gateway.outgoing.map((id) => ir.flows[id]).find((f) => f?.targetRef === 'ReferToLiaisonDiversion');
+    expect(refer?.condition).toBe('liaisonDiversionReferral = "refer"');
+  });
+
+  it('carries the custody alerts into the Person Escort Record handover', async () => {
+    const { ir } = await compiledPathway('custody-reception');
+    const handover = byId(ir, 'RecordHandover');
+    expect(handover.kind === 'serviceTask' && handover.taskType).toBe('records.recordHandover');
+    const input = handover.inputs.find((i) => i.target === 'handover');
+    expect(input && feelOf(input.source)).toContain('alertIds: custodyAlertIds');
+  });
+
+  it('keeps one case when the person moves between suites', async () => {
+    const { ir } = await compiledPathway('custody-reception');
+    const transfer = byId(ir, 'TransferredBetweenSuites');
+    expect(transfer.kind === 'intermediateCatchEvent' && transfer.trigger.type).toBe('message');
+    expect(outputsOf(byId(ir, 'NotifyReceivingSuite'))['custodySuite']).toBe('=receivingSuite');
+    const back = ir.flows[byId(ir, 'NotifyReceivingSuite').outgoing[0] ?? '']?.targetRef;
+    expect(back).toBe('AwaitNextVisit');
+  });
+});
+
+describe('release-support', () => {
+  const KINDS = ['Gp', 'Sms', 'Probation', 'Housing', 'MentalHealth'];
+
+  it.each(KINDS)(
+    'waits for the %s appointment outcome or a timer after it, and on a miss notifies contacts and alerts the team',
+    async (kind) => {
+      const { ir } = await compiledPathway('release-support');
+      const gateway = byId(ir, `Await${kind}Outcome`);
+      expect(gateway.kind).toBe('eventBasedGateway');
+      const triggers = gateway.outgoing
+        .map((id) => byId(ir, ir.flows[id]?.targetRef ?? ''))
+        .map((e) => (e.kind === 'intermediateCatchEvent' ? e.trigger.type : e.kind))
+        .sort();
+      expect(triggers).toEqual(['message', 'message', 'timer']);
+      const missedPath = [`Record${kind}Missed`, `NotifyContacts${kind}Missed`, `Raise${kind}MissedAlert`].map((id) =>
+        byId(ir, id),
+      );
+      expect(missedPath.map((e) => (e.kind === 'serviceTask' ? e.taskType : e.kind))).toEqual([
+        'records.updateAppointment',
+        'notify.notifyContacts',
+        'records.raiseAlert',
+      ]);
+    },
+  );
+
+  it('tells only agencies that asked and family members who consented, without the location of a restricted record', async () => {
+    const { ir } = await compiledPathway('release-support');
+    const input = byId(ir, 'NotifyContactsGpMissed').inputs.find((i) => i.target === 'notification');
+    if (!input) throw new Error('no notification input');
+    const variables = {
+      gpAppointmentId: 'appt-1',
+      gpAppointment: {
+        kind: 'gp',
+        startsAt: '2026-08-14T14:00:00Z',
+        location: 'Hillside Surgery',
+        agencyName: 'Hillside',
+      },
+      agencies: [
+        { name: 'Probation', notifyOnMissedAppointment: true },
+        { name: 'Housing', notifyOnMissedAppointment: false },
+      ],
+      familyContacts: [
+        { name: 'Sister', consentToNotify: true },
+        { name: 'Uncle', consentToNotify: false },
+      ],
+    };
+    type Notification = { location: unknown; agencies: { name: string }[]; familyContacts: { name: string }[] };
+    const open = evaluateFeel(
+      feelOf(input.source),
+      { ...variables, patient: { restricted: false } },
+      0,
+    ) as Notification;
+    expect(open.location).toBe('Hillside Surgery');
+    expect(open.agencies.map((a) => a.name)).toEqual(['Probation']);
+    expect(open.familyContacts.map((c) => c.name)).toEqual(['Sister']);
+    const restricted = evaluateFeel(
+      feelOf(input.source),
+      { ...variables, patient: { restricted: true } },
+      0,
+    ) as Notification;
+    expect(restricted.location).toBeNull();
+  });
+
+  it("picks each service's appointment from the release plan, or none", async () => {
+    const { ir } = await compiledPathway('release-support');
+    const pick = byId(ir, 'PlanRelease').outputs.find((o) => o.target === 'probationAppointment');
+    if (!pick) throw new Error('no probationAppointment output');
+    const appointments = [{ kind: 'gp', startsAt: '2026-08-14T10:00:00Z' }];
+    expect(evaluateFeel(feelOf(pick.source), { appointments }, 0)).toBeNull();
+    const withProbation = [...appointments, { kind: 'probation', startsAt: '2026-08-15T10:00:00Z' }];
+    expect(evaluateFeel(feelOf(pick.source), { appointments: withProbation }, 0)).toEqual(withProbation[1]);
+  });
+});
+
+describe('journey', () => {
+  it('calls each pathway as a call activity without leaking child variables, carrying record, alerts and trace', async () => {
+    const { ir } = await compiledPathway('journey');
+    const calls = elementsOfKind(ir, 'callActivity');
+    expect(calls.map((c) => feelOrLiteral(c.processId)).sort()).toEqual([
+      'custody-reception',
+      'release-support',
+      'sms-prison',
+    ]);
+    for (const call of calls) {
+      expect(call.propagateAllChildVariables).toBe(false);
+      const inputs = call.inputs.map((i) => i.target);
+      expect(inputs).toEqual(expect.arrayContaining(['caseId', 'nhsNumber']));
+    }
+    const prison = byId(ir, 'PrisonStage');
+    expect(prison.inputs.map((i) => i.target)).toEqual(expect.arrayContaining(['alertIds', 'patient', 'handoverId']));
+    expect(outputsOf(byId(ir, 'CustodyStage'))['alertIds']).toBe('=custodyAlertIds');
+  });
+});
+
+function feelOrLiteral(value: { feel: string } | { literal: string }): string {
+  return 'literal' in value ? value.literal : value.feel;
+}
