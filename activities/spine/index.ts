@@ -3,7 +3,7 @@
  * built on it. Workflows import only the activity types from here.
  */
 export { createSpineClient } from './spine.client';
-export type { SpineClient, SpineClientOptions } from './spine.client';
+export type { SpineCallOptions, SpineClient, SpineClientOptions } from './spine.client';
 export type { SpineAuthOptions } from './spine-auth';
 export type { RetryPolicy } from './spine-http';
 export { SpineError, isSpineError, SPINE_ERROR_CODES } from './spine-errors';

@@ -3,7 +3,7 @@
  * platform de-duplicates on it), bearer token, per-attempt timeout, retries with backoff and Retry-After, and the
  * mapping of failures to typed errors.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type Logger } from '../../log';
 import { SpineError, type SpineErrorCode } from './spine-errors';
 import { type TokenProvider } from './spine-auth';
@@ -119,8 +119,24 @@ function isTimeout(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A UUID (version 8, name-based) derived from a key: the same key always gives the same X-Request-ID, so a request
+ * re-sent by a later Temporal attempt of the same activity is recognised by the platform as a repeat.
+ */
+export function requestIdFor(key: string): string {
+  const hex = createHash('sha256').update(key).digest('hex').slice(0, 32).split('');
+  hex[12] = '8';
+  hex[16] = '89ab'[parseInt(hex[16] ?? '0', 16) % 4] as string;
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 export interface SpineHttp {
-  get(operation: SpineOperation, path: string, query?: URLSearchParams): Promise<SpineResponse>;
+  /**
+   * Sends a GET, retrying per the policy with one X-Request-ID. With `requestKey`, that id is derived from the key
+   * and the URL (stable across calls); without, it is random.
+   */
+  get(operation: SpineOperation, path: string, query?: URLSearchParams, requestKey?: string): Promise<SpineResponse>;
 }
 
 export function createSpineHttp(options: SpineHttpOptions): SpineHttp {
@@ -165,11 +181,11 @@ export function createSpineHttp(options: SpineHttpOptions): SpineHttp {
   }
 
   return {
-    async get(operation, path, query) {
+    async get(operation, path, query, requestKey) {
       const search = query?.toString() ?? '';
       const url = `${baseUrl}${path}${search === '' ? '' : `?${search}`}`;
       // One id for every attempt: the platform treats a repeated X-Request-ID as the same request.
-      const requestId = randomUUID();
+      const requestId = requestKey === undefined ? randomUUID() : requestIdFor(`${requestKey} GET ${path}?${search}`);
       let refreshedToken = false;
       for (let attemptNo = 1; ; attemptNo++) {
         let result: SpineResponse | SpineError;

@@ -36,14 +36,22 @@ export interface SpineClientOptions {
   retry?: Partial<RetryPolicy>;
 }
 
+export interface SpineCallOptions {
+  /**
+   * Makes the X-Request-IDs of this call derive from the key instead of being random, so that calling again with
+   * the same key (a later attempt of the same activity) re-sends the same ids, as the platform asks of retries.
+   */
+  requestKey?: string;
+}
+
 export interface SpineClient {
   /** Reads a patient. A superseded number answers with the superseding record (see `supersededNhsNumber`). */
-  getPatient(nhsNumber: string): Promise<PdsPatient>;
-  searchPatients(query: PdsSearchQuery): Promise<PdsSearchResult>;
+  getPatient(nhsNumber: string, options?: SpineCallOptions): Promise<PdsPatient>;
+  searchPatients(query: PdsSearchQuery, options?: SpineCallOptions): Promise<PdsSearchResult>;
   /** Next of kin, guardians and other related people PDS records. Empty for restricted patients. */
-  getRelatedPersons(nhsNumber: string): Promise<PdsRelatedPerson[]>;
+  getRelatedPersons(nhsNumber: string, options?: SpineCallOptions): Promise<PdsRelatedPerson[]>;
   /** The latest SCR's permission and, unless the patient opted out, its allergies and medications. */
-  getSummaryCareRecord(nhsNumber: string): Promise<ScrSummary>;
+  getSummaryCareRecord(nhsNumber: string, options?: SpineCallOptions): Promise<ScrSummary>;
 }
 
 /** Strips display spaces and refuses invalid numbers before anything is sent. */
@@ -99,7 +107,7 @@ export function createSpineClient(options: SpineClientOptions): SpineClient {
   });
   const now = () => new Date().toISOString();
 
-  async function readScrPointerOf(nhsNumber: string) {
+  async function readScrPointerOf(nhsNumber: string, requestKey: string | undefined) {
     const response = await http.get(
       'scr',
       `${SCR}/DocumentReference`,
@@ -109,15 +117,18 @@ export function createSpineClient(options: SpineClientOptions): SpineClient {
         _sort: 'date',
         _count: '1',
       }),
+      requestKey,
     );
     return readScrPointer(response.body);
   }
 
-  async function readScr(nhsNumber: string): Promise<ScrSummary> {
+  async function readScr(nhsNumber: string, requestKey: string | undefined): Promise<ScrSummary> {
     const base = { nhsNumber, allergies: [], medications: [] };
     // Two rounds at most: an empty Bundle means a newer SCR replaced the id between the two calls.
     for (let round = 1; round <= 2; round++) {
-      const pointer = await readScrPointerOf(nhsNumber);
+      // A second round asks again, so it must not repeat the first round's request ids.
+      const roundKey = requestKey === undefined ? undefined : `${requestKey}#${round}`;
+      const pointer = await readScrPointerOf(nhsNumber, roundKey);
       if (!pointer) return { ...base, status: 'none', fetchedAt: now() };
       // An opt-out means the record is not to be viewed: do not fetch what may not be shown.
       if (pointer.permission === 'No') return { ...base, status: 'opted-out', ...pointer, fetchedAt: now() };
@@ -128,6 +139,7 @@ export function createSpineClient(options: SpineClientOptions): SpineClient {
           'composition.identifier': pointer.scrId,
           'composition.subject:Patient.identifier': `${NHS_NUMBER_SYSTEM}|${nhsNumber}`,
         }),
+        roundKey,
       );
       const content = readScrContent(response.body);
       if (content) return { ...base, status: 'available', ...pointer, ...content, fetchedAt: now() };
@@ -136,26 +148,31 @@ export function createSpineClient(options: SpineClientOptions): SpineClient {
   }
 
   return {
-    async getPatient(input) {
+    async getPatient(input, callOptions) {
       const nhsNumber = checkedNhsNumber(input);
-      const response = await http.get('pds-read', `${PDS}/Patient/${nhsNumber}`);
+      const response = await http.get('pds-read', `${PDS}/Patient/${nhsNumber}`, undefined, callOptions?.requestKey);
       return toPdsPatient(response.body, now(), nhsNumber);
     },
 
-    async searchPatients(query) {
-      const response = await http.get('pds-search', `${PDS}/Patient`, toSearchParams(query));
+    async searchPatients(query, callOptions) {
+      const response = await http.get('pds-search', `${PDS}/Patient`, toSearchParams(query), callOptions?.requestKey);
       if (isTooManyMatches(response.body)) return { outcome: 'too-many-matches' };
       return { outcome: 'matches', matches: toSearchMatches(response.body, now()) };
     },
 
-    async getRelatedPersons(input) {
+    async getRelatedPersons(input, callOptions) {
       const nhsNumber = checkedNhsNumber(input);
-      const response = await http.get('pds-related', `${PDS}/Patient/${nhsNumber}/RelatedPerson`);
+      const response = await http.get(
+        'pds-related',
+        `${PDS}/Patient/${nhsNumber}/RelatedPerson`,
+        undefined,
+        callOptions?.requestKey,
+      );
       return toRelatedPersons(response.body, now());
     },
 
-    async getSummaryCareRecord(input) {
-      return readScr(checkedNhsNumber(input));
+    async getSummaryCareRecord(input, callOptions) {
+      return readScr(checkedNhsNumber(input), callOptions?.requestKey);
     },
   };
 }

@@ -24,7 +24,7 @@ export interface RecordingSandbox {
   stop(): Promise<void>;
 }
 
-export async function startRecordingSandbox(options: SpineSandboxAppOptions = {}): Promise<RecordingSandbox> {
+export async function startRecordingSandbox(options: SpineSandboxAppOptions = {}, port = 0): Promise<RecordingSandbox> {
   const requests: RecordedRequest[] = [];
   const app = express();
   app.use((req, _res, next) => {
@@ -39,11 +39,11 @@ export async function startRecordingSandbox(options: SpineSandboxAppOptions = {}
   });
   app.use(createSpineSandboxApp(options));
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
+    const listening = app.listen(port, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
   });
-  const { port } = server.address() as AddressInfo;
+  const { port: boundPort } = server.address() as AddressInfo;
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `http://127.0.0.1:${boundPort}`,
     requests,
     apiRequests: () => requests.filter((r) => r.path !== '/oauth2/token'),
     tokenRequests: () => requests.filter((r) => r.path === '/oauth2/token'),

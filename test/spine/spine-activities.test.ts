@@ -126,6 +126,34 @@ describe('Spine activities', () => {
   });
 });
 
+describe('Spine activity request ids', () => {
+  it('re-send the same X-Request-ID on every Temporal attempt of one activity, and a new one for another', async () => {
+    const sandbox = await startRecordingSandbox();
+    try {
+      const activities = createSpineActivities({
+        spine: createSpineClient({ baseUrl: sandbox.baseUrl }),
+        logger: silentLogger,
+      });
+      const attempt = (activityId: string, attemptNo: number) =>
+        new MockActivityEnvironment(
+          { activityId, attempt: attemptNo, workflowExecution: { workflowId: 'case-42', runId: 'run-1' } },
+          { logger: new DefaultLogger('ERROR') },
+        );
+
+      await run(attempt('7', 1), activities.lookupPatient, '9000000009');
+      await run(attempt('7', 2), activities.lookupPatient, '9000000009');
+      await run(attempt('8', 1), activities.lookupPatient, '9000000009');
+      const [first, retried, other] = sandbox.apiRequests().map((r) => r.requestId);
+
+      expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(retried).toBe(first);
+      expect(other).not.toBe(first);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});
+
 describe('Spine activities when Spine is struggling', () => {
   it('fail retryably on 503, so that Temporal retries them', async () => {
     const sandbox = await startRecordingSandbox({ transientFailure: { status: 503, times: 5, retryAfterSeconds: 0 } });

@@ -489,6 +489,26 @@ describe('Spine client with signed-JWT application-restricted access', () => {
     }
   });
 
+  it('fetches a new token once when the API refuses a cached one, and carries on', async () => {
+    const first = await startRecordingSandbox({ requireAuth: true, clients });
+    const port = Number(new URL(first.baseUrl).port);
+    const client = createSpineClient({ baseUrl: first.baseUrl, auth: authFor(first) });
+    await client.getPatient('9000000009');
+    await first.stop();
+    // A new sandbox on the same address has never issued the cached token: like a revoked token.
+    const second = await startRecordingSandbox({ requireAuth: true, clients }, port);
+    try {
+      await expect(client.getPatient('9000000009')).resolves.toMatchObject({ nhsNumber: '9000000009' });
+      const [refused, retried] = second.apiRequests();
+
+      expect(second.tokenRequests()).toHaveLength(1);
+      expect(retried?.authorization).not.toBe(refused?.authorization);
+      expect(retried?.requestId).toBe(refused?.requestId);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('applies application-restricted search: one unique match, several reported as too many', async () => {
     const sandbox = await startRecordingSandbox({ requireAuth: true, clients });
     try {
