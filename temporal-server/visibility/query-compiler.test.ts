@@ -80,10 +80,12 @@ describe('compileVisibilityQuery', () => {
     expect(compiled.params).toEqual(['2', '0.5', '2026-03-01T09:00:00+01:00']);
   });
 
-  it('matches Text attributes word by word, any word matching', () => {
+  it('matches Text attributes word by word, any word matching, with PostgreSQL splitting both sides', () => {
     const compiled = compile("Notes = 'Missed appointment, HMP-Leeds'");
-    expect(compiled.where).toBe("(to_tsvector('simple', (search_attributes->>'Notes')) @@ $1::tsquery)");
-    expect(compiled.params).toEqual(["'missed' | 'appointment' | 'hmp' | 'leeds'"]);
+    expect(compiled.where).toBe(
+      "(to_tsvector('simple', (search_attributes->>'Notes')) @@ replace(plainto_tsquery('simple', $1::text)::text, ' & ', ' | ')::tsquery)",
+    );
+    expect(compiled.params).toEqual(['Missed appointment, HMP-Leeds']);
   });
 
   it('compiles != and the NOT forms as negations that stay unknown for a missing attribute', () => {

@@ -256,7 +256,10 @@ class Compiler {
       return `(${value} @> ${this.param(JSON.stringify([element]), 'jsonb')})`;
     }
     if (attribute.type === IndexedValueTypes.Text) {
-      return `(to_tsvector('simple', ${value}) @@ ${this.param(textQuery(attribute, literal), 'tsquery')})`;
+      // PostgreSQL splits both the stored text and the query, so they always agree on what a word is
+      // ('HMP-Leeds' gives hmp-leeds, hmp and leeds); joining the words with | makes any word enough.
+      const words = `plainto_tsquery('simple', ${this.param(textQuery(attribute, literal), 'text')})`;
+      return `(to_tsvector('simple', ${value}) @@ replace(${words}::text, ' & ', ' | ')::tsquery)`;
     }
     const left = operator === '=' || operator === '!=' ? value : ordered(attribute);
     return `(${left} ${operator} ${this.valueParam(attribute, literal)})`;
@@ -535,18 +538,16 @@ function parseDuration(offset: string, position: number): number {
   return sign * total;
 }
 
-/** Words of a Text query, split and lowercased the way PostgreSQL's 'simple' configuration splits stored text. */
+/** A Text query must hold at least one word, as Temporal insists. */
 function textQuery(attribute: ResolvedAttribute, literal: Literal): string {
   if (literal.kind !== 'string') throw wrongValueType(attribute, literal);
-  const words = literal.value.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  if (words.length === 0) {
+  if (!/[\p{L}\p{N}]/u.test(literal.value)) {
     throw new VisibilityQueryError(
       `invalid expression: no tokens found filtering on Text type search attribute ${attribute.name} (at position ${literal.position})`,
       literal.position,
     );
   }
-  // Letters and digits only, so quoting each word cannot break the tsquery syntax. Any word matches.
-  return words.map((word) => `'${word}'`).join(' | ');
+  return literal.value;
 }
 
 function wrongValueType(attribute: ResolvedAttribute, literal: Literal): VisibilityQueryError {

@@ -271,6 +271,8 @@ describe('List Filter on PostgreSQL', () => {
     ["Notes = 'WAKEFIELD transfer'", ['r3']],
     ["Notes = 'hmp'", ['r1', 'r3']],
     ["Notes != 'leeds'", ['r3']],
+    ["Notes = 'hmp-leeds'", ['r1', 'r3']],
+    ["Notes = 'missed; appointment!'", ['r1']],
     // predefined, written by the SDK's patched()
     ["TemporalChangeVersion = 'review-timers-v2'", ['r1']],
     // other system attributes
