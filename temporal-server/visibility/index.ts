@@ -43,9 +43,11 @@ export {
 export { visibilityIndexStatements } from './visibility-indexes';
 export {
   applySearchAttributeUpdate,
+  DEFAULT_SEARCH_ATTRIBUTE_LIMITS,
   decodeSearchAttributes,
   encodeExecutionStatusGroupValue,
   encodeSearchAttributes,
+  type SearchAttributeLimits,
   type SearchAttributePayload,
   type SearchAttributeValue,
 } from './search-attribute-codec';

@@ -30,6 +30,7 @@ function refusal(query: string, options: Partial<CompileVisibilityQueryOptions> 
 describe('compileVisibilityQuery', () => {
   it('compiles an empty query to TRUE with the default order', () => {
     expect(compile('')).toEqual({ where: 'TRUE', params: [], orderBy: 'start_time DESC, run_id' });
+    expect(compileVisibilityQuery(undefined, { customAttributes })).toEqual(compile(''));
   });
 
   it('maps system attributes to their columns and keeps every value in a parameter', () => {

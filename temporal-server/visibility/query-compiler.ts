@@ -52,8 +52,12 @@ export interface CompiledVisibilityQuery {
 
 export const DEFAULT_ORDER_BY = 'start_time DESC, run_id';
 
-export function compileVisibilityQuery(query: string, options: CompileVisibilityQueryOptions): CompiledVisibilityQuery {
-  const parsed = parseVisibilityQuery(query);
+export function compileVisibilityQuery(
+  query: string | null | undefined,
+  options: CompileVisibilityQueryOptions,
+): CompiledVisibilityQuery {
+  // proto3 leaves an unset query as '' but a hand-built request may carry null.
+  const parsed = parseVisibilityQuery(query ?? '');
   const compiler = new Compiler(options);
   const where = parsed.where ? compiler.compile(parsed.where, false) : 'TRUE';
 

@@ -119,6 +119,25 @@ describe('decodeSearchAttributes', () => {
     });
   });
 
+  it("refuses values beyond Temporal's size limits", () => {
+    // given a value over 2 KiB, and thirty of 1.5 KiB (45 KiB in all)
+    const big = { CaseSetting: payload(JSON.stringify('x'.repeat(2048))) };
+    const many = Object.fromEntries(
+      Array.from({ length: 30 }, (_, i) => [`K${i}`, payload(JSON.stringify('y'.repeat(1500)))]),
+    );
+    const manyTypes = Object.fromEntries(Object.keys(many).map((name) => [name, IndexedValueTypes.Keyword]));
+    // then
+    expect(() => decodeSearchAttributes(big, types)).toThrow(
+      'search attribute CaseSetting value size 2050 exceeds size limit 2048',
+    );
+    expect(() => decodeSearchAttributes(many, manyTypes)).toThrow(
+      'total size of search attributes exceeds size limit 40960',
+    );
+    expect(() =>
+      decodeSearchAttributes(many, manyTypes, { maxKeys: 10, maxValueBytes: 2048, maxTotalBytes: 1e6 }),
+    ).toThrow('number of search attributes 30 exceeds limit 10');
+  });
+
   it.each([
     ['an unknown attribute', { Unknown: payload('"x"') }, 'search attribute Unknown is not defined'],
     ['a system attribute', { WorkflowId: payload('"x"') }, "WorkflowId attribute can't be set in SearchAttributes"],

@@ -22,6 +22,19 @@ export type SearchAttributePayload = temporal.api.common.v1.IPayload;
 /** A stored value: string (Keyword, Text, Datetime as ISO 8601), string[] (KeywordList), number or boolean. */
 export type SearchAttributeValue = string | string[] | number | boolean;
 
+/** Temporal's defaults (dynamic config `limit.searchAttributes*`), which keep one execution's row small. */
+export interface SearchAttributeLimits {
+  readonly maxKeys: number;
+  readonly maxValueBytes: number;
+  readonly maxTotalBytes: number;
+}
+
+export const DEFAULT_SEARCH_ATTRIBUTE_LIMITS: SearchAttributeLimits = Object.freeze({
+  maxKeys: 100,
+  maxValueBytes: 2 * 1024,
+  maxTotalBytes: 40 * 1024,
+});
+
 const JSON_PLAIN = 'json/plain';
 const BINARY_NULL = 'binary/null';
 
@@ -41,9 +54,32 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export function decodeSearchAttributes(
   indexedFields: Readonly<Record<string, SearchAttributePayload>> | null | undefined,
   types: Readonly<Record<string, IndexedValueType>>,
+  limits: SearchAttributeLimits = DEFAULT_SEARCH_ATTRIBUTE_LIMITS,
 ): Record<string, SearchAttributeValue | null> {
+  const entries = Object.entries(indexedFields ?? {});
+  if (entries.length > limits.maxKeys) {
+    throw new BadSearchAttributesError(
+      `number of search attributes ${entries.length} exceeds limit ${limits.maxKeys}`,
+      entries[limits.maxKeys]![0],
+    );
+  }
   const decoded: Record<string, SearchAttributeValue | null> = {};
-  for (const [name, payload] of Object.entries(indexedFields ?? {})) {
+  let totalSize = 0;
+  for (const [name, payload] of entries) {
+    const size = payload.data?.length ?? 0;
+    if (size > limits.maxValueBytes) {
+      throw new BadSearchAttributesError(
+        `search attribute ${name} value size ${size} exceeds size limit ${limits.maxValueBytes}`,
+        name,
+      );
+    }
+    totalSize += size;
+    if (totalSize > limits.maxTotalBytes) {
+      throw new BadSearchAttributesError(
+        `total size of search attributes exceeds size limit ${limits.maxTotalBytes}`,
+        name,
+      );
+    }
     decoded[name] = decodeOne(name, payload, attributeType(name, types));
   }
   return decoded;
