@@ -279,6 +279,13 @@ describe('List Filter on PostgreSQL', () => {
     ["RunId = 'r4'", ['r4']],
     ["TaskQueue = 'notify' OR ExecutionStatus IN ('TimedOut', 'Canceled')", ['r6', 'r7', 'r8']],
     ["ExecutionStatus STARTS_WITH 'C'", ['r2', 'r4', 'r6']],
+    // as the Temporal UI and CLI write them: backticked names, double-quoted values, no spaces
+    ['`ExecutionStatus`="Running" AND `WorkflowType`="RunPathway"', ['r1', 'r5', 'r9']],
+    [
+      '`StartTime` BETWEEN "2026-01-01T00:00:00.000Z" AND "2026-01-31T00:00:00.000Z"',
+      ['r1', 'r3', 'r4', 'r5', 'r6', 'r8'],
+    ],
+    ['`CloseTime`>"2026-02-01T00:00:00Z" or `ExecutionStatus`="TimedOut"', ['r6', 'r7', 'r8']],
     // precedence and negation
     ["(WorkflowId = 'case-4' OR WorkflowId = 'case-1') AND ExecutionStatus = 'Running'", ['r1', 'r5']],
     ["WorkflowId = 'case-4' OR WorkflowId = 'case-1' AND ExecutionStatus = 'Running'", ['r1', 'r4', 'r5']],
