@@ -13,3 +13,4 @@ export {
 } from './migrate';
 export { StoreError, InvalidNhsNumberError, PendingMigrationsError } from './errors';
 export * from './entities';
+export { findMyOpenTasks, findClaimableTasks, findOpenTasksOfCase, findOverdueTasks } from './worklist.queries';

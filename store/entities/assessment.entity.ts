@@ -28,7 +28,11 @@ export const AssessmentSchema = defineEntity({
     formVersion: p.string().length(64),
     data: p.json<Record<string, unknown>>(),
     /** SNOMED CT concept ids the submission records (REFERENCE §7.3), for outcome reports. */
-    snomedCodes: p.array().default([]),
+    // onCreate as well as the column default: MikroORM 6 renders a missing array as nothing in a batch insert.
+    snomedCodes: p
+      .array()
+      .default([])
+      .onCreate(() => []),
     submittedBy: p.string().length(255),
     submittedAt: p.datetime().defaultRaw('now()'),
     /** The assessment this one corrects; each can be corrected once, so corrections form a chain. */

@@ -25,7 +25,11 @@ export const StaffSchema = defineEntity({
     subject: p.string().length(255).unique(),
     displayName: p.string().length(255),
     email: p.string().length(320).nullable(),
-    roles: p.array<StaffRole>().default([]),
+    // onCreate as well as the column default: MikroORM 6 renders a missing array as nothing in a batch insert.
+    roles: p
+      .array<StaffRole>()
+      .default([])
+      .onCreate(() => []),
     settings: () => p.manyToMany(SettingSchema).pivotTable('staff_settings').owner(),
     active: p.boolean().default(true),
     createdAt: p.datetime().defaultRaw('now()'),

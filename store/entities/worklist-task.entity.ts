@@ -26,8 +26,15 @@ export const WorklistTaskSchema = defineEntity({
     formId: p.string().length(255).nullable(),
     status: p.enum(Object.values(TaskStatus)).default(TaskStatus.Open),
     assignee: p.string().length(255).nullable(),
-    candidateGroups: p.array().default([]),
-    candidateUsers: p.array().default([]),
+    // onCreate as well as the column default: MikroORM 6 renders a missing array as nothing in a batch insert.
+    candidateGroups: p
+      .array()
+      .default([])
+      .onCreate(() => []),
+    candidateUsers: p
+      .array()
+      .default([])
+      .onCreate(() => []),
     dueAt: p.datetime().nullable(),
     followUpAt: p.datetime().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
