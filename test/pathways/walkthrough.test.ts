@@ -1,0 +1,554 @@
+/**
+ * Walks each shipped pathway through the pure pathway interpreter (workflows/pathway, no server, no clock)
+ * with the forms' own valid example submissions, so every FEEL mapping, gateway and timer the clinical
+ * story depends on is evaluated for real. Activities are stood in for by `respond` below, which answers
+ * each service task type the way the README's contract says (the real activities are built elsewhere).
+ * Running the pathways on the workflow server is a separate, later suite.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { compilePathway, type PathwayIR } from '../../bpmn';
+import { FORMS_DIRECTORY, createFormValidator, readPathwayXml, type PathwayId } from '../../pathways';
+import {
+  handle,
+  start,
+  type PathwayCommand,
+  type PathwayEvent,
+  type PathwayState,
+  type Step,
+} from '../../workflows/pathway';
+
+type Command<T extends PathwayCommand['type']> = Extract<PathwayCommand, { type: T }>;
+type Vars = Record<string, unknown>;
+
+const forms = createFormValidator({ now: () => new Date('2026-12-31T00:00:00Z') });
+
+function example(formId: string, overrides: Vars = {}): Vars {
+  const file = path.join(FORMS_DIRECTORY, 'examples', `${formId}.examples.json`);
+  const payload: Vars = { ...(JSON.parse(fs.readFileSync(file, 'utf8')) as { valid: Vars }).valid, ...overrides };
+  for (const [key, value] of Object.entries(payload)) if (value === undefined) delete payload[key];
+  // the submission a clinician makes must pass the form before the pathway sees it
+  forms.assertValid(formId, payload);
+  return payload;
+}
+
+async function compile(processId: PathwayId): Promise<PathwayIR> {
+  const { ir, findings } = await compilePathway(readPathwayXml(processId));
+  if (findings.some((f) => f.severity === 'error')) throw new Error(JSON.stringify(findings));
+  return ir;
+}
+
+/** The stand-in activity registry: one plausible result per task type. */
+function respond(command: Command<'executeServiceTask'>, sequence: number): Vars {
+  const input = command.input;
+  switch (command.taskType) {
+    case 'pds.lookupPatient':
+      return { patient: { nhsNumber: input['nhsNumber'], restricted: false } };
+    case 'scr.fetchSummary':
+      return { summaryId: `scr-${sequence}` };
+    case 'records.raiseAlert':
+      return { alertIds: (input['alerts'] as unknown[]).map((_, i) => `alert-${sequence}-${i}`) };
+    case 'records.saveAssessment':
+      return { assessmentId: `assessment-${sequence}` };
+    case 'records.bookAppointment':
+      return { appointmentId: `appointment-${sequence}` };
+    case 'notify.notifyContacts': {
+      const n = input['notification'] as { agencies: unknown[]; familyContacts: unknown[] };
+      return { notifiedCount: n.agencies.length + n.familyContacts.length };
+    }
+    case 'records.recordHandover':
+      return { handoverId: `handover-${sequence}` };
+    case 'records.referLiaisonDiversion':
+      return { referralId: `ld-${sequence}` };
+    case 'reports.clinicalReport':
+      return { reportId: `report-${sequence}` };
+    default:
+      return {};
+  }
+}
+
+/** Drives one pathway: answers service tasks at once, and lets the test complete tasks, fire timers, send messages. */
+class Walk {
+  step: Step;
+  now: string;
+  readonly services: Command<'executeServiceTask'>[] = [];
+  readonly tasks: Command<'openUserTask'>[] = [];
+  readonly timers: Command<'startTimer'>[] = [];
+  readonly subscriptions: Command<'subscribeMessage'>[] = [];
+  readonly children: Command<'startChildPathway'>[] = [];
+
+  constructor(
+    readonly ir: PathwayIR,
+    variables: Vars,
+    now: string,
+  ) {
+    this.now = now;
+    this.step = start(ir, variables, now);
+    this.settle();
+  }
+
+  get state(): PathwayState {
+    return this.step.state;
+  }
+  get variables(): Vars {
+    return this.state.variables;
+  }
+
+  private send(event: PathwayEvent): void {
+    this.step = handle(this.ir, this.state, event, this.now);
+    this.settle();
+  }
+
+  private settle(): void {
+    let pending = this.record(this.step.commands);
+    while (pending.length > 0) {
+      const command = pending.shift() as Command<'executeServiceTask'>;
+      this.step = handle(
+        this.ir,
+        this.state,
+        {
+          type: 'serviceTaskCompleted',
+          activityId: command.activityId,
+          result: respond(command, this.services.length),
+        },
+        this.now,
+      );
+      pending = [...pending, ...this.record(this.step.commands)];
+    }
+    const failure = this.step.commands.find((c) => c.type === 'fail');
+    if (failure) throw new Error(`pathway failed: ${JSON.stringify(failure)}`);
+  }
+
+  private record(commands: PathwayCommand[]): Command<'executeServiceTask'>[] {
+    const services: Command<'executeServiceTask'>[] = [];
+    for (const command of commands) {
+      if (command.type === 'executeServiceTask') {
+        this.services.push(command);
+        services.push(command);
+      }
+      if (command.type === 'openUserTask') this.tasks.push(command);
+      if (command.type === 'startTimer') this.timers.push(command);
+      if (command.type === 'subscribeMessage') this.subscriptions.push(command);
+      if (command.type === 'startChildPathway') this.children.push(command);
+    }
+    return services;
+  }
+
+  openTask(elementId: string): Command<'openUserTask'> {
+    const open = Object.values(this.state.instances).filter(
+      (i) => i.elementId === elementId && i.wait.type === 'userTask',
+    );
+    const task = [...this.tasks]
+      .reverse()
+      .find((t) => t.elementId === elementId && open.some((i) => i.id === t.taskId));
+    if (!task) throw new Error(`no open task ${elementId}; open: ${this.openElements().join(', ')}`);
+    return task;
+  }
+
+  openElements(): string[] {
+    return Object.values(this.state.instances)
+      .map((i) => i.elementId)
+      .sort();
+  }
+
+  complete(elementId: string, data: Vars): void {
+    this.send({ type: 'taskCompleted', taskId: this.openTask(elementId).taskId, data });
+  }
+
+  fire(elementId: string): void {
+    const timer = Object.values(this.state.timers).find((t) => t.elementId === elementId);
+    if (!timer) throw new Error(`no timer at ${elementId}`);
+    this.now = timer.dueAt;
+    this.send({ type: 'timerFired', timerId: timer.id });
+  }
+
+  timerDue(elementId: string): string | undefined {
+    return Object.values(this.state.timers).find((t) => t.elementId === elementId)?.dueAt;
+  }
+
+  message(messageName: string, correlationKey: string, variables: Vars = {}): void {
+    this.send({ type: 'messageReceived', messageName, correlationKey, variables });
+  }
+
+  childCompleted(processId: string, variables: Vars): void {
+    const child = [...this.children].reverse().find((c) => c.processId === processId);
+    if (!child) throw new Error(`no child ${processId}`);
+    this.send({ type: 'childCompleted', childId: child.childId, variables });
+  }
+
+  servicesOf(taskType: string): Command<'executeServiceTask'>[] {
+    return this.services.filter((s) => s.taskType === taskType);
+  }
+
+  lastService(elementId: string): Command<'executeServiceTask'> {
+    const found = [...this.services].reverse().find((s) => s.elementId === elementId);
+    if (!found) throw new Error(`service task ${elementId} never ran`);
+    return found;
+  }
+}
+
+const plus = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+
+describe('custody-reception walk-through', () => {
+  const ARRIVAL = '2026-03-02T14:30:00.000Z';
+
+  it("screens, alerts, refers, observes at the level's interval, follows a suite transfer and hands over with the alerts", async () => {
+    const walk = new Walk(
+      await compile('custody-reception'),
+      { caseId: 'case-1', nhsNumber: '9000000009', custodySuite: 'Leeds Elland Road', arrivalTime: ARRIVAL },
+      ARRIVAL,
+    );
+    expect(walk.servicesOf('pds.lookupPatient')[0]?.input['nhsNumber']).toBe('9000000009');
+    expect(walk.openTask('HealthScreening')).toMatchObject({
+      formId: 'custody-health-screening',
+      candidateGroups: ['custody-healthcare'],
+      dueDate: plus(ARRIVAL, 120 * MIN),
+    });
+
+    walk.complete('HealthScreening', example('custody-health-screening'));
+    const alerts = walk.lastService('RaiseRiskAlerts').input['alerts'] as { code: string }[];
+    expect(alerts.map((a) => a.code)).toEqual(['ALCOHOL_WITHDRAWAL_RISK', 'SUBSTANCE_DEPENDENCE']);
+    const referral = walk.lastService('ReferToLiaisonDiversion').input['referral'] as Vars;
+    expect(walk.variables['liaisonDiversionReferralId']).toMatch(/^ld-/);
+    const alertIds = walk.variables['custodyAlertIds'];
+    expect(alertIds).toHaveLength(2);
+    expect(referral).toMatchObject({
+      consentToShare: true,
+      vulnerabilities: ['mental-health', 'self-harm-or-suicide', 'substance-misuse'],
+    });
+
+    walk.complete('SetObservationLevel', example('custody-observation-level'));
+    expect(walk.variables['observationInterval']).toBe('PT15M');
+    expect(walk.timerDue('VisitIntervalElapsed')).toBe(plus(walk.now, 15 * MIN));
+    walk.fire('VisitIntervalElapsed');
+    walk.complete('RecordObservationCheck', example('custody-observation-check'));
+    expect(walk.timerDue('VisitIntervalElapsed')).toBeDefined();
+
+    walk.message('custody.suite-transfer', 'case-1', { receivingSuite: 'Wakefield' });
+    expect(walk.lastService('RecordSuiteTransfer').input['handover']).toMatchObject({
+      kind: 'custody-suite-transfer',
+      toSuite: 'Wakefield',
+      alertIds,
+    });
+    expect(walk.variables['custodySuite']).toBe('Wakefield');
+    expect(walk.timerDue('VisitIntervalElapsed')).toBeDefined();
+
+    walk.message('custody.leaving', 'case-1');
+    walk.complete('ReviewRiskBeforeLeaving', example('custody-pre-departure-review'));
+    expect(walk.variables['isTransfer']).toBe(true);
+    walk.complete('CompleteHealthHandover', example('custody-handover'));
+    expect(walk.lastService('RecordHandover').input['handover']).toMatchObject({
+      kind: 'person-escort-record',
+      destination: 'court',
+      alertIds,
+      liaisonDiversionReferralId: walk.variables['liaisonDiversionReferralId'],
+    });
+    expect(walk.state.status).toBe('completed');
+  });
+
+  it('alerts the healthcare professional when the person cannot be roused, then asks for a level review', async () => {
+    const walk = new Walk(
+      await compile('custody-reception'),
+      { caseId: 'case-2', nhsNumber: null, custodySuite: 'Leeds', arrivalTime: ARRIVAL },
+      ARRIVAL,
+    );
+    expect(walk.servicesOf('pds.lookupPatient')).toEqual([]);
+    walk.complete(
+      'HealthScreening',
+      example('custody-health-screening', { liaisonDiversionReferral: 'not-indicated' }),
+    );
+    expect(walk.servicesOf('records.referLiaisonDiversion')).toEqual([]);
+    walk.complete('SetObservationLevel', example('custody-observation-level'));
+    walk.fire('VisitIntervalElapsed');
+    walk.fire('ObservationCheckOverdue');
+    expect(walk.lastService('NotifyCheckOverdue').input['teamNotice']).toMatchObject({ kind: 'overdue' });
+    walk.complete(
+      'RecordObservationCheck',
+      example('custody-observation-check', {
+        rousing: 'could-not-rouse',
+        emergencyHelpCalled: true,
+        actionTaken: 'Ambulance called at 15:16',
+      }),
+    );
+    expect(walk.lastService('NotifyEmergencyHelp').input['teamNotice']).toMatchObject({ kind: 'escalation' });
+    expect(walk.openTask('ReviewObservationLevel').formId).toBe('custody-observation-level');
+  });
+});
+
+describe('sms-prison walk-through', () => {
+  const START = '2026-03-03T17:00:00.000Z';
+  const RECEPTION = '2026-03-03T17:20:00Z';
+  const reception = Date.parse(RECEPTION);
+  const at = (days: number): string => new Date(reception + days * DAY).toISOString();
+
+  async function throughTop(briefInterventionRequired: boolean): Promise<Walk> {
+    const walk = new Walk(
+      await compile('sms-prison'),
+      {
+        caseId: 'case-9',
+        nhsNumber: '9000000009',
+        prisonNumber: 'A1234BC',
+        establishment: 'HMP Leeds',
+        receptionDate: START,
+      },
+      START,
+    );
+    walk.complete('ReceptionScreening', example('prison-reception-sms'));
+    expect(walk.variables['receptionDate']).toBe(RECEPTION);
+    expect(walk.servicesOf('scr.fetchSummary')).toHaveLength(1);
+    walk.complete('ReferToSms', example('sms-referral'));
+    expect(walk.lastService('SaveReferral').input['assessment']).toMatchObject({
+      formId: 'sms-referral',
+      snomedCode: '201521000000104',
+    });
+    walk.complete('DualDiagnosis', example('sms-dual-diagnosis'));
+    walk.complete(
+      'RiskAssessment',
+      example(
+        'sms-risk-assessment',
+        briefInterventionRequired ? {} : { briefInterventionRequired: false, briefInterventionReason: undefined },
+      ),
+    );
+    expect((walk.lastService('RaiseRiskAlerts').input['alerts'] as { code: string }[]).map((a) => a.code)).toEqual([
+      'OVERDOSE_RISK',
+    ]);
+    walk.complete('AssignCaseload', example('sms-caseload-assignment'));
+    expect(walk.lastService('SaveCaseload').input['assessment']).toMatchObject({ snomedCode: '109201000000109' });
+    if (briefInterventionRequired) {
+      walk.complete('BriefIntervention', example('sms-brief-intervention'));
+      expect(walk.lastService('SaveBriefIntervention').input['assessment']).toMatchObject({
+        snomedCode: '366371000000105',
+      });
+    }
+    expect(walk.openTask('TopAtStart').input['treatmentStage']).toBe('start');
+    walk.complete('TopAtStart', example('top-secure-setting'));
+    return walk;
+  }
+
+  it('skips the brief intervention when the risk assessment does not require one', async () => {
+    const walk = await throughTop(false);
+    expect(walk.tasks.map((t) => t.elementId)).not.toContain('BriefIntervention');
+    expect(walk.openTask('FiveDayReview')).toBeDefined();
+  });
+
+  it('runs reception to recall: reviews due from the reception date with reminders, overdue alerts and escalation', async () => {
+    const walk = await throughTop(true);
+
+    const five = walk.openTask('FiveDayReview');
+    expect(five).toMatchObject({
+      formId: 'sms-review',
+      dueDate: at(5),
+      followUpDate: at(4),
+      candidateGroups: ['sms-team'],
+    });
+    expect(five.input['reviewType']).toBe('five-day');
+    expect(walk.timerDue('FiveDayReviewDueSoon')).toBe(at(4));
+    expect(walk.timerDue('FiveDayReviewOverdue')).toBe(at(5));
+    expect(walk.timerDue('FiveDayReviewStillOpen')).toBe(at(7));
+    walk.fire('FiveDayReviewDueSoon');
+    expect(walk.lastService('RemindFiveDayReview').input['teamNotice']).toMatchObject({
+      kind: 'reminder',
+      group: 'sms-team',
+    });
+    walk.fire('FiveDayReviewOverdue');
+    expect(walk.lastService('RaiseFiveDayOverdueAlert').input['alerts']).toMatchObject([{ code: 'REVIEW_OVERDUE' }]);
+    walk.fire('FiveDayReviewStillOpen');
+    expect(walk.lastService('EscalateFiveDayReview').input['teamNotice']).toMatchObject({
+      kind: 'escalation',
+      group: 'sms-team-lead',
+    });
+    walk.complete('FiveDayReview', example('sms-review'));
+    expect(walk.lastService('SaveFiveDayReview').input['assessment']).toMatchObject({ snomedCode: '494041000000102' });
+    expect(walk.lastService('ResolveFiveDayOverdueAlert').input['alertIds']).toHaveLength(1);
+
+    expect(walk.openTask('TwentyEightDayReview')).toMatchObject({ dueDate: at(28) });
+    walk.complete('TwentyEightDayReview', example('sms-review', { reviewType: 'twenty-eight-day' }));
+    expect(walk.servicesOf('records.resolveAlert')).toHaveLength(1);
+    expect(walk.openTask('ThirteenWeekReview')).toMatchObject({ dueDate: at(91) });
+    walk.complete('ThirteenWeekReview', example('sms-review', { reviewType: 'thirteen-week' }));
+
+    walk.complete('CarePlan', example('sms-care-plan'));
+    expect(walk.lastService('TellReleaseTeam').input['teamNotice']).toMatchObject({
+      group: 'release-team',
+      expectedReleaseDate: '2026-08-14',
+    });
+    walk.message('prison.discharge', 'case-9');
+    walk.complete('RecordDischarge', example('sms-discharge'));
+    expect(walk.lastService('DischargeSummary').input['report']).toMatchObject({
+      kind: 'discharge-summary',
+      exitReason: 'released',
+    });
+    expect(walk.openElements()).toEqual(['RecallWatch']);
+    expect(walk.timerDue('RecallWatchEnds')).toBe(new Date(Date.parse(walk.now) + 28 * DAY).toISOString());
+
+    walk.message('prison.recall', 'case-9');
+    expect(walk.openTask('ReceptionScreening')).toBeDefined();
+    expect(walk.variables['initialReceptionDate']).toBe(RECEPTION);
+  });
+
+  it('closes the episode with clinical reports when no recall comes in the watch period', async () => {
+    const walk = await throughTop(false);
+    for (const [task, type] of [
+      ['FiveDayReview', 'five-day'],
+      ['TwentyEightDayReview', 'twenty-eight-day'],
+      ['ThirteenWeekReview', 'thirteen-week'],
+    ] as const) {
+      walk.complete(task, example('sms-review', { reviewType: type }));
+    }
+    walk.complete(
+      'CarePlan',
+      example('sms-care-plan', { releasePlanningStarted: false, expectedReleaseDate: undefined }),
+    );
+    expect(walk.servicesOf('notify.notifyTeam').filter((s) => s.elementId === 'TellReleaseTeam')).toEqual([]);
+    walk.message('prison.discharge', 'case-9');
+    walk.complete('RecordDischarge', example('sms-discharge'));
+    walk.fire('RecallWatchEnds');
+    expect(walk.lastService('ClinicalReports').input['report']).toMatchObject({
+      kind: 'episode-outcomes',
+      initialReceptionDate: RECEPTION,
+    });
+    expect(walk.state.status).toBe('completed');
+  });
+});
+
+describe('release-support walk-through', () => {
+  const NOW = '2026-08-01T09:00:00.000Z';
+
+  it('books each planned appointment, handles a miss (notify, alert, rebook) and an unreported one, then closes', async () => {
+    const walk = new Walk(
+      await compile('release-support'),
+      { caseId: 'case-5', patient: { nhsNumber: '9000000009', restricted: false } },
+      NOW,
+    );
+    walk.complete('PlanRelease', example('release-plan'));
+    const booked = walk
+      .servicesOf('records.bookAppointment')
+      .map((s) => s.elementId)
+      .sort();
+    expect(booked).toEqual(['BookProbationAppointment', 'BookSmsAppointment']);
+    const probationId =
+      'appointment-' + String(walk.services.findIndex((s) => s.elementId === 'BookProbationAppointment') + 1);
+    expect(walk.variables['probationAppointmentId']).toBe(probationId);
+    expect(walk.subscriptions.map((s) => s.messageName)).toEqual(
+      expect.arrayContaining(['appointment.probation.missed', 'appointment.probation.attended', 'prison.recall']),
+    );
+
+    walk.message('appointment.probation.missed', probationId);
+    expect(walk.lastService('RecordProbationMissed').input['appointmentStatus']).toBe('noshow');
+    const notification = walk.lastService('NotifyContactsProbationMissed').input['notification'] as {
+      agencies: unknown[];
+      familyContacts: { name: string }[];
+      location: unknown;
+    };
+    expect(notification.agencies).toHaveLength(2);
+    expect(notification.familyContacts.map((c) => c.name)).toEqual(['Maria Smith']);
+    expect(notification.location).toBe('Leeds PDU');
+    expect(walk.lastService('RaiseProbationMissedAlert').input['alerts']).toMatchObject([
+      { code: 'MISSED_APPOINTMENT', group: 'release-team' },
+    ]);
+    walk.complete('FollowUpProbationMissed', example('release-missed-appointment'));
+    const rebooked = walk.lastService('BookProbationAppointment').input['appointment'] as Vars;
+    expect(rebooked).toMatchObject({ startsAt: '2026-08-18T14:00:00Z', replacesAppointmentId: probationId });
+    walk.message('appointment.probation.attended', String(walk.variables['probationAppointmentId']));
+    expect(walk.lastService('RecordProbationAttended').input['appointmentStatus']).toBe('fulfilled');
+
+    walk.fire('SmsOutcomeNotReported');
+    walk.complete('ConfirmSmsOutcome', example('release-appointment-outcome', { outcome: 'attended' }));
+    expect(walk.openTask('CloseReleaseSupport').dueDate).toBe('2027-02-14T09:00:00.000Z');
+    walk.complete('CloseReleaseSupport', example('release-support-closure'));
+    expect(walk.lastService('ReportReleaseOutcome').input['report']).toMatchObject({
+      indicator: 'PHOF 2.16',
+      engaged: 'yes',
+    });
+    expect(['completed', 'terminated']).toContain(walk.state.status);
+    expect(walk.subscriptions.length).toBeGreaterThan(0);
+    expect(Object.keys(walk.state.subscriptions)).toEqual([]);
+  });
+
+  it('withholds the appointment location of a restricted record from contacts', async () => {
+    const walk = new Walk(
+      await compile('release-support'),
+      { caseId: 'case-6', patient: { nhsNumber: '9000000025', restricted: true } },
+      NOW,
+    );
+    walk.complete('PlanRelease', example('release-plan'));
+    walk.message('appointment.community-substance-misuse.missed', String(walk.variables['smsAppointmentId']));
+    const notification = walk.lastService('NotifyContactsSmsMissed').input['notification'] as { location: unknown };
+    expect(notification.location).toBeNull();
+  });
+
+  it('ends release support when the person is recalled', async () => {
+    const walk = new Walk(await compile('release-support'), { caseId: 'case-7', patient: null }, NOW);
+    walk.complete('PlanRelease', example('release-plan'));
+    walk.message('prison.recall', 'case-7');
+    expect(walk.lastService('NoteRecall').taskType).toBe('records.addNote');
+    expect(walk.state.status).not.toBe('active');
+    expect(Object.keys(walk.state.timers)).toEqual([]);
+  });
+});
+
+describe('journey walk-through', () => {
+  const NOW = '2026-03-02T14:30:00.000Z';
+
+  it('carries the case, trace, alerts and handover from custody through court to prison and release', async () => {
+    const walk = new Walk(
+      await compile('journey'),
+      { caseId: 'case-3', nhsNumber: '9000000009', custodySuite: 'Leeds', arrivalTime: NOW },
+      NOW,
+    );
+    expect(walk.children[0]).toMatchObject({
+      processId: 'custody-reception',
+      variables: { caseId: 'case-3', nhsNumber: '9000000009' },
+    });
+    const patient = { nhsNumber: '9000000009', restricted: false };
+    walk.childCompleted('custody-reception', {
+      patient,
+      custodyAlertIds: ['alert-a'],
+      disposal: 'charged-remanded-to-court',
+      handoverId: 'per-1',
+    });
+    walk.message('court.outcome', 'case-3', {
+      courtOutcome: 'remanded-in-custody',
+      prisonNumber: 'A1234BC',
+      establishment: 'HMP Leeds',
+    });
+    const prison = walk.children.find((c) => c.processId === 'sms-prison');
+    expect(prison?.variables).toMatchObject({
+      caseId: 'case-3',
+      patient,
+      alertIds: ['alert-a'],
+      handoverId: 'per-1',
+      prisonNumber: 'A1234BC',
+    });
+
+    walk.message('prison.release-planning', 'case-3');
+    const release = walk.children.find((c) => c.processId === 'release-support');
+    expect(release?.variables).toMatchObject({ caseId: 'case-3', patient, alertIds: ['alert-a'] });
+    walk.childCompleted('release-support', { releaseOutcomeReportId: 'report-9' });
+    walk.childCompleted('sms-prison', {
+      alertIds: ['alert-a'],
+      prisonAlertIds: ['alert-b'],
+      prisonExitReason: 'released',
+    });
+    expect(walk.variables['alertIds']).toEqual(['alert-a', 'alert-b']);
+    expect(walk.state.status).toBe('completed');
+  });
+
+  it('ends without waiting for release planning when the prison stage ends without a release', async () => {
+    const walk = new Walk(
+      await compile('journey'),
+      { caseId: 'case-4', nhsNumber: null, custodySuite: 'Leeds', arrivalTime: NOW },
+      NOW,
+    );
+    walk.childCompleted('custody-reception', {
+      patient: null,
+      custodyAlertIds: [],
+      disposal: 'transfer-prison',
+      handoverId: 'per-2',
+    });
+    walk.childCompleted('sms-prison', { alertIds: [], prisonAlertIds: null, prisonExitReason: null });
+    expect(walk.state.status).toBe('terminated');
+  });
+});
