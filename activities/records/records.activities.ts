@@ -255,6 +255,15 @@ async function existingRow<T>(trx: Trx, table: string, id: string): Promise<T> {
   return row;
 }
 
+/**
+ * PDS withholds a restricted (`R`) patient's location-sensitive fields; drop them here too, so that a
+ * response from another source, or a label that changed, never leaves an address on record (REFERENCE §1.9).
+ */
+function withoutLocationFields(demographics: Record<string, unknown>): Record<string, unknown> {
+  const { address: _address, telecom: _telecom, contact: _contact, generalPractitioner: _gp, ...rest } = demographics;
+  return rest;
+}
+
 /** Builds the record-keeping activities with their dependencies closed over (Temporal's pattern). */
 export function createRecordActivities(deps: RecordActivitiesDeps) {
   const { store } = deps;
@@ -262,6 +271,8 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
 
   async function recordPatientDemographics(input: RecordPatientDemographicsInput): Promise<Created> {
     const nhsNumber = checkNhsNumber(input.nhsNumber);
+    const isRestricted = input.securityLabel === 'R' || input.securityLabel === 'V';
+    const demographics = isRestricted ? withoutLocationFields(input.demographics) : input.demographics;
     const fetchedAt = parseInstant(input.fetchedAt, 'fetchedAt');
     const successor = input.supersededByNhsNumber ? checkNhsNumber(input.supersededByNhsNumber) : undefined;
     return runInTransaction(store, async (trx) => {
@@ -278,10 +289,10 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
           void q.whereNull('demographics_fetched_at').orWhere('demographics_fetched_at', '<', fetchedAt ?? new Date());
         })
         .update({
-          demographics: JSON.stringify(input.demographics),
+          demographics: JSON.stringify(demographics),
           demographics_fetched_at: fetchedAt,
           security_label: input.securityLabel ?? null,
-          is_restricted: input.securityLabel === 'R' || input.securityLabel === 'V',
+          is_restricted: isRestricted,
           superseded_by_id: supersededById,
           updated_at: trx.fn.now(),
         })

@@ -169,6 +169,26 @@ describe('recordPatientDemographics', () => {
     expect(await auditCount('Patient', first.id)).toBe(1);
   });
 
+  it('keeps no address, telephone, contacts or GP for a restricted record, whatever the source sent', async () => {
+    const nhsNumber = nextValidNhsNumber();
+    await records.recordPatientDemographics({
+      nhsNumber,
+      demographics: {
+        resourceType: 'Patient',
+        address: [{ postalCode: 'LS1 1AA' }],
+        telecom: [{ value: '07700900000' }],
+        contact: [{}],
+        generalPractitioner: [{}],
+      },
+      fetchedAt: '2026-11-01T10:00:00Z',
+      securityLabel: 'R',
+      actor: { id: 'system:spine', role: 'system' },
+    });
+    expect(await knex()('patients').where({ nhs_number: nhsNumber }).first('demographics')).toEqual({
+      demographics: { resourceType: 'Patient' },
+    });
+  });
+
   it('does not let an older fetch overwrite a newer one', async () => {
     const nhsNumber = nextValidNhsNumber();
     const actor = { id: 'system:spine', role: 'system' };
