@@ -124,9 +124,7 @@ describe('search attribute registry', () => {
     expect((await refusal(registry().add('ns-refuse', { Odd: 9 as never }))).message).toBe(
       'Unknown search attribute type: 9.',
     );
-    expect((await refusal(registry().add('ns-refuse', { Odd: 0 }))).message).toBe(
-      'Unknown search attribute type: 0.',
-    );
+    expect((await refusal(registry().add('ns-refuse', { Odd: 0 }))).message).toBe('Unknown search attribute type: 0.');
     expect((await refusal(registry().add('ns-refuse', {}))).message).toBe('SearchAttributes are not set on request.');
     expect(await registry().list('ns-refuse')).toEqual({});
   });
