@@ -1,0 +1,224 @@
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+
+import { compileFixture } from '../../bpmn/fixtures/load-fixture';
+import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
+import {
+  completeTaskUpdate,
+  deliverMessageSignal,
+  runPathway,
+  stateQuery,
+  type CloseTaskActivityInput,
+  type OpenTaskActivityInput,
+  type PathwayView,
+  type ServiceTaskActivityInput,
+} from '../../workflows';
+import { useFreshDatabase } from '../support/database';
+
+const db = useFreshDatabase('run_pathway');
+const TASK_QUEUE = 'pathways';
+const DAY = 86_400_000;
+
+/** Simple test activities: they record what the pathway asked for. */
+const calls = {
+  opened: [] as OpenTaskActivityInput[],
+  closed: [] as CloseTaskActivityInput[],
+  reminders: [] as ServiceTaskActivityInput[],
+};
+const activities = {
+  openTask: async (input: OpenTaskActivityInput): Promise<void> => {
+    calls.opened.push(input);
+  },
+  closeTask: async (input: CloseTaskActivityInput): Promise<void> => {
+    calls.closed.push(input);
+  },
+  resolvePathway: async (): Promise<never> => {
+    throw new Error('every called pathway is pinned in these tests');
+  },
+  'send-reminder': async (input: ServiceTaskActivityInput): Promise<Record<string, unknown>> => {
+    calls.reminders.push(input);
+    return { lastReminderNo: calls.reminders.length };
+  },
+};
+
+async function waitForState(
+  handle: WorkflowHandle<typeof runPathway>,
+  predicate: (view: PathwayView) => boolean,
+): Promise<PathwayView> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const view = await handle.query(stateQuery);
+    if (predicate(view)) return view;
+    if (Date.now() > deadline) throw new Error(`state never matched: ${JSON.stringify(view.activeElements)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function openTask(view: PathwayView, elementId: string): string {
+  const task = view.openTasks.find((t) => t.elementId === elementId);
+  if (!task) throw new Error(`no open task ${elementId}`);
+  return task.taskId;
+}
+
+describe('runPathway on the time-skipping server', () => {
+  let testEnv: EmbeddedTestWorkflowEnvironment;
+  let worker: Worker;
+  let running: Promise<void>;
+  let sequence = 0;
+
+  function workflowId(name: string): string {
+    sequence += 1;
+    return `case-${name}-${sequence}`;
+  }
+
+  beforeAll(async () => {
+    try {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+    } catch {
+      // Already installed in this process.
+    }
+    testEnv = await createTestWorkflowEnvironment({ databaseUrl: db.url });
+    worker = await Worker.create({
+      connection: testEnv.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowsPath: require.resolve('../../workflows'),
+      activities,
+    });
+    running = worker.run();
+  }, 120_000);
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await testEnv?.teardown();
+  });
+
+  it('repeats a non-interrupting R3/P1D reminder while the review stays open', async () => {
+    const ir = await compileFixture('boundary-timers');
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowId('reminders'),
+      args: [{ ir, caseId: 'c-remind', variables: { overdueAfterDays: 7 } }],
+    });
+    await waitForState(handle, (v) => v.openTasks.length === 1);
+
+    await testEnv.sleep('4 days');
+    const view = await waitForState(handle, (v) => v.trail.filter((e) => e.elementId === 'ReminderSent').length === 3);
+
+    expect(calls.reminders.filter((r) => r.caseId === 'c-remind')).toHaveLength(3);
+    expect(view.openTasks.map((t) => t.elementId)).toEqual(['FiveDayReview']);
+    expect(view.pendingTimers.map((t) => t.elementId)).toEqual(['Overdue']);
+
+    await handle.executeUpdate(completeTaskUpdate, { args: [{ taskId: openTask(view, 'FiveDayReview') }] });
+    expect((await handle.result()).status).toBe('completed');
+  }, 60_000);
+
+  it('takes the message branch of an event-based gateway when the message is delivered', async () => {
+    const ir = await compileFixture('event-gateway');
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowId('released'),
+      args: [{ ir, caseId: 'c-rel', variables: { caseId: 'c-rel' } }],
+    });
+    await waitForState(handle, (v) => v.messageSubscriptions.length === 1);
+
+    await handle.signal(deliverMessageSignal, {
+      name: 'release',
+      correlationKey: 'c-rel',
+      variables: { releaseDate: '2026-04-01' },
+    });
+    const view = await waitForState(handle, (v) => v.openTasks.length === 1);
+
+    expect(view.openTasks[0]?.elementId).toBe('ReleasePlan');
+    expect(view.pendingTimers).toEqual([]);
+    await handle.executeUpdate(completeTaskUpdate, { args: [{ taskId: openTask(view, 'ReleasePlan') }] });
+    expect((await handle.result()).variables).toMatchObject({ releasedOn: '2026-04-01' });
+  }, 60_000);
+
+  it('takes the timer branch of an event-based gateway when 28 days pass first', async () => {
+    const ir = await compileFixture('event-gateway');
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowId('review-due'),
+      args: [{ ir, caseId: 'c-due', variables: { caseId: 'c-due' } }],
+    });
+    await waitForState(handle, (v) => v.pendingTimers.length === 1);
+
+    await testEnv.sleep('29 days');
+    const view = await waitForState(handle, (v) => v.openTasks.length === 1);
+
+    expect(view.openTasks[0]?.elementId).toBe('Review');
+    expect(view.messageSubscriptions).toEqual([]);
+    await handle.terminate('test finished');
+  }, 60_000);
+
+  it('rejects completing an unknown task or the same task twice in the update validator', async () => {
+    const ir = await compileFixture('parallel');
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowId('validator'),
+      args: [{ ir, caseId: 'c-val' }],
+    });
+    const view = await waitForState(handle, (v) => v.openTasks.length === 2);
+    const taskId = openTask(view, 'HealthScreen');
+
+    await expect(
+      handle.executeUpdate(completeTaskUpdate, { args: [{ taskId: 'NoSuchTask#1' }] }),
+    ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    await handle.executeUpdate(completeTaskUpdate, { args: [{ taskId }] });
+    const again = handle.executeUpdate(completeTaskUpdate, { args: [{ taskId }] });
+
+    await expect(again).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    await expect(again).rejects.toMatchObject({ cause: { message: expect.stringContaining('already completed') } });
+    const after = await handle.query(stateQuery);
+    expect(after.openTasks.map((t) => t.elementId)).toEqual(['SubstanceScreen']);
+    await handle.terminate('test finished');
+  }, 60_000);
+
+  it('runs a call activity as a child pathway and maps its outputs back', async () => {
+    const ir = await compileFixture('call-activity');
+    const childIr = await compileFixture('child-review');
+    const parentId = workflowId('call');
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: parentId,
+      args: [{ ir, caseId: 'c-call', variables: { caseId: 'c-call' }, calledPathways: { ChildReview: childIr } }],
+    });
+    const parentView = await waitForState(handle, (v) => v.activeElements.length === 1);
+    const childId = `${parentId}/${parentView.activeElements[0]?.instanceId ?? ''}`;
+    const child = testEnv.client.workflow.getHandle<typeof runPathway>(childId);
+
+    const childView = await waitForState(child, (v) => v.openTasks.length === 1);
+    expect(childView.variables).toEqual({ caseId: 'c-call', reviewDay: 28 });
+    await child.executeUpdate(completeTaskUpdate, {
+      args: [{ taskId: openTask(childView, 'Review'), data: { outcome: 'improving' } }],
+    });
+
+    expect(await handle.result()).toEqual({
+      status: 'completed',
+      variables: { caseId: 'c-call', reviewOutcome: 'improving' },
+    });
+  }, 60_000);
+  it('fires a 13-week review timer, then opens the review with its form', async () => {
+    const ir = await compileFixture('timer-catch');
+    const before = await testEnv.currentTimeMs();
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowId('thirteen-weeks'),
+      args: [{ ir, caseId: 'c-13w', variables: { referenceDate: '2000-01-03T09:00:00Z' } }],
+    });
+
+    const pending = await handle.query(stateQuery);
+    expect(pending.pendingTimers).toEqual([expect.objectContaining({ elementId: 'ThirteenWeeks' })]);
+    await testEnv.sleep('92 days');
+    const view = await waitForState(handle, (v) => v.openTasks.length > 0);
+
+    expect((await testEnv.currentTimeMs()) - before).toBeGreaterThanOrEqual(91 * DAY);
+    expect(view.trail.map((e) => e.elementId)).toEqual(['Start', 'ThirteenWeeks', 'AnniversaryDate', 'Review']);
+    expect(calls.opened.some((o) => o.caseId === 'c-13w' && o.elementId === 'Review' && o.formId === 'review')).toBe(
+      true,
+    );
+
+    await handle.terminate('test finished');
+  }, 60_000);
+});
