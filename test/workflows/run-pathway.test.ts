@@ -26,18 +26,18 @@ const calls = {
   reminders: [] as ServiceTaskActivityInput[],
 };
 const activities = {
-  openTask: async (input: OpenTaskActivityInput): Promise<void> => {
+  openTask: (input: OpenTaskActivityInput): Promise<void> => {
     calls.opened.push(input);
+    return Promise.resolve();
   },
-  closeTask: async (input: CloseTaskActivityInput): Promise<void> => {
+  closeTask: (input: CloseTaskActivityInput): Promise<void> => {
     calls.closed.push(input);
+    return Promise.resolve();
   },
-  resolvePathway: async (): Promise<never> => {
-    throw new Error('every called pathway is pinned in these tests');
-  },
-  'send-reminder': async (input: ServiceTaskActivityInput): Promise<Record<string, unknown>> => {
+  resolvePathway: (): Promise<never> => Promise.reject(new Error('every called pathway is pinned in these tests')),
+  'send-reminder': (input: ServiceTaskActivityInput): Promise<Record<string, unknown>> => {
     calls.reminders.push(input);
-    return { lastReminderNo: calls.reminders.length };
+    return Promise.resolve({ lastReminderNo: calls.reminders.length });
   },
 };
 
