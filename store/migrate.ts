@@ -15,13 +15,40 @@ import { buildOrmOptions, MIGRATIONS_DIR } from './orm-config';
 /** Any constant works; it only has to be the same for every process that migrates this database. */
 const MIGRATION_LOCK_KEY = 727_001;
 
-async function withOrm<T>(databaseUrl: string, logger: Logger, fn: (orm: MikroORM<PostgreSqlDriver>) => Promise<T>) {
+async function withOrm<T>(
+  databaseUrl: string,
+  logger: Logger,
+  fn: (orm: MikroORM<PostgreSqlDriver>) => Promise<T>,
+  ignoreSchemas: string[] = [],
+) {
   const options = buildOrmOptions(databaseUrl, logger);
-  const orm = await MikroORM.init<PostgreSqlDriver>({ ...options, pool: { min: 0, max: 2 } });
+  const orm = await MikroORM.init<PostgreSqlDriver>({
+    ...options,
+    pool: { min: 0, max: 2 },
+    schemaGenerator: { ...options.schemaGenerator, ignoreSchema: ignoreSchemas },
+  });
   try {
     return await fn(orm);
   } finally {
     await orm.close(true);
+  }
+}
+
+/**
+ * Schemas other than `public` in the database: other parts (the embedded Temporal server) keep their tables
+ * there. The entities live in `public`, so a schema diff must not see those, or it would drop them.
+ */
+async function foreignSchemas(databaseUrl: string): Promise<string[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      `select nspname as name from pg_namespace
+       where nspname <> 'public' and nspname <> 'information_schema' and nspname not like 'pg\\_%'`,
+    );
+    return rows.map((r) => r.name);
+  } finally {
+    await client.end();
   }
 }
 
@@ -32,6 +59,8 @@ async function withOrm<T>(databaseUrl: string, logger: Logger, fn: (orm: MikroOR
  */
 export async function migrateDatabase(databaseUrl: string, logger: Logger): Promise<{ applied: string[] }> {
   const lock = new Client({ connectionString: databaseUrl });
+  // An idle client whose server goes away emits 'error'; unhandled, that would end the process.
+  lock.on('error', (error) => logger.warn({ err: error }, 'migration lock connection lost'));
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -62,13 +91,18 @@ export async function pendingMigrations(databaseUrl: string, logger: Logger = si
  * a test asserts that, so an entity change without its migration fails the build.
  */
 export async function schemaDifferences(databaseUrl: string, logger: Logger = silentLogger): Promise<string[]> {
-  return withOrm(databaseUrl, logger, async (orm) => {
-    const { up } = await orm.getSchemaGenerator().getUpdateSchemaMigrationSQL({ wrap: false });
-    return up
-      .split(/;\n/)
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0);
-  });
+  return withOrm(
+    databaseUrl,
+    logger,
+    async (orm) => {
+      const { up } = await orm.getSchemaGenerator().getUpdateSchemaMigrationSQL({ wrap: false, dropTables: false });
+      return up
+        .split(/;\n/)
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+    },
+    await foreignSchemas(databaseUrl),
+  );
 }
 
 export interface CreatedMigration {
@@ -105,22 +139,28 @@ export async function createMigration(
   }
   const logger = options.logger ?? silentLogger;
   const dir = options.dir ?? MIGRATIONS_DIR;
-  return withOrm(databaseUrl, logger, async (orm) => {
-    const migrator = orm.getMigrator<Migrator>();
-    const pending = (await migrator.getPendingMigrations()).map((m) => m.name);
-    // A diff against a database that lacks earlier migrations would repeat them in the new one.
-    if (pending.length > 0) throw new PendingMigrationsError(pending);
-    const result = await migrator.createMigration(dir, false, false, name.replace(/-/g, '_'));
-    if (!result.fileName) return undefined;
-    const module = result.fileName.replace(/\.ts$/, '');
-    const migrationName = module.replace(/\.migration$/, '');
-    const timestamp = migrationName.slice(0, 14);
-    const className = `Migration${timestamp}_${name.replace(/-/g, '_')}`;
-    await registerMigration(dir, module, migrationName, className);
-    const file = path.join(dir, result.fileName);
-    logger.info({ migration: migrationName, file }, 'migration created');
-    return { name: migrationName, file, className, statements: result.diff.up.filter((s) => s.length > 0) };
-  });
+  const ignoreSchemas = await foreignSchemas(databaseUrl);
+  return withOrm(
+    databaseUrl,
+    logger,
+    async (orm) => {
+      const migrator = orm.getMigrator<Migrator>();
+      const pending = (await migrator.getPendingMigrations()).map((m) => m.name);
+      // A diff against a database that lacks earlier migrations would repeat them in the new one.
+      if (pending.length > 0) throw new PendingMigrationsError(pending);
+      const result = await migrator.createMigration(dir, false, false, name.replace(/-/g, '_'));
+      if (!result.fileName) return undefined;
+      const module = result.fileName.replace(/\.ts$/, '');
+      const migrationName = module.replace(/\.migration$/, '');
+      const timestamp = migrationName.slice(0, 14);
+      const className = `Migration${timestamp}_${name.replace(/-/g, '_')}`;
+      await registerMigration(dir, module, migrationName, className);
+      const file = path.join(dir, result.fileName);
+      logger.info({ migration: migrationName, file }, 'migration created');
+      return { name: migrationName, file, className, statements: result.diff.up.filter((s) => s.length > 0) };
+    },
+    ignoreSchemas,
+  );
 }
 
 async function registerMigration(dir: string, module: string, migrationName: string, className: string) {

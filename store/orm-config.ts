@@ -58,6 +58,9 @@ export function buildOrmOptions(databaseUrl: string, logger: Logger): Options<Po
       generator: ThroughcareMigrationGenerator,
       // Diff against the database itself, not a snapshot file that could drift from it.
       snapshot: false,
+      // The database is shared (the embedded Temporal server keeps its tables in it): a generated migration
+      // never drops a table. Removing an entity's table is a hand-written migration.
+      dropTables: false,
       transactional: true,
       allOrNothing: true,
       // We log each migration ourselves, with its name, through pino.

@@ -54,6 +54,17 @@ describe('migrateDatabase', () => {
   it('leaves no difference between the entities and the migrated schema', async () => {
     expect(await schemaDifferences(db.url)).toEqual([]);
   });
+
+  it('never proposes to drop tables other parts keep in the same database', async () => {
+    // given the embedded Temporal server's tables in their own schema, and a stray table in public
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    await client.query('create schema temporal_like; create table temporal_like.executions (id text primary key)');
+    await client.query('create table someone_elses (id int primary key)');
+    await client.end();
+
+    expect(await schemaDifferences(db.url)).toEqual([]);
+  });
 });
 
 describe('openStore', () => {
