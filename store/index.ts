@@ -14,3 +14,4 @@ export {
 export { StoreError, InvalidNhsNumberError, PendingMigrationsError } from './errors';
 export * from './entities';
 export { findMyOpenTasks, findClaimableTasks, findOpenTasksOfCase, findOverdueTasks } from './worklist.queries';
+export { findFailedNotifications, findStuckNotifications } from './notification.queries';
