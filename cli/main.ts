@@ -9,6 +9,7 @@ import { registerConfig } from './commands/config';
 import { registerMigrate } from './commands/migrate';
 import { registerPathway } from './commands/pathway';
 import { registerSpineSandbox } from './commands/spine-sandbox';
+import { registerTemporalServer } from './commands/temporal-server';
 import { registerUp } from './commands/up';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerPathway(program);
   registerSpineSandbox(program);
+  registerTemporalServer(program);
   return program;
 }
 
