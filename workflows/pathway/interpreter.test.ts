@@ -498,6 +498,76 @@ describe('pathway interpreter', () => {
     });
   });
 
+  describe('intermediate message catch events and message start events', () => {
+    it('subscribes with a FEEL correlation key and maps the message variables on arrival', async () => {
+      const driver = new Driver(await compileFixture('message-catch'), { caseId: 'c-4' });
+      expect(commandsOf(driver.step, 'subscribeMessage')).toEqual([
+        expect.objectContaining({ elementId: 'AwaitResult', messageName: 'test-result', correlationKey: 'lab-c-4' }),
+      ]);
+
+      const step = driver.send({
+        type: 'messageReceived',
+        messageName: 'test-result',
+        correlationKey: 'lab-c-4',
+        variables: { result: { value: 'negative' } },
+      });
+
+      expect(step.state.status).toBe('completed');
+      expect(step.state.variables).toEqual({ caseId: 'c-4', testResult: 'negative' });
+    });
+
+    it('starts at a message start event when asked to', async () => {
+      const step = start(await compileFixture('message-catch'), { caseId: 'c-5' }, T0, { startEventId: 'Transferred' });
+
+      expect(step.state.trail.map((e) => e.elementId)).toEqual(['Transferred', 'AwaitResult']);
+    });
+  });
+
+  describe('incidents', () => {
+    it('fails with a deadlock when a join waits for a branch the gateway did not take', async () => {
+      const step = start(await compileFixture('deadlock'), { b: false }, T0);
+
+      expect(step.state.status).toBe('failed');
+      expect(step.state.error).toMatchObject({ code: 'PATHWAY_DEADLOCK', elementId: 'Join' });
+    });
+
+    it('fails when a token reaches an element the interpreter does not execute', async () => {
+      const ir = await compilePathwayIR(
+        readFixture('sequence').replace(
+          '<bpmn:endEvent id="Done" name="Done"><bpmn:incoming>ToDone</bpmn:incoming></bpmn:endEvent>',
+          '<bpmn:scriptTask id="Done" name="Script"><bpmn:incoming>ToDone</bpmn:incoming></bpmn:scriptTask>',
+        ),
+      );
+      const driver = new Driver(ir, { keyWorker: 'kw', personName: 'Sam', referralDate: T0 });
+      driver.completeTask('Assess', { score: 1 });
+      const activityId = commandsOf(driver.step, 'executeServiceTask')[0]?.activityId ?? '';
+
+      const step = driver.send({ type: 'serviceTaskCompleted', activityId, result: {} });
+
+      expect(step.state.error).toMatchObject({ code: 'UNSUPPORTED_ELEMENT', elementId: 'Done' });
+    });
+
+    it('fails instead of spinning when flows loop without a wait state', async () => {
+      const ir = await compileFixture('exclusive-gateway');
+      const looping: PathwayIR = {
+        ...ir,
+        flows: { ...ir.flows, Low: { ...ir.flows['Low']!, targetRef: 'RiskLevel' } },
+      };
+
+      const step = start(looping, { risk: 'none' }, T0);
+
+      expect(step.state.error).toMatchObject({ code: 'PATHWAY_LOOP' });
+    });
+
+    it('refuses an IR of another version', async () => {
+      const ir = await compileFixture('sequence');
+
+      const step = start({ ...ir, irVersion: 99 } as unknown as PathwayIR, {}, T0);
+
+      expect(step.state.error).toMatchObject({ code: 'UNSUPPORTED_IR_VERSION' });
+    });
+  });
+
   describe('state snapshots', () => {
     it('is plain JSON that resumes where it left off', async () => {
       const driver = new Driver(await compileFixture('parallel'));
