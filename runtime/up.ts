@@ -11,6 +11,10 @@ import type { Config } from '../config';
 import type { Logger } from '../log';
 import { startDatabase } from './parts/database';
 import { startSpine } from './parts/spine';
+import { startTemporal } from './parts/temporal';
+import { deployShippedPathways, ensureDemoSettings } from './default-content';
+import { removeRuntimeInfo, writeRuntimeInfo } from './discovery';
+import { openStore } from '../store';
 import type { StartedPart } from './part';
 import { Readiness } from './readiness';
 
@@ -24,17 +28,19 @@ export async function startThroughcare(config: Config, logger: Logger): Promise<
   const readiness = new Readiness();
   readiness.declare('database', config.databaseUrl === undefined);
   readiness.declare('spine', config.spine.baseUrl === undefined);
+  readiness.declare('temporal', config.temporal.address === undefined);
 
   const server = await listen(createApp({ readiness, logger }), config.host, config.port);
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '127.0.0.1' || config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   logger.info({ url }, `HTTP server listening on ${url} (readiness at ${url}/ready)`);
 
-  const started: { name: string; part: StartedPart }[] = [];
+  // Everything to stop on shutdown, in start order; `reported` parts are the ones /ready shows.
+  const started: { name: string; part: StartedPart; reported: boolean }[] = [];
   const startPart = async <T extends StartedPart>(name: string, start: () => Promise<T>): Promise<T> => {
     try {
       const part = await start();
-      started.push({ name, part });
+      started.push({ name, part, reported: true });
       readiness.markUp(name, part.location, part.check);
       logger.info({ part: name, location: part.location }, `${name}: ${part.location}`);
       return part;
@@ -46,10 +52,11 @@ export async function startThroughcare(config: Config, logger: Logger): Promise<
 
   const stop = async () => {
     await closeServer(server);
-    for (const { name, part } of started.reverse()) {
+    await removeRuntimeInfo(config.dataDir);
+    for (const { name, part, reported } of started.reverse()) {
       try {
         await part.stop();
-        readiness.markStopped(name);
+        if (reported) readiness.markStopped(name);
       } catch (error) {
         logger.error({ err: error, part: name }, 'failed to stop cleanly');
       }
@@ -57,8 +64,23 @@ export async function startThroughcare(config: Config, logger: Logger): Promise<
   };
 
   try {
-    await startPart('database', () => startDatabase(config, logger));
-    await startPart('spine', () => startSpine(config, logger));
+    const database = await startPart('database', () => startDatabase(config, logger));
+    const store = await openStore(database.url, logger);
+    started.push({
+      name: 'record store',
+      part: { location: 'record store', stop: () => store.close() },
+      reported: false,
+    });
+    await deployShippedPathways(store, logger);
+    if (config.nodeEnv === 'development') await ensureDemoSettings(store);
+    const spine = await startPart('spine', () => startSpine(config, logger));
+    const temporal = await startPart('temporal', () => startTemporal(config, database.url, logger));
+    await writeRuntimeInfo(config.dataDir, {
+      pid: process.pid,
+      httpUrl: url,
+      temporalAddress: temporal.address,
+      spineBaseUrl: spine.baseUrl,
+    });
   } catch (error) {
     await stop();
     throw error;

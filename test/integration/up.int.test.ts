@@ -60,6 +60,14 @@ describe('throughcare up', () => {
     const body = (await ready.json()) as { dependencies: Record<string, { status: string; embedded: boolean }> };
     expect(body.dependencies.database).toMatchObject({ status: 'up', embedded: true });
     expect(body.dependencies.spine).toMatchObject({ status: 'up', embedded: true });
+    expect(body.dependencies.temporal).toMatchObject({ status: 'up', embedded: true });
+    expect(first.output()).toMatch(/deployed shipped pathway sms-prison v1/);
+    const runtime = JSON.parse(await fs.readFile(path.join(dataDir, 'runtime.json'), 'utf8'));
+    expect(runtime).toMatchObject({
+      pid: first.child.pid,
+      httpUrl: `http://localhost:${port}`,
+      temporalAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+    });
 
     const url = await instanceUrl(dataDir);
     await query(url, "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('still here')");
@@ -75,6 +83,7 @@ describe('throughcare up', () => {
     const second = runCli(['up'], { PORT: String(port), DATA_DIR: dataDir });
     await second.waitFor(/Throughcare is ready/);
     expect(second.output()).not.toMatch(/initialising embedded PostgreSQL cluster/);
+    expect(second.output()).not.toMatch(/deployed shipped pathway/);
     expect(await query(url, 'SELECT note FROM kept')).toEqual([{ note: 'still here' }]);
     second.child.kill('SIGTERM');
     expect(await second.exited()).toBe(0);

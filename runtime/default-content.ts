@@ -1,0 +1,45 @@
+/**
+ * What a fresh installation has on first start: the shipped pathways deployed (deploying unchanged files
+ * again is a no-op, so this runs at every start and picks up pathways changed by an upgrade), and in
+ * development a few demo settings so that a newcomer can start a case at once.
+ */
+import { deployPathway, installedLintOptions } from '../engine';
+import type { Logger } from '../log';
+import { PATHWAYS, readPathwayXml } from '../pathways';
+import { SettingSchema, type Store } from '../store';
+
+/** Demo organisations for development only; their ODS-like codes start with X so they cannot be mistaken for real ones. */
+export const DEMO_SETTINGS = [
+  { odsCode: 'XCUS01', name: 'Demo custody suite', kind: 'custody_suite' },
+  { odsCode: 'XCRT01', name: 'Demo magistrates’ court', kind: 'court' },
+  { odsCode: 'XPRS01', name: 'Demo prison (HMP)', kind: 'prison', prisonType: 'HMP' },
+  { odsCode: 'XCOM01', name: 'Demo community substance misuse service', kind: 'community_service' },
+] as const;
+
+export async function deployShippedPathways(store: Store, logger: Logger): Promise<void> {
+  for (const { processId } of PATHWAYS) {
+    try {
+      const deployed = await deployPathway(store, readPathwayXml(processId), {
+        ...installedLintOptions(),
+        deployedBy: 'throughcare',
+      });
+      if (deployed.created)
+        logger.info(
+          { pathwayId: processId, version: deployed.version },
+          `deployed shipped pathway ${processId} v${deployed.version}`,
+        );
+    } catch (error) {
+      // A shipped pathway that fails lint is a product bug; the rest of the product still starts.
+      logger.error({ err: error, pathwayId: processId }, `shipped pathway ${processId} was not deployed`);
+    }
+  }
+}
+
+export async function ensureDemoSettings(store: Store): Promise<void> {
+  const em = store.fork();
+  for (const demo of DEMO_SETTINGS) {
+    if (await em.findOne(SettingSchema, { odsCode: demo.odsCode })) continue;
+    em.create(SettingSchema, { prisonType: null, ...demo, createdAt: new Date() });
+  }
+  await em.flush();
+}
