@@ -64,7 +64,11 @@ export const PatientSchema = defineEntity({
       .defaultRaw('now()')
       .onUpdate(() => new Date()),
   },
-  checks: [{ name: 'patients_nhs_number_ten_digits', expression: `nhs_number ~ '^[0-9]{10}$'` }],
+  checks: [
+    { name: 'patients_nhs_number_ten_digits', expression: `nhs_number ~ '^[0-9]{10}$'` },
+    // The function is created by migration 20261122023600-nhs-number-modulus-11.
+    { name: 'patients_nhs_number_modulus_11', expression: 'throughcare_is_valid_nhs_number(nhs_number) is true' },
+  ],
   hooks: {
     beforeCreate: [({ entity }) => validateNhsNumber(entity)],
     beforeUpdate: [({ entity }) => validateNhsNumber(entity)],

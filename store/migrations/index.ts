@@ -7,6 +7,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122020808_initial_schema } from './20261122020808-initial-schema.migration';
 import { Migration20261122020943_clinical_record } from './20261122020943-clinical-record.migration';
 import { Migration20261122021000_append_only_records } from './20261122021000-append-only-records.migration';
+import { Migration20261122023600_nhs_number_modulus_11 } from './20261122023600-nhs-number-modulus-11.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -14,5 +15,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261122020808-initial-schema', class: Migration20261122020808_initial_schema },
   { name: '20261122020943-clinical-record', class: Migration20261122020943_clinical_record },
   { name: '20261122021000-append-only-records', class: Migration20261122021000_append_only_records },
+  { name: '20261122023600-nhs-number-modulus-11', class: Migration20261122023600_nhs_number_modulus_11 },
   // </migration-list>
 ];

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { isValidNhsNumber } from '../../domain/nhs-number';
 import { InvalidNhsNumberError, PatientSchema, type Store } from '../../store';
 import { seedCase } from './seed';
 import { useMigratedStore } from './store-fixture';
@@ -56,7 +57,27 @@ describe('patients', () => {
   it('refuses through raw SQL an NHS number that is not ten digits', async () => {
     await expect(
       sql.query(`insert into patients (id, nhs_number) values ($1, 'ABC1234567')`, [randomUUID()]),
-    ).rejects.toThrow(/patients_nhs_number_ten_digits/);
+    ).rejects.toThrow(/patients_nhs_number_(ten_digits|modulus_11)/);
+  });
+
+  it('refuses through raw SQL an NHS number whose check digit is wrong', async () => {
+    await expect(
+      sql.query(`insert into patients (id, nhs_number) values ($1, '9000000001')`, [randomUUID()]),
+    ).rejects.toThrow(/patients_nhs_number_modulus_11/);
+  });
+
+  it('applies in SQL exactly the Modulus 11 rule the application applies', async () => {
+    // every check digit for a spread of stems, including stems whose check value is 10 (never issued)
+    const candidates = Array.from({ length: 300 }, (_, i) => String(400_000_000 + i * 1_999_993).slice(0, 9)).flatMap(
+      (stem) => Array.from({ length: 10 }, (_, d) => `${stem}${d}`),
+    );
+    const { rows } = await sql.query<{ n: string; valid: boolean }>(
+      'select n, throughcare_is_valid_nhs_number(n) as valid from unnest($1::text[]) as n',
+      [candidates],
+    );
+    const disagreements = rows.filter((r) => r.valid !== isValidNhsNumber(r.n));
+    expect(disagreements).toEqual([]);
+    expect(rows.filter((r) => r.valid).length).toBeGreaterThan(200);
   });
 });
 
