@@ -5,10 +5,12 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { CommandFailure, EXIT } from './context';
+import { registerCase } from './commands/case';
 import { registerConfig } from './commands/config';
 import { registerMigrate } from './commands/migrate';
 import { registerPathway } from './commands/pathway';
 import { registerSpineSandbox } from './commands/spine-sandbox';
+import { registerTask } from './commands/task';
 import { registerTemporalServer } from './commands/temporal-server';
 import { registerUp } from './commands/up';
 
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerPathway(program);
   registerSpineSandbox(program);
   registerTemporalServer(program);
+  registerCase(program);
+  registerTask(program);
   return program;
 }
 
