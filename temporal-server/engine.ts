@@ -720,7 +720,7 @@ export class Engine {
     const u = s.updates[updateId];
     if (!u || !m.body) return;
     const body = unpackAny(m.body);
-    const typeUrl = String(m.body.typeUrl);
+    const typeUrl = String(m.body.type_url ?? m.body.typeUrl ?? '');
     if (typeUrl.endsWith('temporal.api.update.v1.Acceptance')) {
       if (u.stage !== 'admitted') return;
       u.acceptedEventId = tx.addEvent(run, EventType.WorkflowExecutionUpdateAccepted, {
@@ -820,7 +820,7 @@ export class Engine {
     s.activities[scheduledId] = act;
     tx.addTask(run, TaskKind.Activity, taskQueue, scheduledId, 1);
     if (s2c > 0) tx.addTimer(run, TimerKind.ActivityScheduleToClose, scheduledId, tx.now + s2c);
-    if (s2s > 0 && s2s < s2c) tx.addTimer(run, TimerKind.ActivityScheduleToStart, scheduledId, tx.now + s2s, 1);
+    if (s2s > 0 && (s2c === 0 || s2s < s2c)) tx.addTimer(run, TimerKind.ActivityScheduleToStart, scheduledId, tx.now + s2s, 1);
     return 'ok';
   }
 

@@ -55,10 +55,10 @@ export function messageFromJson(typeName: string, json: Msg): Msg {
 }
 
 export function packAny(typeName: string, value: Msg): Msg {
-  return { typeUrl: `type.googleapis.com/${typeName}`, value: encodeMessage(typeName, value) };
+  return { type_url: `type.googleapis.com/${typeName}`, value: encodeMessage(typeName, value) };
 }
 export function unpackAny(any: Msg): Msg {
-  const typeUrl = String(any.typeUrl ?? '');
+  const typeUrl = String(any.type_url ?? any.typeUrl ?? '');
   const name = typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
   return decodeMessage(name, any.value ?? Buffer.alloc(0));
 }

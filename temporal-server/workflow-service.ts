@@ -727,8 +727,9 @@ export class WorkflowService {
       const run = await this.readRun(ns, req.execution.workflowId, req.execution.runId);
       this.engine.assertFound(run);
       const rejectCondition = Number(req.queryRejectCondition ?? 0);
-      if (rejectCondition === 1 && !run.isRunning) return { queryRejected: { status: run.status } };
-      if (rejectCondition === 2 && !run.isRunning && run.status !== 2) return { queryRejected: { status: run.status } };
+      // QueryRejectCondition: 2 NOT_OPEN, 3 NOT_COMPLETED_CLEANLY (1 NONE never rejects).
+      if (rejectCondition === 2 && !run.isRunning) return { queryRejected: { status: run.status } };
+      if (rejectCondition === 3 && !run.isRunning && run.status !== 2) return { queryRejected: { status: run.status } };
       if (run.isRunning && run.state.wft) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) throw new TemporalServiceError(GrpcCode.DEADLINE_EXCEEDED, 'query timed out');

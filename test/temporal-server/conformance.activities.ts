@@ -42,3 +42,7 @@ export async function neverFinishes(): Promise<void> {
     }
   }
 }
+
+export async function sleepsSilently(ms: number): Promise<void> {
+  await Context.current().sleep(ms);
+}

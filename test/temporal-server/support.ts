@@ -8,7 +8,7 @@ import * as activities from './conformance.activities';
 
 export function installQuietRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // Already installed in this process.
   }
@@ -22,6 +22,8 @@ export interface ServerAndWorker {
   worker: Worker;
   taskQueue: string;
   newWorker(options?: Partial<WorkerOptions>): Promise<{ worker: Worker; stop(): Promise<void> }>;
+  /** Shuts the main worker down (it sends ShutdownWorker for its sticky queue) and starts a fresh one. */
+  restartWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,8 +58,8 @@ export async function startServerAndWorker(
       },
     };
   };
-  const main = await newWorker();
-  return {
+  let main = await newWorker();
+  const result: ServerAndWorker = {
     server,
     connection,
     nativeConnection,
@@ -65,6 +67,11 @@ export async function startServerAndWorker(
     worker: main.worker,
     taskQueue,
     newWorker,
+    restartWorker: async () => {
+      await main.stop();
+      main = await newWorker();
+      result.worker = main.worker;
+    },
     stop: async () => {
       await main.stop();
       await nativeConnection.close();
@@ -72,4 +79,5 @@ export async function startServerAndWorker(
       await server.stop();
     },
   };
+  return result;
 }

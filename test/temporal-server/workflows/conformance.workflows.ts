@@ -180,7 +180,7 @@ export async function workflowRetries(): Promise<number> {
 
 export async function manyTimers(count: number): Promise<number> {
   const timers: Promise<void>[] = [];
-  for (let i = 0; i < count; i++) timers.push(sleep(100 + i * 10));
+  for (let i = 0; i < count; i++) timers.push(sleep(100 + i));
   await Promise.all(timers);
   return count;
 }
@@ -188,4 +188,54 @@ export async function manyTimers(count: number): Promise<number> {
 export async function longSleep(): Promise<string> {
   await sleep('91 days');
   return 'woke after 13 weeks';
+}
+
+const { neverFinishes: neverFinishesNoRetry } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '300ms',
+  retry: { maximumAttempts: 1 },
+});
+const { sleepsSilently: neverHeartbeats } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '10s',
+  heartbeatTimeout: '300ms',
+  retry: { maximumAttempts: 1 },
+});
+const { greet: greetNowhere } = proxyActivities<typeof activities>({
+  taskQueue: 'no-worker-here',
+  scheduleToStartTimeout: '300ms',
+  startToCloseTimeout: '10s',
+});
+const { greet: greetNowhereClose } = proxyActivities<typeof activities>({
+  taskQueue: 'no-worker-here',
+  scheduleToCloseTimeout: '300ms',
+});
+
+function describeTimeout(err: unknown): string {
+  const cause = (err as { cause?: { timeoutType?: number; name?: string } }).cause;
+  return `${cause?.name ?? 'unknown'}:${cause?.timeoutType ?? '?'}`;
+}
+
+export async function activityTimeout(kind: 'startToClose' | 'heartbeat' | 'scheduleToStart' | 'scheduleToClose'): Promise<string> {
+  try {
+    if (kind === 'startToClose') await neverFinishesNoRetry();
+    else if (kind === 'heartbeat') await neverHeartbeats(3000);
+    else if (kind === 'scheduleToStart') await greetNowhere('nobody');
+    else await greetNowhereClose('nobody');
+    return 'no timeout';
+  } catch (err) {
+    return describeTimeout(err);
+  }
+}
+
+export async function waitForCancelOrDone(): Promise<string> {
+  let done = false;
+  setHandler(doneSignal, () => {
+    done = true;
+  });
+  try {
+    await condition(() => done);
+    return 'done';
+  } catch (err) {
+    if (isCancellation(err)) return 'cancelled';
+    throw err;
+  }
 }

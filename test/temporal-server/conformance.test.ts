@@ -1,0 +1,364 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  isGrpcServiceError,
+} from '@temporalio/client';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { useFreshDatabase } from '../support/database';
+import { startServerAndWorker, type ServerAndWorker } from './support';
+
+const db = useFreshDatabase('temporal_conformance');
+
+describe('embedded Temporal server conformance (official client and worker)', () => {
+  let t: ServerAndWorker;
+  const taskQueue = 'conformance';
+  let seq = 0;
+  const id = (name: string): string => `${name}-${++seq}`;
+
+  beforeAll(async () => {
+    t = await startServerAndWorker({ databaseUrl: db.url, taskQueue });
+  });
+
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  describe('connection-time RPCs', () => {
+    it('reports honest system capabilities', async () => {
+      const info = await t.connection.workflowService.getSystemInfo({});
+      expect(info.capabilities?.sdkMetadata).toBe(true);
+      expect(info.capabilities?.buildIdBasedVersioning).toBe(false);
+    });
+
+    it('always describes the default namespace', async () => {
+      const ns = await t.connection.workflowService.describeNamespace({ namespace: 'default' });
+      expect(ns.namespaceInfo?.name).toBe('default');
+      expect(ns.namespaceInfo?.state).toBe(1);
+    });
+  });
+
+  describe('starting workflows', () => {
+    it('refuses a second start of a running workflow id with WorkflowExecutionAlreadyStartedError', async () => {
+      const workflowId = id('dup');
+      const first = await t.client.workflow.start('accumulator', { taskQueue, workflowId });
+      await expect(t.client.workflow.start('accumulator', { taskQueue, workflowId })).rejects.toBeInstanceOf(
+        WorkflowExecutionAlreadyStartedError,
+      );
+      await first.terminate('cleanup');
+    });
+
+    it('returns the same run for a repeated request id', async () => {
+      const workflowId = id('idem');
+      const request = {
+        namespace: 'default',
+        workflowId,
+        workflowType: { name: 'accumulator' },
+        taskQueue: { name: taskQueue },
+        requestId: 'same-request',
+      };
+      const a = await t.connection.workflowService.startWorkflowExecution(request);
+      const b = await t.connection.workflowService.startWorkflowExecution(request);
+      expect(b.runId).toBe(a.runId);
+      await t.client.workflow.getHandle(workflowId).terminate();
+    });
+
+    it('uses the existing run with USE_EXISTING and refuses reuse with REJECT_DUPLICATE', async () => {
+      const workflowId = id('policies');
+      const first = await t.client.workflow.start('accumulator', { taskQueue, workflowId });
+      const again = await t.client.workflow.start('accumulator', {
+        taskQueue,
+        workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      expect(again.firstExecutionRunId).toBe(first.firstExecutionRunId);
+      await first.signal('done');
+      await first.result();
+      await expect(
+        t.client.workflow.start('accumulator', { taskQueue, workflowId, workflowIdReusePolicy: 'REJECT_DUPLICATE' }),
+      ).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+      const third = await t.client.workflow.start('accumulator', { taskQueue, workflowId });
+      expect(third.firstExecutionRunId).not.toBe(first.firstExecutionRunId);
+      await third.terminate();
+    });
+
+    it('terminates the running workflow with TERMINATE_EXISTING', async () => {
+      const workflowId = id('term-existing');
+      const first = await t.client.workflow.start('accumulator', { taskQueue, workflowId });
+      await t.client.workflow.start('accumulator', {
+        taskQueue,
+        workflowId,
+        workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+      });
+      const desc = await t.client.workflow.getHandle(workflowId, first.firstExecutionRunId).describe();
+      expect(desc.status.name).toBe('TERMINATED');
+      await t.client.workflow.getHandle(workflowId).terminate();
+    });
+
+    it('keeps memo and search attributes given at start', async () => {
+      const workflowId = id('memo');
+      const handle = await t.client.workflow.start('accumulator', {
+        taskQueue,
+        workflowId,
+        memo: { owner: 'ward 7' },
+        searchAttributes: { CustomKeywordField: ['case-1'] },
+      });
+      const desc = await handle.describe();
+      expect(desc.memo).toEqual({ owner: 'ward 7' });
+      expect(desc.searchAttributes.CustomKeywordField).toEqual(['case-1']);
+      await handle.terminate();
+    });
+
+    it('gives NOT_FOUND for an unknown workflow', async () => {
+      await expect(t.client.workflow.getHandle('does-not-exist').describe()).rejects.toBeInstanceOf(
+        WorkflowNotFoundError,
+      );
+    });
+
+    it('gives INVALID_ARGUMENT naming the missing field', async () => {
+      const err: unknown = await t.connection.workflowService
+        .startWorkflowExecution({ namespace: 'default', workflowId: 'x', taskQueue: { name: taskQueue } })
+        .catch((e: unknown) => e);
+      expect(isGrpcServiceError(err) && err.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+      expect((err as Error).message).toContain('WorkflowType');
+    });
+
+    it('answers UNIMPLEMENTED for calls it does not build', async () => {
+      const err: unknown = await t.connection.workflowService.listSchedules({ namespace: 'default' }).catch((e: unknown) => e);
+      expect(isGrpcServiceError(err) && err.code).toBe(GrpcStatus.UNIMPLEMENTED);
+    });
+
+    it('times a workflow out after its execution timeout', async () => {
+      const err = await t.client.workflow
+        .execute('sleepFor', { taskQueue, workflowId: id('wf-timeout'), args: [60_000], workflowExecutionTimeout: 500 })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((err as WorkflowFailedError).cause?.name).toBe('TimeoutFailure');
+    });
+
+    it('starts after workflowStartDelay', async () => {
+      const started = Date.now();
+      await t.client.workflow.execute('sleepFor', {
+        taskQueue,
+        workflowId: id('delay'),
+        args: [1],
+        startDelay: 400,
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    });
+  });
+
+  describe('signals, queries and updates', () => {
+    it('delivers signals, answers queries and completes', async () => {
+      const handle = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('acc') });
+      await handle.signal('add', 2);
+      await handle.signal('add', 3);
+      expect(await handle.query('total')).toBe(5);
+      await handle.signal('done');
+      expect(await handle.result()).toBe(5);
+      expect(await handle.query('total')).toBe(5);
+    });
+
+    it('starts with a signal (SignalWithStart) and signals the running workflow on the second call', async () => {
+      const workflowId = id('sws');
+      await t.client.workflow.signalWithStart('accumulator', { taskQueue, workflowId, signal: 'add', signalArgs: [4] });
+      await t.client.workflow.signalWithStart('accumulator', { taskQueue, workflowId, signal: 'add', signalArgs: [6] });
+      const handle = t.client.workflow.getHandle(workflowId);
+      await handle.signal('done');
+      expect(await handle.result()).toBe(10);
+    });
+
+    it('runs updates with validation, acceptance and completion', async () => {
+      const handle = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('upd') });
+      await handle.signal('add', 7);
+      expect(await handle.executeUpdate('setTotal', { args: [20] })).toBe(7);
+      await expect(handle.executeUpdate('setTotal', { args: [-1] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      const started = await handle.startUpdate('setTotal', { args: [30], waitForStage: 'ACCEPTED' });
+      expect(await started.result()).toBe(20);
+      await handle.signal('done');
+      expect(await handle.result()).toBe(30);
+    });
+
+    it('fails a query for an unknown query type', async () => {
+      const handle = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('badq') });
+      await expect(handle.query('nope')).rejects.toThrow();
+      await handle.terminate();
+    });
+  });
+
+  describe('cancellation and termination', () => {
+    it('cancels a sleeping workflow which runs its cleanup activity', async () => {
+      const handle = await t.client.workflow.start('cancellableSleep', { taskQueue, workflowId: id('cancel') });
+      await new Promise((r) => setTimeout(r, 200));
+      await handle.cancel();
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((err as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      const history = await handle.fetchHistory();
+      const types = history.events?.map((e) => e.eventType) ?? [];
+      expect(types).toContain(12); // the cleanup activity completed
+    });
+
+    it('terminates a workflow', async () => {
+      const handle = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('terminate') });
+      await handle.terminate('no longer needed');
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((await handle.describe()).status.name).toBe('TERMINATED');
+    });
+  });
+
+  describe('activities', () => {
+    it('retries a flaky activity with backoff until it succeeds', async () => {
+      const result = await t.client.workflow.execute('retryingActivity', {
+        taskQueue,
+        workflowId: id('retry'),
+        args: [2, id('flaky')],
+      });
+      expect(result).toBe(3);
+    });
+
+    it('shows the attempt, last failure and next retry time of a retrying activity', async () => {
+      const key = id('describe-flaky');
+      const handle = await t.client.workflow.start('retryingActivity', { taskQueue, workflowId: id('desc'), args: [4, key] });
+      let seen: { attempt: number; lastFailure?: unknown } | undefined;
+      for (let i = 0; i < 50 && !seen; i++) {
+        const raw = await t.connection.workflowService.describeWorkflowExecution({
+          namespace: 'default',
+          execution: { workflowId: handle.workflowId },
+        });
+        const pending = raw.pendingActivities?.[0];
+        if (pending && (pending.attempt ?? 0) > 1 && pending.lastFailure) seen = { attempt: pending.attempt!, lastFailure: pending.lastFailure };
+        else await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(seen?.attempt).toBeGreaterThan(1);
+      expect(seen?.lastFailure).toBeDefined();
+      expect(await handle.result()).toBe(5);
+    });
+
+    it('does not retry a non-retryable failure', async () => {
+      expect(await t.client.workflow.execute('nonRetryable', { taskQueue, workflowId: id('nonretry') })).toBe(
+        'caught: do not retry me',
+      );
+    });
+
+    it('stops retrying at maximum attempts', async () => {
+      expect(await t.client.workflow.execute('exhaustRetries', { taskQueue, workflowId: id('exhaust'), args: [id('k')] })).toBe(
+        'caught after retries: failure 5 of k-' + String(seq),
+      );
+    });
+
+    it('keeps heartbeat details for the next attempt', async () => {
+      expect(await t.client.workflow.execute('heartbeatingActivity', { taskQueue, workflowId: id('hb') })).toBe(
+        'finished at attempt 2 resuming from 2',
+      );
+    });
+
+    it('delivers activity cancellation through the heartbeat response', async () => {
+      expect(await t.client.workflow.execute('cancelActivity', { taskQueue, workflowId: id('actcancel') })).toBe(
+        'activity cancelled',
+      );
+    });
+
+    it.each([
+      ['startToClose', 'TimeoutFailure:START_TO_CLOSE'],
+      ['heartbeat', 'TimeoutFailure:HEARTBEAT'],
+      ['scheduleToStart', 'TimeoutFailure:SCHEDULE_TO_START'],
+      ['scheduleToClose', 'TimeoutFailure:SCHEDULE_TO_CLOSE'],
+    ])('times out an activity on its %s timeout', async (kind, expected) => {
+      expect(await t.client.workflow.execute('activityTimeout', { taskQueue, workflowId: id(`to-${kind}`), args: [kind] })).toBe(
+        expected,
+      );
+    });
+  });
+
+  describe('child and external workflows', () => {
+    it('runs a child workflow to completion', async () => {
+      const workflowId = id('parent');
+      expect(await t.client.workflow.execute('parentWorkflow', { taskQueue, workflowId, args: ['kid'] })).toBe(
+        'parent got: child says hi to kid',
+      );
+    });
+
+    it('terminates a child when the parent closes with parent close policy TERMINATE', async () => {
+      const workflowId = id('abandon');
+      const childId = await t.client.workflow.execute('parentAbandonsChild', { taskQueue, workflowId });
+      const desc = await t.client.workflow.getHandle(childId as string).describe();
+      expect(desc.status.name).toBe('TERMINATED');
+    });
+
+    it('signals an external workflow', async () => {
+      const target = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('target') });
+      expect(await t.client.workflow.execute('signalOther', { taskQueue, workflowId: id('signaller'), args: [target.workflowId] })).toBe(
+        'sent',
+      );
+      expect(await target.result()).toBe(5);
+    });
+
+    it('cancels an external workflow', async () => {
+      const target = await t.client.workflow.start('waitForCancelOrDone', { taskQueue, workflowId: id('cancel-target') });
+      await t.client.workflow.execute('cancelOther', { taskQueue, workflowId: id('canceller'), args: [target.workflowId] });
+      expect(await target.result()).toBe('cancelled');
+    });
+  });
+
+  describe('workflow features', () => {
+    it('continues as new and follows the chain to the final result', async () => {
+      const result = await t.client.workflow.execute('countdown', { taskQueue, workflowId: id('can'), args: [3] });
+      expect(result).toBe('done at run with input 0, continued from another run');
+    });
+
+    it('records markers for patched() and local activities', async () => {
+      const handle = await t.client.workflow.start('patchedWorkflow', { taskQueue, workflowId: id('patched') });
+      expect(await handle.result()).toBe('new path: Hello, local!');
+      const history = await handle.fetchHistory();
+      const markers = history.events?.filter((e) => e.markerRecordedEventAttributes) ?? [];
+      expect(markers.map((m) => m.markerRecordedEventAttributes?.markerName).sort()).toEqual(['core_local_activity', 'core_patch']);
+    });
+
+    it('upserts search attributes and memo', async () => {
+      const handle = await t.client.workflow.start('upserts', { taskQueue, workflowId: id('upsert') });
+      expect(await handle.result()).toBe('upserted');
+      const desc = await handle.describe();
+      expect(desc.searchAttributes.CustomKeywordField).toEqual(['hello']);
+      expect(desc.memo).toEqual({ note: 'remember me' });
+    });
+
+    it('fails a workflow with the failure the workflow threw', async () => {
+      const err = await t.client.workflow.execute('failsAlways', { taskQueue, workflowId: id('fails') }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((err as WorkflowFailedError).cause?.message).toBe('workflow failed on purpose');
+    });
+
+    it('retries a failed workflow under its retry policy', async () => {
+      const result = await t.client.workflow.execute('workflowRetries', {
+        taskQueue,
+        workflowId: id('wf-retry'),
+        retry: { initialInterval: 50, maximumAttempts: 5 },
+      });
+      expect(result).toBe(3);
+    });
+
+    it('pages through a long history', async () => {
+      const handle = await t.client.workflow.start('manyTimers', { taskQueue, workflowId: id('timers'), args: [600] });
+      expect(await handle.result()).toBe(600);
+      const history = await handle.fetchHistory();
+      expect(history.events?.length).toBeGreaterThan(1200);
+      expect(history.events?.map((e) => Number(e.eventId))).toEqual(history.events?.map((_, i) => i + 1));
+    });
+
+    it('serves a run whose sticky worker shut down on the normal queue with full history', async () => {
+      // The main worker caches the run on its sticky queue; after it shuts down a fresh worker must replay it.
+      const handle = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('sticky') });
+      await handle.signal('add', 1);
+      expect(await handle.query('total')).toBe(1);
+      await t.restartWorker();
+      await handle.signal('add', 2);
+      expect(await handle.query('total')).toBe(3);
+      await handle.signal('done');
+      expect(await handle.result()).toBe(3);
+    });
+  });
+});
