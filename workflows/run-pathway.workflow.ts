@@ -171,6 +171,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
   const { ir, caseId } = input;
   const scopes = new Map<string, CancellationScope>();
   let inFlight = 0;
+  let projectionsInFlight = 0;
   let version = 0;
   const completedBy = new Map<string, string>();
 
@@ -196,6 +197,16 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     });
   }
 
+  /** Worklist projections must land even when the pathway ends in the same step that closed the task. */
+  function project(promise: Promise<void>, what: string, taskId: string): void {
+    projectionsInFlight += 1;
+    void track(promise)
+      .catch((error: unknown) => log.error(`${what} failed`, { taskId, error: String(error) }))
+      .finally(() => {
+        projectionsInFlight -= 1;
+      });
+  }
+
   function runInScope(id: string, body: () => Promise<void>): void {
     const scope = new CancellationScope();
     scopes.set(id, scope);
@@ -210,26 +221,30 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     for (const command of commands) {
       switch (command.type) {
         case 'openUserTask':
-          void track(
+          project(
             shellActivities.openTask({
               ...command,
               caseId,
               processId: ir.processId,
               ...(input.pathwayVersionId ? { pathwayVersionId: input.pathwayVersionId } : {}),
             }),
-          ).catch((error: unknown) => log.error('openTask failed', { taskId: command.taskId, error: String(error) }));
+            'openTask',
+            command.taskId,
+          );
           break;
         case 'closeUserTask': {
           const by = completedBy.get(command.taskId);
           completedBy.delete(command.taskId);
-          void track(
+          project(
             shellActivities.closeTask({
               ...command,
               caseId,
               processId: ir.processId,
               ...(by ? { completedBy: by } : {}),
             }),
-          ).catch((error: unknown) => log.error('closeTask failed', { taskId: command.taskId, error: String(error) }));
+            'closeTask',
+            command.taskId,
+          );
           break;
         }
         case 'executeServiceTask':
@@ -366,7 +381,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     }
   }
 
-  await condition(allHandlersFinished);
+  await condition(() => projectionsInFlight === 0 && allHandlersFinished());
   if (state.status === 'failed') {
     const error = state.error ?? { code: 'PATHWAY_FAILED', message: 'The pathway failed' };
     throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error] });

@@ -199,7 +199,7 @@ describe('runPathway on the time-skipping server', () => {
       variables: { caseId: 'c-call', reviewOutcome: 'improving' },
     });
   }, 60_000);
-  it('fires a 13-week review timer, then opens the review with its form', async () => {
+  it('fires a 13-week review timer, then opens the review and completes it through the update', async () => {
     const ir = await compileFixture('timer-catch');
     const before = await testEnv.currentTimeMs();
     const handle = await testEnv.client.workflow.start(runPathway, {
@@ -219,6 +219,16 @@ describe('runPathway on the time-skipping server', () => {
       true,
     );
 
-    await handle.terminate('test finished');
+    const completion = await handle.executeUpdate(completeTaskUpdate, {
+      args: [{ taskId: openTask(view, 'Review'), data: { outcome: 'stable' }, completedBy: 'nurse-1' }],
+    });
+    expect(completion.status).toBe('completed');
+    expect(await handle.result()).toEqual({
+      status: 'completed',
+      variables: { referenceDate: '2000-01-03T09:00:00Z', outcome: 'stable' },
+    });
+    expect(calls.closed).toContainEqual(
+      expect.objectContaining({ caseId: 'c-13w', outcome: 'completed', completedBy: 'nurse-1' }),
+    );
   }, 60_000);
 });
