@@ -44,7 +44,11 @@ export function addProtoService(
         return;
       }
       const deadline = call.getDeadline();
+      let markCancelled: () => void = () => undefined;
+      const cancelled = new Promise<void>((resolve) => (markCancelled = resolve));
+      call.on('cancelled', () => markCancelled());
       const ctx: CallContext = {
+        cancelled,
         deadline: deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? Number(deadline) : undefined,
         isCancelled: () => call.cancelled,
       };

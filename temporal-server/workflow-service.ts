@@ -37,6 +37,8 @@ export interface CallContext {
   /** Absolute wall-clock deadline of the call in ms, if the client set one. */
   deadline?: number;
   isCancelled(): boolean;
+  /** Resolves when the client cancels the call (a long poll then stops waiting at once). */
+  cancelled?: Promise<void>;
 }
 
 export interface VisibilityHooks {
@@ -246,6 +248,10 @@ export class WorkflowService {
     return this.transact((tx) => tx.loadCurrentRun(namespace, workflowId, runId || undefined));
   }
 
+  private async waitOrCancel(wait: Promise<void>, ctx: CallContext): Promise<void> {
+    await (ctx.cancelled ? Promise.race([wait, ctx.cancelled]) : wait);
+  }
+
   private pollDeadline(ctx: CallContext, cap: number): number {
     const d = ctx.deadline ?? Number.POSITIVE_INFINITY;
     return Math.min(Date.now() + cap, d - 1000);
@@ -427,7 +433,7 @@ export class WorkflowService {
           ? { history: { events: [] } }
           : { history: { events: [] }, nextPageToken: Buffer.from(String(from)) };
       }
-      await this.notifier.waitRun(runId, remaining);
+      await this.waitOrCancel(this.notifier.waitRun(runId, remaining), ctx);
     }
   }
 
@@ -452,7 +458,7 @@ export class WorkflowService {
       if (task) return task;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return {};
-      await this.notifier.waitTask(key, Math.min(remaining, POLL_RECHECK_MS));
+      await this.waitOrCancel(this.notifier.waitTask(key, Math.min(remaining, POLL_RECHECK_MS)), ctx);
     }
   }
 
@@ -561,7 +567,7 @@ export class WorkflowService {
       if (task) return task;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return {};
-      await this.notifier.waitTask(key, Math.min(remaining, POLL_RECHECK_MS));
+      await this.waitOrCancel(this.notifier.waitTask(key, Math.min(remaining, POLL_RECHECK_MS)), ctx);
     }
   }
 

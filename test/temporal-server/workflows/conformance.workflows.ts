@@ -239,3 +239,16 @@ export async function waitForCancelOrDone(): Promise<string> {
     throw err;
   }
 }
+
+const { greet: quickGreet } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '3s',
+  retry: { initialInterval: '100ms', maximumInterval: '500ms' },
+});
+
+/** Used by the kill -9 test: activity, timer, activity, with short timeouts so lost tasks come back quickly. */
+export async function survivesRestart(name: string, sleepMs: number): Promise<string> {
+  const a = await quickGreet(name);
+  await sleep(sleepMs);
+  const b = await quickGreet(`${name} again`);
+  return `${a} | ${b}`;
+}

@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { useFreshDatabase } from '../support/database';
+import * as activities from './conformance.activities';
+import { installQuietRuntime, workflowsPath } from './support';
+
+const db = useFreshDatabase('temporal_restart');
+const repoRoot = path.resolve(__dirname, '../..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function startServerProcess(address: string, databaseUrl: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['-r', 'tsx/cjs', path.join(__dirname, 'fixtures/run-server.ts'), address, databaseUrl],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('READY')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited early with ${code}: ${out}`)));
+  });
+}
+
+describe('durability across kill -9', () => {
+  let child: ChildProcess | undefined;
+
+  afterAll(async () => {
+    // Stop the restarted server cleanly before the database is dropped.
+    const c = child;
+    if (c && c.exitCode === null) {
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      c.kill('SIGKILL');
+    }
+  });
+
+  it('finishes every workflow with the right result after the server is killed mid-run and restarted', async () => {
+    installQuietRuntime();
+    const address = `127.0.0.1:${await freePort()}`;
+    child = await startServerProcess(address, db.url);
+    const connection = await Connection.connect({ address });
+    const client = new Client({ connection });
+    const nativeConnection = await NativeConnection.connect({ address });
+    const worker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue: 'restart',
+      workflowsPath,
+      activities,
+    });
+    const running = worker.run();
+    try {
+      const count = 60;
+      const handles = await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          client.workflow.start('survivesRestart', {
+            taskQueue: 'restart',
+            workflowId: `restart-${i}`,
+            args: [`p${i}`, 300 + (i % 10) * 100],
+            workflowTaskTimeout: '2s',
+          }),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 400));
+      const killedAt = Date.now();
+      child.kill('SIGKILL');
+      await new Promise((r) => child!.once('exit', r));
+      // Stay down long enough for every timer to fall due while nobody is serving.
+      await new Promise((r) => setTimeout(r, 1500));
+      child = await startServerProcess(address, db.url);
+      const results = await Promise.all(handles.map((h) => h.result()));
+      results.forEach((r, i) => expect(r).toBe(`Hello, p${i}! | Hello, p${i} again!`));
+      // Every timer fired: each history has exactly one TimerFired and the workflow completed.
+      for (const h of handles.slice(0, 10)) {
+        const history = await h.fetchHistory();
+        const fired = history.events?.filter((e) => e.timerFiredEventAttributes).length;
+        expect(fired).toBe(1);
+      }
+      expect(Date.now() - killedAt).toBeLessThan(45_000);
+    } finally {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+    }
+  }, 120_000);
+});
