@@ -91,8 +91,11 @@ export interface StartParams {
 
 export interface EngineHooks {
   logger: Logger;
-  /** Called when a run's updates or queries may have progressed (in-process waiters). */
-  decodeSearchAttributes(indexedFields: Record<string, Msg>): Record<string, unknown>;
+  /**
+   * Decodes search attribute payloads to stored values (null = remove) against the namespace's registered
+   * types; throws (with a message for the worker or client) when one is unknown or malformed.
+   */
+  decodeSearchAttributes(namespace: string, indexedFields: Record<string, Msg>): Record<string, unknown>;
 }
 
 export function defaultRetryPolicy(p: Msg | null | undefined): RetryPolicyState {
@@ -192,7 +195,8 @@ export class Engine {
       requestId: p.requestId ?? null,
     });
     if (p.searchAttributes?.indexedFields) {
-      run.searchAttributes = this.hooks.decodeSearchAttributes(p.searchAttributes.indexedFields);
+      const decoded = this.hooks.decodeSearchAttributes(p.namespace, p.searchAttributes.indexedFields);
+      for (const [k, v] of Object.entries(decoded)) if (v !== null && v !== undefined) run.searchAttributes[k] = v;
     }
     const retry = state.retryPolicy ? retryPolicyToProto(state.retryPolicy) : undefined;
     state.startedEventId = tx.addEvent(run, EventType.WorkflowExecutionStarted, {
@@ -501,6 +505,24 @@ export class Engine {
             };
           break;
         }
+        case CommandType.UpsertWorkflowSearchAttributes:
+        case CommandType.StartChildWorkflowExecution:
+        case CommandType.ContinueAsNewWorkflowExecution: {
+          const a =
+            cmd.upsertWorkflowSearchAttributesCommandAttributes ??
+            cmd.startChildWorkflowExecutionCommandAttributes ??
+            cmd.continueAsNewWorkflowExecutionCommandAttributes ??
+            {};
+          const fields = a.searchAttributes?.indexedFields as Record<string, Msg> | undefined;
+          if (fields) {
+            try {
+              this.hooks.decodeSearchAttributes(String(a.namespace || run.namespace), fields);
+            } catch (err) {
+              return { cause: WorkflowTaskFailedCause.BadSearchAttributes, message: (err as Error).message };
+            }
+          }
+          break;
+        }
         case CommandType.RequestCancelActivityTask:
         case CommandType.CompleteWorkflowExecution:
         case CommandType.FailWorkflowExecution:
@@ -508,10 +530,7 @@ export class Engine {
         case CommandType.CancelWorkflowExecution:
         case CommandType.RequestCancelExternalWorkflowExecution:
         case CommandType.RecordMarker:
-        case CommandType.ContinueAsNewWorkflowExecution:
-        case CommandType.StartChildWorkflowExecution:
         case CommandType.SignalExternalWorkflowExecution:
-        case CommandType.UpsertWorkflowSearchAttributes:
         case CommandType.ProtocolMessage:
         case CommandType.ModifyWorkflowProperties:
           break;
@@ -698,7 +717,7 @@ export class Engine {
       ? messageFromJson('temporal.api.common.v1.SearchAttributes', s.searchAttributes)
       : { indexedFields: {} };
     const fields: Record<string, Msg> = { ...(current.indexedFields ?? {}) };
-    const decoded = this.hooks.decodeSearchAttributes(indexedFields);
+    const decoded = this.hooks.decodeSearchAttributes(run.namespace, indexedFields);
     for (const [k, v] of Object.entries(indexedFields)) {
       if (decoded[k] === undefined || decoded[k] === null) {
         delete fields[k];

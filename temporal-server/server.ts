@@ -9,6 +9,7 @@ import { SkippingClock, WallClock } from './clock';
 import { addProtoService, bindServer, type Handler } from './grpc';
 import { ensureSchema } from './schema';
 import { WorkflowService } from './workflow-service';
+import { LISTED_SYSTEM_SEARCH_ATTRIBUTES } from './visibility';
 import { createVisibility } from './visibility-wiring';
 
 export interface TemporalServerOptions {
@@ -42,8 +43,14 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     throw err;
   }
   const clock = options.timeSkipping ? new SkippingClock() : new WallClock();
-  const service = new WorkflowService(pool, schema, clock, logger);
-  service.visibility = await createVisibility(pool, schema, logger);
+  let visibility;
+  try {
+    visibility = await createVisibility(pool, schema, () => clock.now());
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  const service = new WorkflowService(pool, schema, clock, logger, visibility);
 
   const s = service;
   const workflowHandlers: Record<string, Handler> = {
@@ -80,21 +87,18 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   };
   const operatorHandlers: Record<string, Handler> = {
     addSearchAttributes: async (r) => {
-      if (!s.visibility) throw new Error('visibility is not available');
       const attrs = Object.fromEntries(Object.entries((r.searchAttributes ?? {}) as Record<string, number>));
       await s.visibility.addSearchAttributes(r.namespace || 'default', attrs);
       return {};
     },
     removeSearchAttributes: async (r) => {
-      if (!s.visibility) throw new Error('visibility is not available');
       await s.visibility.removeSearchAttributes(r.namespace || 'default', (r.searchAttributes ?? []) as string[]);
       return {};
     },
     listSearchAttributes: async (r) => {
-      if (!s.visibility) throw new Error('visibility is not available');
       return {
         customAttributes: await s.visibility.listSearchAttributes(r.namespace || 'default'),
-        systemAttributes: SYSTEM_SEARCH_ATTRIBUTES,
+        systemAttributes: LISTED_SYSTEM_SEARCH_ATTRIBUTES,
         storageSchema: {},
       };
     },
@@ -148,18 +152,3 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     },
   };
 }
-
-/** System search attributes and their IndexedValueType numbers (Keyword 2, Datetime 5, Int 3, KeywordList 7). */
-export const SYSTEM_SEARCH_ATTRIBUTES: Record<string, number> = {
-  WorkflowId: 2,
-  RunId: 2,
-  WorkflowType: 2,
-  ExecutionStatus: 2,
-  TaskQueue: 2,
-  StartTime: 5,
-  CloseTime: 5,
-  ExecutionTime: 5,
-  HistoryLength: 3,
-  TemporalChangeVersion: 7,
-  BuildIds: 7,
-};

@@ -32,6 +32,7 @@ import {
 import { quoteIdent } from './schema';
 import { runTransaction, TaskKind, type Run, type Tx } from './store';
 import type { ActivityState } from './state';
+import type { Visibility } from './visibility-wiring';
 
 export interface CallContext {
   /** Absolute wall-clock deadline of the call in ms, if the client set one. */
@@ -104,15 +105,18 @@ export class WorkflowService {
   private timerHandle: NodeJS.Timeout | undefined;
   private armedAt = Number.POSITIVE_INFINITY;
   private readonly namespaceId = randomUUID();
-  visibility?: VisibilityHooks;
 
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
     readonly clock: Clock,
     private readonly logger: Logger,
+    readonly visibility: Visibility,
   ) {
-    this.engine = new Engine({ logger, decodeSearchAttributes: decodeSearchAttributesGeneric });
+    this.engine = new Engine({
+      logger,
+      decodeSearchAttributes: (namespace, fields) => visibility.decodeSync(namespace, fields),
+    });
     if (clock instanceof SkippingClock) clock.onChange = () => this.kick();
   }
 
@@ -272,7 +276,7 @@ export class WorkflowService {
         upsertMemo: true,
         eagerWorkflowStart: false,
         sdkMetadata: true,
-        countGroupByExecutionStatus: !!this.visibility,
+        countGroupByExecutionStatus: true,
         nexus: false,
       },
     };
@@ -327,6 +331,7 @@ export class WorkflowService {
 
   async startWorkflowExecution(req: Msg): Promise<Msg> {
     const p = this.startParams(req);
+    await this.visibility.ensureTypes(p.namespace);
     if (req.cronSchedule) throw invalidArgument('CronSchedule is not supported by the embedded server.');
     const { run, started } = await this.transact((tx) =>
       this.engine.startWorkflow(tx, p, Number(req.workflowIdReusePolicy || 0), Number(req.workflowIdConflictPolicy || 0)),
@@ -336,6 +341,7 @@ export class WorkflowService {
 
   async signalWithStartWorkflowExecution(req: Msg): Promise<Msg> {
     const p = this.startParams(req);
+    await this.visibility.ensureTypes(p.namespace);
     if (!req.signalName) throw invalidArgument('SignalName is not set on request.');
     p.signal = { signalName: req.signalName, input: req.signalInput, header: req.header, identity: req.identity };
     const { run, started } = await this.transact((tx) =>
@@ -521,6 +527,7 @@ export class WorkflowService {
   async respondWorkflowTaskCompleted(req: Msg): Promise<Msg> {
     const token = decodeToken(req.taskToken);
     if (token.k !== 'w') throw invalidArgument('not a workflow task token');
+    await this.visibility.ensureTypes(token.n);
     const result = await this.transact(async (tx) => {
       const run = await this.loadForToken(tx, token);
       const wft = run.state.wft;
@@ -851,6 +858,7 @@ export class WorkflowService {
     const ns = this.requireNamespace(req);
     const exec = req.execution ?? {};
     if (!exec.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    await this.visibility.ensureTypes(ns);
     const run = await this.readRun(ns, exec.workflowId, exec.runId);
     this.engine.assertFound(run);
     const s = run.state;
@@ -898,9 +906,7 @@ export class WorkflowService {
         historyLength: s.nextEventId - 1,
         executionTime: msToTimestamp(s.executionTime),
         memo: s.memo ? messageFromJson('temporal.api.common.v1.Memo', s.memo) : { fields: {} },
-        searchAttributes: s.searchAttributes
-          ? messageFromJson('temporal.api.common.v1.SearchAttributes', s.searchAttributes)
-          : { indexedFields: {} },
+        searchAttributes: { indexedFields: this.visibility.encodeSync(ns, run.searchAttributes) },
         taskQueue: run.taskQueue,
         parentNamespaceId: s.parent?.namespace ?? '',
         parentExecution: s.parent ? { workflowId: s.parent.workflowId, runId: s.parent.runId } : undefined,
@@ -958,13 +964,13 @@ export class WorkflowService {
 
   async listWorkflowExecutions(req: Msg): Promise<Msg> {
     const ns = this.requireNamespace(req);
-    if (!this.visibility) throw unimplemented('ListWorkflowExecutions');
-    return this.visibility.list(ns, req.query ?? '', Number(req.pageSize) || 100, req.nextPageToken?.length ? Buffer.from(req.nextPageToken) : undefined);
+    const pageSize = Math.min(Number(req.pageSize) || 100, 1000);
+    const token = req.nextPageToken?.length ? Buffer.from(req.nextPageToken) : undefined;
+    return this.visibility.list(ns, req.query ?? '', pageSize, token);
   }
 
   async countWorkflowExecutions(req: Msg): Promise<Msg> {
     const ns = this.requireNamespace(req);
-    if (!this.visibility) throw unimplemented('CountWorkflowExecutions');
     return this.visibility.count(ns, req.query ?? '');
   }
 
@@ -1011,22 +1017,4 @@ export class WorkflowService {
 /** Heartbeat details are kept as protobuf JSON in the run state. */
 function messageFromJsonSafe(payloads: Msg): Msg {
   return messageToJson('temporal.api.common.v1.Payloads', payloads);
-}
-
-/** Decodes search attribute payloads (json/plain) to plain values for the `executions.search_attributes` column. */
-export function decodeSearchAttributesGeneric(indexedFields: Record<string, Msg>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, payload] of Object.entries(indexedFields)) {
-    const data = payload?.data as Buffer | undefined;
-    if (!data || data.length === 0) {
-      out[name] = null;
-      continue;
-    }
-    try {
-      out[name] = JSON.parse(Buffer.from(data).toString('utf8'));
-    } catch {
-      out[name] = Buffer.from(data).toString('utf8');
-    }
-  }
-  return out;
 }

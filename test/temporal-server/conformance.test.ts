@@ -19,6 +19,10 @@ describe('embedded Temporal server conformance (official client and worker)', ()
 
   beforeAll(async () => {
     t = await startServerAndWorker({ databaseUrl: db.url, taskQueue });
+    await t.connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: { CustomKeywordField: 7 }, // KeywordList
+    });
   });
 
   afterAll(async () => {
@@ -324,6 +328,14 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       const desc = await handle.describe();
       expect(desc.searchAttributes.CustomKeywordField).toEqual(['hello']);
       expect(desc.memo).toEqual({ note: 'remember me' });
+    });
+
+    it('refuses to start a workflow with an unregistered search attribute', async () => {
+      const err: unknown = await t.client.workflow
+        .start('accumulator', { taskQueue, workflowId: id('bad-sa'), searchAttributes: { NotRegistered: ['x'] } })
+        .catch((e: unknown) => e);
+      const grpc = isGrpcServiceError(err) ? err : (err as { cause?: unknown }).cause;
+      expect(isGrpcServiceError(grpc) && grpc.code).toBe(GrpcStatus.INVALID_ARGUMENT);
     });
 
     it('fails a workflow with the failure the workflow threw', async () => {

@@ -51,7 +51,7 @@ export async function nonRetryable(): Promise<string> {
     await failNonRetryable();
     return 'no error';
   } catch (err) {
-    return `caught: ${(err as Error).cause?.message ?? (err as Error).message}`;
+    return `caught: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`;
   }
 }
 
@@ -60,7 +60,7 @@ export async function exhaustRetries(key: string): Promise<string> {
     await failTimes(100, key);
     return 'no error';
   } catch (err) {
-    return `caught after retries: ${(err as Error).cause?.message ?? ''}`;
+    return `caught after retries: ${(err as { cause?: Error }).cause?.message ?? ''}`;
   }
 }
 
