@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
+import { ValidationError } from '../domain/errors';
 import { CommandFailure, EXIT } from './context';
 import { registerCase } from './commands/case';
 import { registerConfig } from './commands/config';
@@ -41,6 +42,11 @@ async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error instanceof ValidationError) {
+      const lines = error.problems.map((p) => `  - ${p.pointer || '(body)'}: ${p.detail}`);
+      process.stderr.write(`throughcare: ${error.message}\n${lines.join('\n')}\n`);
+      return EXIT.failure;
+    }
     if (error instanceof CommandFailure || error instanceof ConfigError) {
       process.stderr.write(`throughcare: ${error.message}\n`);
       return error instanceof CommandFailure ? error.exitCode : EXIT.usage;

@@ -13,6 +13,7 @@ import {
 import type { PathwayIR } from '../bpmn';
 import { isValidNhsNumber, normaliseNhsNumber } from '../domain/nhs-number';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
+import { workflowTaskIdOf } from '../domain/worklist-task-id';
 import { createRecordActivities } from '../activities/records';
 import type { Logger } from '../log';
 import { createFormValidator, type FormValidator } from '../pathways';
@@ -229,7 +230,9 @@ export async function completeTask(engine: CaseEngine, command: CompleteTaskComm
   const handle = engine.client.workflow.getHandle(task.workflowId);
   try {
     return await handle.executeUpdate<CompleteTaskResult, [unknown]>(COMPLETE_TASK_UPDATE, {
-      args: [{ taskId: command.taskId, data: command.data, completedBy: command.completedBy }],
+      args: [
+        { taskId: workflowTaskIdOf(task.id, task.workflowId), data: command.data, completedBy: command.completedBy },
+      ],
     });
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) {

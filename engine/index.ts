@@ -4,3 +4,4 @@
  */
 export * from './pathways';
 export { installedLintOptions } from './lint-options';
+export * from './cases';

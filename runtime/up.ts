@@ -12,6 +12,7 @@ import type { Logger } from '../log';
 import { startDatabase } from './parts/database';
 import { startSpine } from './parts/spine';
 import { startTemporal } from './parts/temporal';
+import { startWorkerPart } from './parts/worker';
 import { deployShippedPathways, ensureDemoSettings } from './default-content';
 import { removeRuntimeInfo, writeRuntimeInfo } from './discovery';
 import { openStore } from '../store';
@@ -29,6 +30,7 @@ export async function startThroughcare(config: Config, logger: Logger): Promise<
   readiness.declare('database', config.databaseUrl === undefined);
   readiness.declare('spine', config.spine.baseUrl === undefined);
   readiness.declare('temporal', config.temporal.address === undefined);
+  readiness.declare('worker', true);
 
   const server = await listen(createApp({ readiness, logger }), config.host, config.port);
   const { port } = server.address() as AddressInfo;
@@ -75,6 +77,9 @@ export async function startThroughcare(config: Config, logger: Logger): Promise<
     if (config.nodeEnv === 'development') await ensureDemoSettings(store);
     const spine = await startPart('spine', () => startSpine(config, logger));
     const temporal = await startPart('temporal', () => startTemporal(config, database.url, logger));
+    await startPart('worker', () =>
+      startWorkerPart(config, { store, temporalAddress: temporal.address, spineBaseUrl: spine.baseUrl }, logger),
+    );
     await writeRuntimeInfo(config.dataDir, {
       pid: process.pid,
       httpUrl: url,
