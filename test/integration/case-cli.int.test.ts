@@ -3,6 +3,7 @@
  * prison substance misuse case, see its first task in the worklist, submit a form with problems, submit
  * it properly, and watch the pathway move on.
  */
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,11 +13,13 @@ import { runCli, type CliProcess } from '../support/cli-process';
 jest.setTimeout(240_000);
 
 const example = (formId: string): Record<string, unknown> =>
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   (
-    require(path.join(__dirname, '..', '..', 'pathways', 'forms', 'examples', `${formId}.examples.json`)) as {
-      valid: Record<string, unknown>;
-    }
+    JSON.parse(
+      readFileSync(
+        path.join(__dirname, '..', '..', 'pathways', 'forms', 'examples', `${formId}.examples.json`),
+        'utf8',
+      ),
+    ) as { valid: Record<string, unknown> }
   ).valid;
 
 describe('working a case with throughcare case and task', () => {
