@@ -152,12 +152,13 @@ function serviceTaskActivities(retries: number): Record<string, ActivityFunction
   return proxy;
 }
 
-function failureCode(error: unknown): { code?: string; message: string } {
+/** The BPMN error code of a failure: the ApplicationFailure type, under any activity/child wrappers. */
+function failureCode(error: unknown): { errorCode?: string; message: string } {
   let cause: unknown = error;
   while (cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) cause = cause.cause;
-  if (cause instanceof ApplicationFailure)
-    return { ...(cause.type ? { code: cause.type } : {}), message: cause.message };
-  return { message: error instanceof Error ? error.message : String(error) };
+  if (!(cause instanceof ApplicationFailure))
+    return { message: error instanceof Error ? error.message : String(error) };
+  return cause.type ? { errorCode: cause.type, message: cause.message } : { message: cause.message };
 }
 
 function nowIso(): string {

@@ -1,4 +1,5 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
 import { compileFixture } from '../../bpmn/fixtures/load-fixture';
@@ -24,6 +25,7 @@ const calls = {
   opened: [] as OpenTaskActivityInput[],
   closed: [] as CloseTaskActivityInput[],
   reminders: [] as ServiceTaskActivityInput[],
+  lookups: [] as ServiceTaskActivityInput[],
 };
 const activities = {
   openTask: (input: OpenTaskActivityInput): Promise<void> => {
@@ -35,6 +37,12 @@ const activities = {
     return Promise.resolve();
   },
   resolvePathway: (): Promise<never> => Promise.reject(new Error('every called pathway is pinned in these tests')),
+  'pds-lookup': (input: ServiceTaskActivityInput): Promise<never> => {
+    calls.lookups.push(input);
+    return Promise.reject(
+      ApplicationFailure.nonRetryable('No PDS match for the demographics given', 'PATIENT_NOT_FOUND'),
+    );
+  },
   'send-reminder': (input: ServiceTaskActivityInput): Promise<Record<string, unknown>> => {
     calls.reminders.push(input);
     return Promise.resolve({ lastReminderNo: calls.reminders.length });
@@ -49,7 +57,10 @@ async function waitForState(
   for (;;) {
     const view = await handle.query(stateQuery);
     if (predicate(view)) return view;
-    if (Date.now() > deadline) throw new Error(`state never matched: ${JSON.stringify(view.activeElements)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `state never matched: ${JSON.stringify({ status: view.status, error: view.error, active: view.activeElements })}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -199,6 +210,48 @@ describe('runPathway on the time-skipping server', () => {
       variables: { caseId: 'c-call', reviewOutcome: 'improving' },
     });
   }, 60_000);
+  it('catches a failed service task by its ApplicationFailure type with an error boundary event', async () => {
+    const ir = await compileFixture('error-boundary');
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowId('pds-miss'),
+      args: [{ ir, caseId: 'c-pds' }],
+    });
+
+    const view = await waitForState(handle, (v) => v.openTasks.length === 1);
+
+    expect(view.openTasks[0]?.elementId).toBe('ManualCheck');
+    expect(calls.lookups.filter((l) => l.caseId === 'c-pds')).toEqual([
+      expect.objectContaining({ elementId: 'LookupPatient', activityId: expect.stringMatching(/^LookupPatient#/) }),
+    ]);
+    await handle.terminate('test finished');
+  }, 60_000);
+
+  it("catches a child pathway's error end event at the call activity", async () => {
+    const ir = await compileFixture('call-activity');
+    // The child always ends at its error end event.
+    const child = await compileFixture('error-end');
+    const failingChild = { ...child, flows: { ...child.flows, No: { ...child.flows['No']!, condition: 'true' } } };
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowId('child-error'),
+      args: [
+        {
+          ir,
+          caseId: 'c-child-error',
+          variables: { caseId: 'c-child-error' },
+          calledPathways: { ChildReview: failingChild },
+        },
+      ],
+    });
+
+    const result = await handle.result();
+
+    expect(result.status).toBe('completed');
+    const view = await handle.query(stateQuery);
+    expect(view.trail.map((e) => e.elementId)).toEqual(['Start', 'RunReview', 'ReviewFailed', 'FailedEnd']);
+  }, 60_000);
+
   it('fires a 13-week review timer, then opens the review and completes it through the update', async () => {
     const ir = await compileFixture('timer-catch');
     const before = await testEnv.currentTimeMs();
