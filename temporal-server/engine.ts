@@ -4,9 +4,10 @@
  * sequences sdk-core checks (command events in command order right after WORKFLOW_TASK_COMPLETED, events that
  * arrive during an in-flight workflow task buffered until it completes, follow-up events linked by id).
  */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { alreadyStarted, failedPrecondition, invalidArgument, notFound, TemporalServiceError } from './errors';
+import { alreadyStarted, failedPrecondition, invalidArgument, notFound, type TemporalServiceError } from './errors';
 import {
   CommandType,
   durationToMs,
@@ -156,8 +157,7 @@ export class Engine {
       workflowTaskTimeoutMs: taskTimeout,
       runTimeoutMs: p.runTimeoutMs ?? 0,
       executionTimeoutMs: p.executionTimeoutMs ?? 0,
-      executionExpiration:
-        p.executionExpiration ?? (p.executionTimeoutMs ? tx.now + p.executionTimeoutMs : undefined),
+      executionExpiration: p.executionExpiration ?? (p.executionTimeoutMs ? tx.now + p.executionTimeoutMs : undefined),
       retryPolicy: p.retryPolicy ? defaultRetryPolicy(p.retryPolicy) : undefined,
       attempt: p.attempt ?? 1,
       firstRunId: p.firstRunId ?? runId,
@@ -216,9 +216,7 @@ export class Engine {
       firstExecutionRunId: state.firstRunId,
       retryPolicy: retry,
       attempt: state.attempt,
-      workflowExecutionExpirationTime: state.executionExpiration
-        ? msToTimestamp(state.executionExpiration)
-        : undefined,
+      workflowExecutionExpirationTime: state.executionExpiration ? msToTimestamp(state.executionExpiration) : undefined,
       firstWorkflowTaskBackoff: p.backoffMs ? msToDuration(p.backoffMs) : undefined,
       memo: p.memo ?? undefined,
       searchAttributes: p.searchAttributes ?? undefined,
@@ -265,7 +263,8 @@ export class Engine {
           this.signal(tx, current, p.signal.signalName, p.signal.input, p.signal.header, p.signal.identity);
           return { run: current, started: false };
         }
-        const policy = reusePolicy === IdReusePolicy.TerminateIfRunning ? IdConflictPolicy.TerminateExisting : conflictPolicy;
+        const policy =
+          reusePolicy === IdReusePolicy.TerminateIfRunning ? IdConflictPolicy.TerminateExisting : conflictPolicy;
         if (policy === IdConflictPolicy.UseExisting) {
           if (p.requestId) current.state.requestIds.push(p.requestId);
           current.dirty = true;
@@ -350,7 +349,8 @@ export class Engine {
     if (!run.isRunning) return;
     const s = run.state;
     if (s.wft?.startedId !== undefined) {
-      for (const [type, attrs] of events) s.buffered.push({ t: type, a: messageToJson(attributesTypeName(type), attrs) });
+      for (const [type, attrs] of events)
+        s.buffered.push({ t: type, a: messageToJson(attributesTypeName(type), attrs) });
       s.needWft = true;
       run.dirty = true;
       return;
@@ -839,7 +839,8 @@ export class Engine {
     s.activities[scheduledId] = act;
     tx.addTask(run, TaskKind.Activity, taskQueue, scheduledId, 1);
     if (s2c > 0) tx.addTimer(run, TimerKind.ActivityScheduleToClose, scheduledId, tx.now + s2c);
-    if (s2s > 0 && (s2c === 0 || s2s < s2c)) tx.addTimer(run, TimerKind.ActivityScheduleToStart, scheduledId, tx.now + s2s, 1);
+    if (s2s > 0 && (s2c === 0 || s2s < s2c))
+      tx.addTimer(run, TimerKind.ActivityScheduleToStart, scheduledId, tx.now + s2s, 1);
     return 'ok';
   }
 
@@ -875,18 +876,27 @@ export class Engine {
     run.dirty = true;
   }
 
-  async completeActivity(tx: Tx, run: Run, act: ActivityState, result: Msg | undefined, identity: string): Promise<void> {
+  async completeActivity(
+    tx: Tx,
+    run: Run,
+    act: ActivityState,
+    result: Msg | undefined,
+    identity: string,
+  ): Promise<void> {
     await this.removeActivity(tx, run, act);
     this.deliver(tx, run, [
       this.activityStartedEvent(act),
-      [
-        EventType.ActivityTaskCompleted,
-        { result, scheduledEventId: act.scheduledId, startedEventId: -1, identity },
-      ],
+      [EventType.ActivityTaskCompleted, { result, scheduledEventId: act.scheduledId, startedEventId: -1, identity }],
     ]);
   }
 
-  async cancelActivity(tx: Tx, run: Run, act: ActivityState, details: Msg | undefined, identity: string): Promise<void> {
+  async cancelActivity(
+    tx: Tx,
+    run: Run,
+    act: ActivityState,
+    details: Msg | undefined,
+    identity: string,
+  ): Promise<void> {
     await this.removeActivity(tx, run, act);
     this.deliver(tx, run, [
       this.activityStartedEvent(act),
@@ -911,7 +921,8 @@ export class Engine {
     failure: Msg,
     opts: { timeoutType?: number; identity?: string; heartbeatDetails?: Msg },
   ): Promise<void> {
-    if (opts.heartbeatDetails) act.heartbeatDetails = messageToJson('temporal.api.common.v1.Payloads', opts.heartbeatDetails);
+    if (opts.heartbeatDetails)
+      act.heartbeatDetails = messageToJson('temporal.api.common.v1.Payloads', opts.heartbeatDetails);
     const finalTimeout =
       opts.timeoutType === TimeoutType.ScheduleToClose || opts.timeoutType === TimeoutType.ScheduleToStart;
     const deadline = act.scheduleToCloseMs > 0 ? act.scheduledTime + act.scheduleToCloseMs : undefined;
@@ -1011,7 +1022,13 @@ export class Engine {
     ]);
   }
 
-  requestCancel(tx: Tx, run: Run, reason: string, identity: string, external?: { initiatedId: number; execution: Msg }): void {
+  requestCancel(
+    tx: Tx,
+    run: Run,
+    reason: string,
+    identity: string,
+    external?: { initiatedId: number; execution: Msg },
+  ): void {
     if (run.state.cancelRequested) return;
     run.state.cancelRequested = true;
     this.deliver(tx, run, [
@@ -1254,7 +1271,12 @@ export class Engine {
         run,
         WorkflowStatus.Failed,
         EventType.WorkflowExecutionFailed,
-        { failure, retryState: RetryState.InProgress, workflowTaskCompletedEventId: completedId, newExecutionRunId: newRunId },
+        {
+          failure,
+          retryState: RetryState.InProgress,
+          workflowTaskCompletedEventId: completedId,
+          newExecutionRunId: newRunId,
+        },
         newRunId,
       );
       this.createRun(
@@ -1384,9 +1406,15 @@ export class Engine {
       case TimerKind.WorkflowTaskTimeout: {
         const wft = s.wft;
         if (!wft || wft.scheduledId !== Number(timer.ref) || wft.startedId !== timer.seq) return;
-        await this.failWorkflowTask(tx, run, EventType.WorkflowTaskTimedOut, { timeoutType: TimeoutType.StartToClose }, {
-          clearSticky: true,
-        });
+        await this.failWorkflowTask(
+          tx,
+          run,
+          EventType.WorkflowTaskTimedOut,
+          { timeoutType: TimeoutType.StartToClose },
+          {
+            clearSticky: true,
+          },
+        );
         return;
       }
       case TimerKind.StickyTimeout: {
@@ -1443,7 +1471,13 @@ export class Engine {
         if (act.phase !== 'backoff' || act.attempt !== timer.seq) return;
         this.makeActivityAttemptReady(tx, run, act);
         if (act.scheduleToStartMs > 0)
-          tx.addTimer(run, TimerKind.ActivityScheduleToStart, act.scheduledId, tx.now + act.scheduleToStartMs, act.attempt);
+          tx.addTimer(
+            run,
+            TimerKind.ActivityScheduleToStart,
+            act.scheduledId,
+            tx.now + act.scheduleToStartMs,
+            act.attempt,
+          );
         return;
       default:
         return;

@@ -2,7 +2,14 @@
  * The gRPC face: grpc-js services generated from the reflected descriptors in @temporalio/proto, each method
  * bound to a handler or answered UNIMPLEMENTED (with the wording sdk-core tolerates), errors mapped to statuses.
  */
-import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  type Server,
+  ServerCredentials,
+  status,
+  type ServerUnaryCall,
+  type sendUnaryData,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import type * as protobuf from 'protobufjs';
 import type { Logger } from 'pino';
 import { TemporalServiceError, unimplemented } from './errors';
@@ -24,7 +31,7 @@ export function addProtoService(
   const service = protoRoot.lookupService(serviceName);
   const definition: Record<string, unknown> = {};
   const impl: UntypedServiceImplementation = {};
-  for (const method of Object.values(service.methods) as protobuf.Method[]) {
+  for (const method of Object.values<protobuf.Method>(service.methods)) {
     if (method.requestStream || method.responseStream) continue;
     const requestType = service.lookupType(method.requestType).fullName.slice(1);
     const responseType = service.lookupType(method.responseType).fullName.slice(1);
@@ -49,7 +56,8 @@ export function addProtoService(
       call.on('cancelled', () => markCancelled());
       const ctx: CallContext = {
         cancelled,
-        deadline: deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? Number(deadline) : undefined,
+        deadline:
+          deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? Number(deadline) : undefined,
         isCancelled: () => call.cancelled,
       };
       Promise.resolve()

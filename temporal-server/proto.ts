@@ -2,6 +2,7 @@
  * Protobuf plumbing for the embedded Temporal server: the reflected root from @temporalio/proto, message
  * encoding for storage and the wire, and the enum numbers the engine uses (as const objects, never strings).
  */
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import type * as protobuf from 'protobufjs';
 // The JSON module is the reflected root the SDK itself uses; importing it keeps one copy of every type.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -23,7 +24,7 @@ export function lookupType(name: string): protobuf.Type {
   return type;
 }
 
-const toObjectOptions: protobuf.IConversionOptions = { longs: Number, enums: Number, bytes: Buffer as never };
+const toObjectOptions: protobuf.IConversionOptions = { longs: Number, enums: Number, bytes: Buffer };
 
 export function decodeMessage(typeName: string, bytes: Uint8Array): Msg {
   const type = lookupType(typeName);
@@ -192,7 +193,12 @@ export const WorkflowTaskFailedCause = {
   BadSearchAttributes: 23,
 } as const;
 
-export const IdReusePolicy = { AllowDuplicate: 1, AllowDuplicateFailedOnly: 2, RejectDuplicate: 3, TerminateIfRunning: 4 } as const;
+export const IdReusePolicy = {
+  AllowDuplicate: 1,
+  AllowDuplicateFailedOnly: 2,
+  RejectDuplicate: 3,
+  TerminateIfRunning: 4,
+} as const;
 export const IdConflictPolicy = { Fail: 1, UseExisting: 2, TerminateExisting: 3 } as const;
 
 export const ParentClosePolicy = { Terminate: 1, Abandon: 2, RequestCancel: 3 } as const;

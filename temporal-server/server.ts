@@ -1,6 +1,7 @@
 /**
  * Composition root of the embedded Temporal server: PostgreSQL pool and schema, clock, services, gRPC binding.
  */
+/* eslint-disable @typescript-eslint/no-unsafe-argument -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import { Server } from '@grpc/grpc-js';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';

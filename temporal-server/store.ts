@@ -3,6 +3,7 @@
  * their JSON state and appends events in memory, then `flush` writes rows (events, execution, timers, tasks)
  * in the same PostgreSQL transaction. Wake-ups (pollers, history waiters, the timer loop) run after COMMIT.
  */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { Clock } from './clock';

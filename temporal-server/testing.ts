@@ -41,9 +41,10 @@ export async function createTestWorkflowEnvironment(options: {
   try {
     // createFromExistingServer() turns time skipping off; the private create() is the path the SDK itself uses
     // for its time-skipping server, and it accepts an existing address.
-    const create = (TestWorkflowEnvironment as unknown as { create(o: CreateOptions): Promise<TestWorkflowEnvironment> })
-      .create;
-    env = await create.call(TestWorkflowEnvironment, {
+    const sdk = TestWorkflowEnvironment as unknown as {
+      create(this: void, o: CreateOptions): Promise<TestWorkflowEnvironment>;
+    };
+    env = await sdk.create.call(TestWorkflowEnvironment, {
       server: { type: 'existing' },
       address: server.address,
       namespace: 'default',

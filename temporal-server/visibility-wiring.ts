@@ -4,6 +4,7 @@
  * (the engine decodes synchronously inside transactions), ListWorkflowExecutions / CountWorkflowExecutions
  * compiled to SQL over `executions`, and the OperatorService calls.
  */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import type { Pool } from 'pg';
 import { TemporalServiceError } from './errors';
 import { msToTimestamp, type Msg } from './proto';
@@ -61,9 +62,11 @@ export async function createVisibility(pool: Pool, schema: string, now: () => nu
 
   const compile = async (namespace: string, query: string, operation: 'list' | 'count') => {
     const types = await ensureTypes(namespace);
-    return guard(async () =>
-      compileVisibilityQuery(query, { customAttributes: types, firstParam: 2, now: new Date(now()), operation }),
-    );
+    try {
+      return compileVisibilityQuery(query, { customAttributes: types, firstParam: 2, now: new Date(now()), operation });
+    } catch (err) {
+      throw toServiceError(err);
+    }
   };
 
   return {
@@ -75,7 +78,7 @@ export async function createVisibility(pool: Pool, schema: string, now: () => nu
         throw toServiceError(err);
       }
     },
-    encodeSync: (namespace, values) => encodeSearchAttributes(values, typesSync(namespace)) as Record<string, Msg>,
+    encodeSync: (namespace, values) => encodeSearchAttributes(values, typesSync(namespace)),
 
     async list(namespace, query, pageSize, token) {
       const q = await compile(namespace, query, 'list');
@@ -101,7 +104,9 @@ export async function createVisibility(pool: Pool, schema: string, now: () => nu
           historyLength: Number(r.history_length),
           executionTime: msToTimestamp((r.execution_time as Date).getTime()),
           memo: r.memo ? messageFromJson('temporal.api.common.v1.Memo', r.memo as Msg) : { fields: {} },
-          searchAttributes: { indexedFields: encodeSearchAttributes(r.search_attributes as Record<string, unknown>, types) },
+          searchAttributes: {
+            indexedFields: encodeSearchAttributes(r.search_attributes as Record<string, unknown>, types),
+          },
           taskQueue: r.task_queue,
           parentExecution: r.parent ? { workflowId: r.parent.workflowId, runId: r.parent.runId } : undefined,
           rootExecution: r.root ?? { workflowId: r.workflow_id, runId: r.run_id },
@@ -133,7 +138,7 @@ export async function createVisibility(pool: Pool, schema: string, now: () => nu
 
     addSearchAttributes: (namespace, attrs) =>
       guard(async () => {
-        await registry.add(namespace, attrs as Record<string, IndexedValueType>);
+        await registry.add(namespace, attrs);
         cache.delete(namespace);
         await ensureTypes(namespace);
       }),

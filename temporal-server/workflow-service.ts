@@ -3,6 +3,7 @@
  * loop (one process-wide setTimeout armed at the earliest timer row) and the long-poll plumbing. Handlers take
  * and return plain protobuf objects; grpc.ts does the wire.
  */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
@@ -144,7 +145,8 @@ export class WorkflowService {
     this.stopped = true;
     if (this.timerHandle) clearTimeout(this.timerHandle);
     this.notifier.wakeAllPollers();
-    for (const w of this.queryWaiters.values()) w.reject(new TemporalServiceError(GrpcCode.UNAVAILABLE, 'server stopping'));
+    for (const w of this.queryWaiters.values())
+      w.reject(new TemporalServiceError(GrpcCode.UNAVAILABLE, 'server stopping'));
     this.queryWaiters.clear();
   }
 
@@ -334,7 +336,12 @@ export class WorkflowService {
     await this.visibility.ensureTypes(p.namespace);
     if (req.cronSchedule) throw invalidArgument('CronSchedule is not supported by the embedded server.');
     const { run, started } = await this.transact((tx) =>
-      this.engine.startWorkflow(tx, p, Number(req.workflowIdReusePolicy || 0), Number(req.workflowIdConflictPolicy || 0)),
+      this.engine.startWorkflow(
+        tx,
+        p,
+        Number(req.workflowIdReusePolicy || 0),
+        Number(req.workflowIdConflictPolicy || 0),
+      ),
     );
     return { runId: run.runId, started };
   }
@@ -345,7 +352,12 @@ export class WorkflowService {
     if (!req.signalName) throw invalidArgument('SignalName is not set on request.');
     p.signal = { signalName: req.signalName, input: req.signalInput, header: req.header, identity: req.identity };
     const { run, started } = await this.transact((tx) =>
-      this.engine.startWorkflow(tx, p, Number(req.workflowIdReusePolicy || 0), Number(req.workflowIdConflictPolicy || 0)),
+      this.engine.startWorkflow(
+        tx,
+        p,
+        Number(req.workflowIdReusePolicy || 0),
+        Number(req.workflowIdConflictPolicy || 0),
+      ),
     );
     return { runId: run.runId, started };
   }
@@ -355,7 +367,11 @@ export class WorkflowService {
     if (!req.workflowExecution?.workflowId) throw invalidArgument('WorkflowId is not set on request.');
     if (!req.signalName) throw invalidArgument('SignalName is not set on request.');
     await this.transact(async (tx) => {
-      const run = await tx.loadCurrentRun(ns, req.workflowExecution.workflowId, req.workflowExecution.runId || undefined);
+      const run = await tx.loadCurrentRun(
+        ns,
+        req.workflowExecution.workflowId,
+        req.workflowExecution.runId || undefined,
+      );
       this.engine.assertRunning(run);
       if (req.requestId && run.state.requestIds.includes(`signal:${req.requestId}`)) return;
       if (req.requestId) run.state.requestIds.push(`signal:${req.requestId}`);
@@ -368,7 +384,11 @@ export class WorkflowService {
     const ns = this.requireNamespace(req);
     if (!req.workflowExecution?.workflowId) throw invalidArgument('WorkflowId is not set on request.');
     await this.transact(async (tx) => {
-      const run = await tx.loadCurrentRun(ns, req.workflowExecution.workflowId, req.workflowExecution.runId || undefined);
+      const run = await tx.loadCurrentRun(
+        ns,
+        req.workflowExecution.workflowId,
+        req.workflowExecution.runId || undefined,
+      );
       this.engine.assertRunning(run);
       this.engine.requestCancel(tx, run, req.reason ?? '', req.identity ?? '');
     });
@@ -379,7 +399,11 @@ export class WorkflowService {
     const ns = this.requireNamespace(req);
     if (!req.workflowExecution?.workflowId) throw invalidArgument('WorkflowId is not set on request.');
     await this.transact(async (tx) => {
-      const run = await tx.loadCurrentRun(ns, req.workflowExecution.workflowId, req.workflowExecution.runId || undefined);
+      const run = await tx.loadCurrentRun(
+        ns,
+        req.workflowExecution.workflowId,
+        req.workflowExecution.runId || undefined,
+      );
       this.engine.assertRunning(run);
       await this.engine.terminate(tx, run, req.reason ?? '', req.details, req.identity ?? '');
     });
@@ -495,7 +519,10 @@ export class WorkflowService {
             id: `${u.id}/request`,
             protocolInstanceId: u.id,
             eventId: startedId - 1,
-            body: packAny('temporal.api.update.v1.Request', messageFromJson('temporal.api.update.v1.Request', u.request)),
+            body: packAny(
+              'temporal.api.update.v1.Request',
+              messageFromJson('temporal.api.update.v1.Request', u.request),
+            ),
           }));
         return {
           taskToken: encodeToken({ k: 'w', n: ns, r: run.runId, w: run.workflowId, s: wft.scheduledId, t: startedId }),
@@ -531,8 +558,7 @@ export class WorkflowService {
     const result = await this.transact(async (tx) => {
       const run = await this.loadForToken(tx, token);
       const wft = run.state.wft;
-      if (!wft || wft.scheduledId !== token.s || wft.startedId !== token.t)
-        throw notFound('Workflow task not found.');
+      if (!wft || wft.scheduledId !== token.s || wft.startedId !== token.t) throw notFound('Workflow task not found.');
       return this.engine.completeWorkflowTask(tx, run, req);
     });
     if (result.error) throw result.error;
@@ -546,13 +572,17 @@ export class WorkflowService {
     await this.transact(async (tx) => {
       const run = await this.loadForToken(tx, token);
       const wft = run.state.wft;
-      if (!wft || wft.scheduledId !== token.s || wft.startedId !== token.t)
-        throw notFound('Workflow task not found.');
+      if (!wft || wft.scheduledId !== token.s || wft.startedId !== token.t) throw notFound('Workflow task not found.');
       await this.engine.failWorkflowTask(
         tx,
         run,
         EventType.WorkflowTaskFailed,
-        { cause: req.cause ?? 0, failure: req.failure ?? undefined, identity: req.identity ?? '', binaryChecksum: req.binaryChecksum ?? '' },
+        {
+          cause: req.cause ?? 0,
+          failure: req.failure ?? undefined,
+          identity: req.identity ?? '',
+          binaryChecksum: req.binaryChecksum ?? '',
+        },
         { clearSticky: true },
       );
     });
@@ -594,10 +624,19 @@ export class WorkflowService {
         if (!run || !run.isRunning || !act || act.phase !== 'scheduled' || act.attempt !== Number(row.attempt))
           return 'stale';
         const scheduledBytes = await tx.readEvent(run, act.scheduledId);
-        const scheduled = scheduledBytes ? (decodeEvent(scheduledBytes).activityTaskScheduledEventAttributes ?? {}) : {};
+        const scheduled = scheduledBytes
+          ? (decodeEvent(scheduledBytes).activityTaskScheduledEventAttributes ?? {})
+          : {};
         this.engine.startActivity(tx, run, act, identity);
         return {
-          taskToken: encodeToken({ k: 'a', n: ns, r: run.runId, w: run.workflowId, s: act.scheduledId, a: act.attempt }),
+          taskToken: encodeToken({
+            k: 'a',
+            n: ns,
+            r: run.runId,
+            w: run.workflowId,
+            s: act.scheduledId,
+            a: act.attempt,
+          }),
           workflowNamespace: ns,
           workflowType: { name: run.workflowType },
           workflowExecution: run.execution,
@@ -758,10 +797,13 @@ export class WorkflowService {
       this.notifier.notifyTask(key);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          this.queryWaiters.delete(id);
-          reject(new TemporalServiceError(GrpcCode.DEADLINE_EXCEEDED, 'query timed out: no worker answered'));
-        }, Math.max(0, deadline - Date.now()));
+        timer = setTimeout(
+          () => {
+            this.queryWaiters.delete(id);
+            reject(new TemporalServiceError(GrpcCode.DEADLINE_EXCEEDED, 'query timed out: no worker answered'));
+          },
+          Math.max(0, deadline - Date.now()),
+        );
       });
       try {
         const r = await Promise.race([result, timeout]);
@@ -870,7 +912,9 @@ export class WorkflowService {
         : a.phase === 'started'
           ? PendingActivityState.Started
           : PendingActivityState.Scheduled,
-      heartbeatDetails: a.heartbeatDetails ? messageFromJson('temporal.api.common.v1.Payloads', a.heartbeatDetails) : undefined,
+      heartbeatDetails: a.heartbeatDetails
+        ? messageFromJson('temporal.api.common.v1.Payloads', a.heartbeatDetails)
+        : undefined,
       lastHeartbeatTime: a.lastHeartbeatTime ? msToTimestamp(a.lastHeartbeatTime) : undefined,
       lastStartedTime: a.startedTime ? msToTimestamp(a.startedTime) : undefined,
       attempt: a.attempt,
@@ -943,7 +987,8 @@ export class WorkflowService {
     for (const r of rows) {
       await this.transact(async (tx) => {
         const run = await tx.loadRun(ns, r.run_id as string);
-        if (run && run.isRunning && run.state.sticky?.name === sticky) this.engine.moveWorkflowTaskToNormalQueue(tx, run);
+        if (run && run.isRunning && run.state.sticky?.name === sticky)
+          this.engine.moveWorkflowTaskToNormalQueue(tx, run);
       });
     }
     return {};

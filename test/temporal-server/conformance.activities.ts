@@ -5,11 +5,12 @@ import { ApplicationFailure, Context, CancelledFailure } from '@temporalio/activ
 
 const attempts = new Map<string, number>();
 
-export async function greet(name: string): Promise<string> {
-  return `Hello, ${name}!`;
+export function greet(name: string): Promise<string> {
+  return Promise.resolve(`Hello, ${name}!`);
 }
 
 export async function failTimes(failures: number, key: string): Promise<number> {
+  await Promise.resolve();
   const n = (attempts.get(key) ?? 0) + 1;
   attempts.set(key, n);
   if (n <= failures) throw ApplicationFailure.retryable(`failure ${n} of ${key}`, 'Flaky');
@@ -17,6 +18,7 @@ export async function failTimes(failures: number, key: string): Promise<number> 
 }
 
 export async function failNonRetryable(): Promise<void> {
+  await Promise.resolve();
   throw ApplicationFailure.nonRetryable('do not retry me', 'Fatal');
 }
 

@@ -129,7 +129,9 @@ describe('embedded Temporal server conformance (official client and worker)', ()
     });
 
     it('answers UNIMPLEMENTED for calls it does not build', async () => {
-      const err: unknown = await t.connection.workflowService.listSchedules({ namespace: 'default' }).catch((e: unknown) => e);
+      const err: unknown = await t.connection.workflowService
+        .listSchedules({ namespace: 'default' })
+        .catch((e: unknown) => e);
       expect(isGrpcServiceError(err) && err.code).toBe(GrpcStatus.UNIMPLEMENTED);
     });
 
@@ -226,7 +228,11 @@ describe('embedded Temporal server conformance (official client and worker)', ()
 
     it('shows the attempt, last failure and next retry time of a retrying activity', async () => {
       const key = id('describe-flaky');
-      const handle = await t.client.workflow.start('retryingActivity', { taskQueue, workflowId: id('desc'), args: [4, key] });
+      const handle = await t.client.workflow.start('retryingActivity', {
+        taskQueue,
+        workflowId: id('desc'),
+        args: [4, key],
+      });
       let seen: { attempt: number; lastFailure?: unknown } | undefined;
       for (let i = 0; i < 50 && !seen; i++) {
         const raw = await t.connection.workflowService.describeWorkflowExecution({
@@ -234,7 +240,8 @@ describe('embedded Temporal server conformance (official client and worker)', ()
           execution: { workflowId: handle.workflowId },
         });
         const pending = raw.pendingActivities?.[0];
-        if (pending && (pending.attempt ?? 0) > 1 && pending.lastFailure) seen = { attempt: pending.attempt!, lastFailure: pending.lastFailure };
+        if (pending && (pending.attempt ?? 0) > 1 && pending.lastFailure)
+          seen = { attempt: pending.attempt!, lastFailure: pending.lastFailure };
         else await new Promise((r) => setTimeout(r, 20));
       }
       expect(seen?.attempt).toBeGreaterThan(1);
@@ -249,9 +256,9 @@ describe('embedded Temporal server conformance (official client and worker)', ()
     });
 
     it('stops retrying at maximum attempts', async () => {
-      expect(await t.client.workflow.execute('exhaustRetries', { taskQueue, workflowId: id('exhaust'), args: [id('k')] })).toBe(
-        'caught after retries: failure 5 of k-' + String(seq),
-      );
+      expect(
+        await t.client.workflow.execute('exhaustRetries', { taskQueue, workflowId: id('exhaust'), args: [id('k')] }),
+      ).toBe('caught after retries: failure 5 of k-' + String(seq));
     });
 
     it('keeps heartbeat details for the next attempt', async () => {
@@ -272,9 +279,9 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       ['scheduleToStart', 'TimeoutFailure:SCHEDULE_TO_START'],
       ['scheduleToClose', 'TimeoutFailure:SCHEDULE_TO_CLOSE'],
     ])('times out an activity on its %s timeout', async (kind, expected) => {
-      expect(await t.client.workflow.execute('activityTimeout', { taskQueue, workflowId: id(`to-${kind}`), args: [kind] })).toBe(
-        expected,
-      );
+      expect(
+        await t.client.workflow.execute('activityTimeout', { taskQueue, workflowId: id(`to-${kind}`), args: [kind] }),
+      ).toBe(expected);
     });
   });
 
@@ -295,15 +302,26 @@ describe('embedded Temporal server conformance (official client and worker)', ()
 
     it('signals an external workflow', async () => {
       const target = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('target') });
-      expect(await t.client.workflow.execute('signalOther', { taskQueue, workflowId: id('signaller'), args: [target.workflowId] })).toBe(
-        'sent',
-      );
+      expect(
+        await t.client.workflow.execute('signalOther', {
+          taskQueue,
+          workflowId: id('signaller'),
+          args: [target.workflowId],
+        }),
+      ).toBe('sent');
       expect(await target.result()).toBe(5);
     });
 
     it('cancels an external workflow', async () => {
-      const target = await t.client.workflow.start('waitForCancelOrDone', { taskQueue, workflowId: id('cancel-target') });
-      await t.client.workflow.execute('cancelOther', { taskQueue, workflowId: id('canceller'), args: [target.workflowId] });
+      const target = await t.client.workflow.start('waitForCancelOrDone', {
+        taskQueue,
+        workflowId: id('cancel-target'),
+      });
+      await t.client.workflow.execute('cancelOther', {
+        taskQueue,
+        workflowId: id('canceller'),
+        args: [target.workflowId],
+      });
       expect(await target.result()).toBe('cancelled');
     });
   });
@@ -319,7 +337,10 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       expect(await handle.result()).toBe('new path: Hello, local!');
       const history = await handle.fetchHistory();
       const markers = history.events?.filter((e) => e.markerRecordedEventAttributes) ?? [];
-      expect(markers.map((m) => m.markerRecordedEventAttributes?.markerName).sort()).toEqual(['core_local_activity', 'core_patch']);
+      expect(markers.map((m) => m.markerRecordedEventAttributes?.markerName).sort()).toEqual([
+        'core_local_activity',
+        'core_patch',
+      ]);
     });
 
     it('upserts search attributes and memo', async () => {
@@ -339,7 +360,9 @@ describe('embedded Temporal server conformance (official client and worker)', ()
     });
 
     it('fails a workflow with the failure the workflow threw', async () => {
-      const err = await t.client.workflow.execute('failsAlways', { taskQueue, workflowId: id('fails') }).catch((e: unknown) => e);
+      const err = await t.client.workflow
+        .execute('failsAlways', { taskQueue, workflowId: id('fails') })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect((err as WorkflowFailedError).cause?.message).toBe('workflow failed on purpose');
     });

@@ -28,7 +28,7 @@ function startServerProcess(address: string, databaseUrl: string): Promise<Child
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('READY')) resolve(child);
     });

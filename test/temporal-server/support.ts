@@ -38,9 +38,7 @@ export async function startServerAndWorker(
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const newWorker = async (
-    extra: Partial<WorkerOptions> = {},
-  ): Promise<{ worker: Worker; stop(): Promise<void> }> => {
+  const newWorker = async (extra: Partial<WorkerOptions> = {}): Promise<{ worker: Worker; stop(): Promise<void> }> => {
     const worker = await Worker.create({
       connection: nativeConnection,
       taskQueue,

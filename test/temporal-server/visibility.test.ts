@@ -35,7 +35,9 @@ describe('visibility through the official client', () => {
 
   it('lists workflows matching a query on custom and system attributes', async () => {
     const ids: string[] = [];
-    for await (const wf of t.client.workflow.list({ query: `Ward = 'north' AND Priority >= 2 AND ExecutionStatus = 'Running'` })) {
+    for await (const wf of t.client.workflow.list({
+      query: `Ward = 'north' AND Priority >= 2 AND ExecutionStatus = 'Running'`,
+    })) {
       ids.push(wf.workflowId);
       expect(wf.searchAttributes.Ward).toEqual(['north']);
     }
@@ -43,7 +45,11 @@ describe('visibility through the official client', () => {
   });
 
   it('pages through a listing', async () => {
-    const res = await t.connection.workflowService.listWorkflowExecutions({ namespace: 'default', pageSize: 4, query: '' });
+    const res = await t.connection.workflowService.listWorkflowExecutions({
+      namespace: 'default',
+      pageSize: 4,
+      query: '',
+    });
     expect(res.executions).toHaveLength(4);
     expect(res.nextPageToken?.length).toBeGreaterThan(0);
     const next = await t.connection.workflowService.listWorkflowExecutions({
@@ -64,7 +70,9 @@ describe('visibility through the official client', () => {
   });
 
   it('rejects a malformed query with INVALID_ARGUMENT', async () => {
-    const err = (await t.client.workflow.count('Ward = ').catch((e: unknown) => e)) as { cause?: { code?: number; details?: string } };
+    const err = (await t.client.workflow.count('Ward = ').catch((e: unknown) => e)) as {
+      cause?: { code?: number; details?: string };
+    };
     expect(err.cause?.code).toBe(3);
     expect(err.cause?.details).toMatch(/invalid query/);
   });

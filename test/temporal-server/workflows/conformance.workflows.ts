@@ -122,8 +122,8 @@ export async function heartbeatingActivity(): Promise<string> {
   return slowHeartbeat(3);
 }
 
-export async function childWorkflow(name: string): Promise<string> {
-  return `child says hi to ${name}`;
+export function childWorkflow(name: string): Promise<string> {
+  return Promise.resolve(`child says hi to ${name}`);
 }
 
 export async function parentWorkflow(name: string): Promise<string> {
@@ -169,13 +169,14 @@ export async function upserts(): Promise<string> {
   return 'upserted';
 }
 
-export async function failsAlways(): Promise<void> {
-  throw ApplicationFailure.nonRetryable('workflow failed on purpose', 'Purpose');
+export function failsAlways(): Promise<void> {
+  return Promise.reject(ApplicationFailure.nonRetryable('workflow failed on purpose', 'Purpose'));
 }
 
-export async function workflowRetries(): Promise<number> {
-  if (workflowInfo().attempt < 3) throw ApplicationFailure.retryable(`attempt ${workflowInfo().attempt}`);
-  return workflowInfo().attempt;
+export function workflowRetries(): Promise<number> {
+  const { attempt } = workflowInfo();
+  if (attempt < 3) return Promise.reject(ApplicationFailure.retryable(`attempt ${attempt}`));
+  return Promise.resolve(attempt);
 }
 
 export async function manyTimers(count: number): Promise<number> {
@@ -214,7 +215,9 @@ function describeTimeout(err: unknown): string {
   return `${cause?.name ?? 'unknown'}:${cause?.timeoutType ?? '?'}`;
 }
 
-export async function activityTimeout(kind: 'startToClose' | 'heartbeat' | 'scheduleToStart' | 'scheduleToClose'): Promise<string> {
+export async function activityTimeout(
+  kind: 'startToClose' | 'heartbeat' | 'scheduleToStart' | 'scheduleToClose',
+): Promise<string> {
   try {
     if (kind === 'startToClose') await neverFinishesNoRetry();
     else if (kind === 'heartbeat') await neverHeartbeats(3000);
