@@ -3,6 +3,7 @@
  * `throughcare/known-task-type`). To add a rule: write `<name>.rule.ts` exporting a factory, add it here,
  * give it a severity in `THROUGHCARE_RULES`, and add `<name>.test.ts` with valid/invalid fixtures.
  */
+import completeDefinitions from './complete-definitions.rule';
 import exclusiveGatewayDefault from './exclusive-gateway-default.rule';
 import feelSyntax from './feel-syntax.rule';
 import knownTaskType from './known-task-type.rule';
@@ -24,6 +25,7 @@ export const throughcareRules: Record<string, LintRuleFactory> = {
   'timer-iso8601': timerIso8601,
   'exclusive-gateway-default': exclusiveGatewayDefault,
   'no-unreachable': noUnreachable,
+  'complete-definitions': completeDefinitions,
 };
 
 /** Severity of each of our rules; options (`taskTypes`, `formIds`) are added by lintPathway. */
@@ -35,4 +37,5 @@ export const THROUGHCARE_RULES: Record<string, 'error' | 'warn'> = {
   'timer-iso8601': 'error',
   'exclusive-gateway-default': 'warn',
   'no-unreachable': 'error',
+  'complete-definitions': 'error',
 };
