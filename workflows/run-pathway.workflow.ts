@@ -59,6 +59,11 @@ export interface RunPathwayInput {
   readonly startEventId?: string;
   /** Set by continue-as-new: the interpreter state to carry on from. */
   readonly resumeState?: PathwayState;
+  /**
+   * Continue as new once the history has this many events, besides whenever the server suggests it: keeps
+   * replay of long-running cases (daily reminders for months) short.
+   */
+  readonly historyLengthLimit?: number;
 }
 
 export interface RunPathwayResult {
@@ -159,6 +164,11 @@ function failureCode(error: unknown): { errorCode?: string; message: string } {
   if (!(cause instanceof ApplicationFailure))
     return { message: error instanceof Error ? error.message : String(error) };
   return cause.type ? { errorCode: cause.type, message: cause.message } : { message: cause.message };
+}
+
+function shouldContinueAsNew(historyLengthLimit: number | undefined): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || (historyLengthLimit !== undefined && info.historyLength >= historyLengthLimit);
 }
 
 function nowIso(): string {
@@ -376,7 +386,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     } else {
       await condition(() => version !== seen);
     }
-    if (state.status === 'active' && inFlight === 0 && workflowInfo().continueAsNewSuggested) {
+    if (state.status === 'active' && inFlight === 0 && shouldContinueAsNew(input.historyLengthLimit)) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof runPathway>({ ...input, variables: state.variables, resumeState: state });
     }

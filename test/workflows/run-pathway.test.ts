@@ -252,6 +252,28 @@ describe('runPathway on the time-skipping server', () => {
     expect(view.trail.map((e) => e.elementId)).toEqual(['Start', 'RunReview', 'ReviewFailed', 'FailedEnd']);
   }, 60_000);
 
+  it('continues as new on a long history and carries the pathway state across', async () => {
+    const ir = await compileFixture('boundary-timers');
+    const id = workflowId('continue');
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: id,
+      args: [{ ir, caseId: 'c-can', variables: { overdueAfterDays: 7 }, historyLengthLimit: 20 }],
+    });
+    const first = await handle.describe();
+    await waitForState(handle, (v) => v.openTasks.length === 1);
+
+    await testEnv.sleep('4 days');
+    const latest = testEnv.client.workflow.getHandle<typeof runPathway>(id);
+    const view = await waitForState(latest, (v) => v.trail.filter((e) => e.elementId === 'ReminderSent').length === 3);
+
+    expect((await latest.describe()).runId).not.toBe(first.runId);
+    expect(view.trail[0]).toMatchObject({ elementId: 'Start' });
+    expect(view.openTasks.map((t) => t.elementId)).toEqual(['FiveDayReview']);
+    await latest.executeUpdate(completeTaskUpdate, { args: [{ taskId: openTask(view, 'FiveDayReview') }] });
+    expect((await latest.result()).status).toBe('completed');
+  }, 60_000);
+
   it('fires a 13-week review timer, then opens the review and completes it through the update', async () => {
     const ir = await compileFixture('timer-catch');
     const before = await testEnv.currentTimeMs();
