@@ -7,6 +7,8 @@ export {
   runPathway,
   completeTaskUpdate,
   deliverMessageSignal,
+  childEscalatedSignal,
+  type ChildEscalatedInput,
   stateQuery,
   type RunPathwayInput,
   type RunPathwayResult,

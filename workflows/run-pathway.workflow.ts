@@ -6,7 +6,7 @@
  * pathway version it started with whatever is deployed later.
  *
  * Persisted API (never rename; evolve with `patched()` or new names): workflow type `runPathway`, update
- * `completeTask`, signal `deliverMessage`, query `state`, activities `openTask`, `closeTask`,
+ * `completeTask`, signals `deliverMessage` and `childEscalated`, query `state`, activities `openTask`, `closeTask`,
  * `resolvePathway`, and the service-task activity names the pathways use.
  */
 import {
@@ -20,6 +20,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   proxyActivities,
@@ -64,6 +65,8 @@ export interface RunPathwayInput {
    * replay of long-running cases (daily reminders for months) short.
    */
   readonly historyLengthLimit?: number;
+  /** Set on a child pathway: the parent's call activity instance, so escalations reach the right element. */
+  readonly parentInstanceId?: string;
 }
 
 export interface RunPathwayResult {
@@ -96,6 +99,14 @@ export interface DeliverMessageInput {
 export const completeTaskUpdate = defineUpdate<CompleteTaskResult, [CompleteTaskInput]>('completeTask');
 /** A message event (recall, transfer, release...) for a waiting message catch or boundary event. */
 export const deliverMessageSignal = defineSignal<[DeliverMessageInput]>('deliverMessage');
+export interface ChildEscalatedInput {
+  /** The parent's call activity instance id (the child's `parentInstanceId`). */
+  readonly childId: string;
+  readonly escalationCode?: string;
+}
+
+/** A child pathway threw an escalation; the parent's call activity may catch it with a boundary event. */
+export const childEscalatedSignal = defineSignal<[ChildEscalatedInput]>('childEscalated');
 /** Where the pathway is: status, variables, open tasks with due dates, pending timers, trail. */
 export const stateQuery = defineQuery<PathwayView>('state');
 
@@ -294,6 +305,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
                     ir: childIr,
                     variables: command.variables,
                     caseId,
+                    parentInstanceId: command.childId,
                     ...(input.calledPathways ? { calledPathways: input.calledPathways } : {}),
                   },
                 ],
@@ -309,6 +321,20 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
         case 'cancelChildPathway':
           scopes.get(command.childId)?.cancel();
           break;
+        case 'escalate': {
+          const parent = workflowInfo().parent;
+          if (!parent || !input.parentInstanceId) {
+            log.info('escalation not caught: the pathway has no parent', { elementId: command.elementId });
+            break;
+          }
+          void track(
+            getExternalWorkflowHandle(parent.workflowId).signal(childEscalatedSignal, {
+              childId: input.parentInstanceId,
+              ...(command.escalationCode ? { escalationCode: command.escalationCode } : {}),
+            }),
+          ).catch((error: unknown) => log.error('escalation signal failed', { error: String(error) }));
+          break;
+        }
         case 'startTimer':
         case 'cancelTimer':
         case 'subscribeMessage':
@@ -360,6 +386,14 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
       },
     },
   );
+
+  setHandler(childEscalatedSignal, (escalation) => {
+    dispatch({
+      type: 'childEscalated',
+      childId: escalation.childId,
+      ...(escalation.escalationCode ? { escalationCode: escalation.escalationCode } : {}),
+    });
+  });
 
   setHandler(deliverMessageSignal, (message) => {
     dispatch({

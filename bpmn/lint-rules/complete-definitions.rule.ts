@@ -2,7 +2,7 @@
  * throughcare/complete-definitions: the references an executed element needs to run are present. A message
  * catch event needs a message with a name and a correlation key (or no case could receive it); a call
  * activity needs the process id of the pathway it calls; an error end event needs an error code for a
- * parent's error boundary event to match.
+ * parent's error boundary event to match, and an escalation throw event an escalation code.
  */
 import { elementOf, elementsOf, extensionOf, is, stringOf, type ModdleElement } from '../moddle';
 import { reportFinding, type LintRuleFactory } from './rule';
@@ -43,6 +43,19 @@ const completeDefinitions: LintRuleFactory = () => ({
             node,
             `Message '${stringOf(message, 'name') ?? ''}' has no correlation key, so it cannot be matched to this case`,
             "Set the message's Subscription correlation key to a FEEL expression such as =caseId.",
+          );
+        }
+      }
+      if (
+        is(definition, 'bpmn:EscalationEventDefinition') &&
+        (is(node, 'bpmn:EndEvent') || is(node, 'bpmn:IntermediateThrowEvent'))
+      ) {
+        if (!stringOf(elementOf(definition, 'escalationRef'), 'escalationCode')?.trim()) {
+          reportFinding(
+            reporter,
+            node,
+            'Escalation event throws no escalation code, so the parent pathway cannot tell it apart',
+            'Select or create a global escalation with an escalation code (e.g. MISSED_APPOINTMENT).',
           );
         }
       }

@@ -24,15 +24,15 @@ const EXECUTED_TYPES = [
 /** The event triggers each event kind executes. */
 const EXECUTED_TRIGGERS: Record<string, readonly string[]> = {
   'bpmn:StartEvent': ['none', 'message'],
-  'bpmn:EndEvent': ['none', 'error', 'terminate'],
+  'bpmn:EndEvent': ['none', 'error', 'terminate', 'escalation'],
   'bpmn:IntermediateCatchEvent': ['timer', 'message'],
-  'bpmn:IntermediateThrowEvent': ['none'],
-  'bpmn:BoundaryEvent': ['timer', 'message', 'error'],
+  'bpmn:IntermediateThrowEvent': ['none', 'escalation'],
+  'bpmn:BoundaryEvent': ['timer', 'message', 'error', 'escalation'],
 };
 
 const FIX_ELEMENT =
   'Model it with the supported elements: user task, service task, call activity, timer and message events, ' +
-  'exclusive, parallel or event-based gateways, and none, error or terminate end events.';
+  'exclusive, parallel or event-based gateways, escalation events, and none, error or terminate end events.';
 
 function describe(node: ModdleElement): string {
   return node.$type
@@ -60,6 +60,17 @@ const supportedElement: LintRuleFactory = () => ({
         `Use one of: ${allowed.map((type) => `${type} ${describe(node)}`).join(', ')}.`,
       );
       return;
+    }
+    if (is(node, 'bpmn:BoundaryEvent') && trigger.type === 'escalation') {
+      const host = node['attachedToRef'] as ModdleElement | undefined;
+      if (host && !is(host, 'bpmn:CallActivity')) {
+        reportFinding(
+          reporter,
+          node,
+          `An escalation boundary event on a ${describe(host)} never fires: only a called pathway escalates`,
+          'Attach the escalation boundary event to a call activity, or remove it.',
+        );
+      }
     }
     if (is(node, 'bpmn:BoundaryEvent') && trigger.type === 'error') {
       const host = node['attachedToRef'] as ModdleElement | undefined;

@@ -274,6 +274,22 @@ describe('runPathway on the time-skipping server', () => {
     expect((await latest.result()).status).toBe('completed');
   }, 60_000);
 
+  it("lets a child pathway's escalation reach the parent's call activity", async () => {
+    const ir = await compileFixture('escalation');
+    const childIr = await compileFixture('escalation-child');
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowId('escalation'),
+      args: [{ ir, caseId: 'c-esc', calledPathways: { AppointmentDiary: childIr } }],
+    });
+
+    const view = await waitForState(handle, (v) => v.openTasks.length === 1);
+
+    expect(view.openTasks[0]?.elementId).toBe('NotifyAgencies');
+    expect(view.activeElements.map((e) => e.elementId).sort()).toEqual(['Appointments', 'NotifyAgencies']);
+    await handle.terminate('test finished');
+  }, 60_000);
+
   it('fires a 13-week review timer, then opens the review and completes it through the update', async () => {
     const ir = await compileFixture('timer-catch');
     const before = await testEnv.currentTimeMs();

@@ -523,6 +523,37 @@ describe('pathway interpreter', () => {
     });
   });
 
+  describe('escalation', () => {
+    it('throws an escalation for the parent and carries on', async () => {
+      const step = start(await compileFixture('escalation-child'), {}, T0);
+
+      expect(commandsOf(step, 'escalate')).toEqual([
+        { type: 'escalate', elementId: 'Missed', escalationCode: 'MISSED_APPOINTMENT' },
+      ]);
+      expect(activeElements(step.state)).toEqual(['FollowUp']);
+    });
+
+    it("catches a child's escalation at the call activity without interrupting it", async () => {
+      const driver = new Driver(await compileFixture('escalation'));
+      const childId = commandsOf(driver.step, 'startChildPathway')[0]?.childId ?? '';
+
+      const step = driver.send({ type: 'childEscalated', childId, escalationCode: 'MISSED_APPOINTMENT' });
+
+      expect(activeElements(step.state)).toEqual(['Appointments', 'NotifyAgencies']);
+      expect(commandsOf(step, 'cancelChildPathway')).toEqual([]);
+    });
+
+    it('ignores an escalation no boundary event catches', async () => {
+      const driver = new Driver(await compileFixture('escalation'));
+      const childId = commandsOf(driver.step, 'startChildPathway')[0]?.childId ?? '';
+
+      const step = driver.send({ type: 'childEscalated', childId, escalationCode: 'SOMETHING_ELSE' });
+
+      expect(step.commands).toEqual([]);
+      expect(activeElements(step.state)).toEqual(['Appointments']);
+    });
+  });
+
   describe('incidents', () => {
     it('fails with a deadlock when a join waits for a branch the gateway did not take', async () => {
       const step = start(await compileFixture('deadlock'), { b: false }, T0);

@@ -408,9 +408,10 @@ function enter(run: Run, elementId: string, viaFlow?: string): void {
       return;
     }
     case 'intermediateThrowEvent':
-      if (element.trigger.type !== 'none') throw unsupported(element);
+      if (element.trigger.type !== 'none' && element.trigger.type !== 'escalation') throw unsupported(element);
       recordEntry(run, element, undefined, true);
       applyOutputs(run, element.outputs, element.id, applyInputs(run, element), {});
+      if (element.trigger.type === 'escalation') escalate(run, element.id, element.trigger.escalationCode);
       takeFlows(run, element);
       return;
     case 'exclusiveGateway':
@@ -524,12 +525,19 @@ function endToken(run: Run, element: Extract<PathwayElement, { kind: 'endEvent' 
       });
       return;
     }
+    case 'escalation':
+      escalate(run, element.id, element.trigger.escalationCode);
+      return;
     case 'timer':
     case 'message':
-    case 'escalation':
     case 'unsupported':
       throw unsupported(element);
   }
+}
+
+/** Escalations go up to the parent pathway, whose call activity may catch them; nothing here waits on them. */
+function escalate(run: Run, elementId: string, escalationCode: string | undefined): void {
+  run.commands.push({ type: 'escalate', elementId, ...(escalationCode ? { escalationCode } : {}) });
 }
 
 // ---- leaving and cancelling -------------------------------------------------------------------------------
@@ -766,6 +774,20 @@ function apply(run: Run, event: PathwayEvent): void {
       const element = elementOf(run, instance.elementId);
       const propagate = element.kind === 'callActivity' && element.propagateAllChildVariables;
       completeInstance(run, instance, event.variables ?? {}, propagate);
+      return;
+    }
+    case 'childEscalated': {
+      const instance = state.instances[event.childId];
+      if (instance?.wait.type !== 'callActivity') return;
+      const boundaries = elementOf(run, instance.elementId)
+        .boundaryEvents.map((id) => run.ir.elements[id])
+        .filter((b): b is BoundaryEventElement => b?.kind === 'boundaryEvent' && b.trigger.type === 'escalation');
+      const code = (b: BoundaryEventElement): string | undefined =>
+        b.trigger.type === 'escalation' ? b.trigger.escalationCode : undefined;
+      const catcher =
+        boundaries.find((b) => event.escalationCode !== undefined && code(b) === event.escalationCode) ??
+        boundaries.find((b) => code(b) === undefined);
+      if (catcher) fireBoundary(run, catcher, instance, {});
       return;
     }
     case 'timerFired':

@@ -145,6 +145,8 @@ export type PathwayCommand =
       readonly variables: Variables;
     }
   | { readonly type: 'cancelChildPathway'; readonly childId: string }
+  /** An escalation thrown here: for the parent pathway's call activity to catch (uncaught, it changes nothing). */
+  | { readonly type: 'escalate'; readonly elementId: string; readonly escalationCode?: string }
   | { readonly type: 'complete'; readonly variables: Variables; readonly terminated: boolean }
   | { readonly type: 'fail'; readonly error: PathwayError };
 
@@ -169,7 +171,8 @@ export type PathwayEvent =
       readonly variables?: Variables;
     }
   | { readonly type: 'childCompleted'; readonly childId: string; readonly variables: Variables }
-  | { readonly type: 'childFailed'; readonly childId: string; readonly errorCode?: string; readonly message: string };
+  | { readonly type: 'childFailed'; readonly childId: string; readonly errorCode?: string; readonly message: string }
+  | { readonly type: 'childEscalated'; readonly childId: string; readonly escalationCode?: string };
 
 export type PathwayEventType = PathwayEvent['type'];
 
