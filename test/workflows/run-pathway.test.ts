@@ -290,6 +290,26 @@ describe('runPathway on the time-skipping server', () => {
     await handle.terminate('test finished');
   }, 60_000);
 
+  it('replays its own histories without nondeterminism', async () => {
+    const ir = await compileFixture('boundary-timers');
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowId('replay'),
+      args: [{ ir, caseId: 'c-replay', variables: { overdueAfterDays: 2 } }],
+    });
+    await waitForState(handle, (v) => v.openTasks.length === 1);
+    await testEnv.sleep('3 days');
+    const view = await waitForState(handle, (v) => v.openTasks.some((t) => t.elementId === 'Escalate'));
+    await handle.executeUpdate(completeTaskUpdate, { args: [{ taskId: openTask(view, 'Escalate') }] });
+    await handle.result();
+
+    const history = await handle.fetchHistory();
+
+    await expect(
+      Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId),
+    ).resolves.toBeUndefined();
+  }, 90_000);
+
   it('fires a 13-week review timer, then opens the review and completes it through the update', async () => {
     const ir = await compileFixture('timer-catch');
     const before = await testEnv.currentTimeMs();
