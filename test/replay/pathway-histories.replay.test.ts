@@ -1,0 +1,48 @@
+/**
+ * Replays every recorded pathway history (test/fixtures/histories/*.json, written by the scenario tests)
+ * against the current workflow code, so a change that makes `runPathway` behave differently on replay
+ * (a new command, a reordered timer, a renamed activity) fails here instead of on running cases.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+
+const HISTORIES = path.join(__dirname, '..', 'fixtures', 'histories');
+const fixtures = fs.existsSync(HISTORIES)
+  ? fs
+      .readdirSync(HISTORIES)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : [];
+
+function readHistory(file: string): temporal.api.history.v1.History {
+  return temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8')));
+}
+
+describe('recorded pathway histories', () => {
+  beforeAll(() => {
+    try {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+    } catch {
+      // Already installed in this process.
+    }
+  });
+
+  it('has histories to replay', () => {
+    expect(fixtures.length).toBeGreaterThan(0);
+  });
+
+  it('replays every history deterministically with the current workflow code', async () => {
+    const histories = fixtures.map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: readHistory(file) }));
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath: require.resolve('../../workflows'), replayName: 'pathway-histories' },
+      histories,
+    )) {
+      if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
+    }
+    expect(failures).toEqual([]);
+    expect(histories.every((h) => (h.history.events?.length ?? 0) > 0)).toBe(true);
+  }, 120_000);
+});

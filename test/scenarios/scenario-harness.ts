@@ -1,0 +1,267 @@
+/**
+ * One scenario file's world: a fresh migrated PostgreSQL, the embedded time-skipping Temporal server, the Spine
+ * sandbox, the local-inbox transport, the shipped pathways deployed, and a real Worker running the
+ * `runPathway` workflow with `createActivities(...)`. Also the helpers the scenarios share: open a case,
+ * start a pathway, complete a task with a form's valid example, wait for a state, move the clock to an
+ * instant, print the timeline of what fired when, and record the workflow history as a replay fixture.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { type WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createActivities, createLocalInboxTransport, createSpineClient } from '../../activities';
+import { createRecordActivities } from '../../activities/records';
+import { type PathwayIR } from '../../bpmn';
+import { deployPathway, getPathwayVersion, installedLintOptions } from '../../engine';
+import { silentLogger } from '../../log';
+import { FORMS_DIRECTORY, createFormValidator, readPathwayXml, type PathwayId } from '../../pathways';
+import { migrateDatabase, openStore, type Store } from '../../store';
+import { startSpineSandbox, type RunningSpineSandbox } from '../../spine-sandbox';
+import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
+import {
+  completeTaskUpdate,
+  deliverMessageSignal,
+  stateQuery,
+  type PathwayView,
+  type runPathway,
+} from '../../workflows';
+import { useFreshDatabase } from '../support/database';
+
+export type Vars = Record<string, unknown>;
+export type PathwayHandle = WorkflowHandle<typeof runPathway>;
+
+export const TASK_QUEUE = 'scenarios';
+export const HISTORIES_DIRECTORY = path.join(__dirname, '..', 'fixtures', 'histories');
+const CLINICIAN = 'staff:scenario-nurse';
+
+// Form examples carry dates; the pathways' own dates are in the future of any real clock, so check against a later one.
+const forms = createFormValidator({ now: () => new Date('2099-01-01T00:00:00Z') });
+
+/** A form's valid example submission with overrides (undefined removes a field), checked against the form. */
+export function example(formId: string, overrides: Vars = {}): Vars {
+  const file = path.join(FORMS_DIRECTORY, 'examples', `${formId}.examples.json`);
+  const payload: Vars = { ...(JSON.parse(fs.readFileSync(file, 'utf8')) as { valid: Vars }).valid, ...overrides };
+  for (const [key, value] of Object.entries(payload)) if (value === undefined) delete payload[key];
+  forms.assertValid(formId, payload);
+  return payload;
+}
+
+export interface TimelineEntry {
+  at: string;
+  source: string;
+  what: string;
+}
+
+export interface Scenario {
+  readonly store: Store;
+  readonly env: EmbeddedTestWorkflowEnvironment;
+  readonly deployed: Readonly<Record<PathwayId, { ir: PathwayIR; id: string }>>;
+  /** Opens the case record (patient, setting) that the pathway's activities write to; returns its id. */
+  openCase(nhsNumber: string, pathwayId: PathwayId): Promise<string>;
+  start(
+    pathwayId: PathwayId,
+    caseId: string,
+    variables: Vars,
+    calledPathways?: Record<string, PathwayIR>,
+  ): Promise<PathwayHandle>;
+  waitFor(handle: PathwayHandle, what: string, predicate: (view: PathwayView) => boolean): Promise<PathwayView>;
+  /** Completes the open user task of `elementId` through the `completeTask` update. */
+  complete(handle: PathwayHandle, elementId: string, data: Vars): Promise<void>;
+  send(handle: PathwayHandle, name: string, correlationKey: string, variables?: Vars): Promise<void>;
+  /** Moves the server's clock to `iso` (time skipping fires every timer due before it, in order). */
+  advanceTo(iso: string): Promise<void>;
+  now(): Promise<string>;
+  /** Prints what fired when: the pathway trails, notes, alerts, outbox and inbox rows of the case. */
+  printTimeline(title: string, caseId: string, handles: PathwayHandle[]): Promise<TimelineEntry[]>;
+  /** Writes the run's history to test/fixtures/histories/<name>.json for the replay test. */
+  recordHistory(handle: PathwayHandle, name: string): Promise<void>;
+  query<T>(sql: string, bindings?: unknown[]): Promise<T[]>;
+}
+
+/** Registers the file's hooks and returns the world once `beforeAll` has run. */
+export function useScenario(prefix: string): Scenario {
+  const db = useFreshDatabase(prefix);
+  let store: Store;
+  let env: EmbeddedTestWorkflowEnvironment;
+  let sandbox: RunningSpineSandbox;
+  let worker: Worker;
+  let running: Promise<void>;
+  const deployed = {} as Record<PathwayId, { ir: PathwayIR; id: string }>;
+  let settingOdsCode = '';
+
+  beforeAll(async () => {
+    try {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+    } catch {
+      // Already installed in this process.
+    }
+    await migrateDatabase(db.url, silentLogger);
+    store = await openStore(db.url);
+    sandbox = await startSpineSandbox({ port: 0 });
+    env = await createTestWorkflowEnvironment({ databaseUrl: db.url });
+    for (const pathwayId of ['custody-reception', 'sms-prison', 'release-support', 'journey'] as const) {
+      const version = await deployPathway(store, readPathwayXml(pathwayId), {
+        ...installedLintOptions(),
+        deployedBy: 'scenario-tests',
+      });
+      // What runs is what the store holds: the IR read back from the deployed version.
+      const stored = await getPathwayVersion(store, pathwayId, version.version);
+      deployed[pathwayId] = { ir: stored.ir, id: `${stored.pathwayId}@${stored.version}` };
+    }
+    settingOdsCode = `S${randomUUID().slice(0, 6).toUpperCase()}`;
+    await store.orm.em
+      .getConnection()
+      .getKnex()('settings')
+      .insert({ id: randomUUID(), ods_code: settingOdsCode, name: 'HMP Scenario', kind: 'prison', prison_type: 'HMP' });
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowsPath: require.resolve('../../workflows'),
+      activities: createActivities({
+        store,
+        spine: createSpineClient({ baseUrl: sandbox.baseUrl, retry: { maxAttempts: 1 } }),
+        transport: createLocalInboxTransport({ store, logger: silentLogger }),
+        logger: silentLogger,
+      }),
+    });
+    running = worker.run();
+  }, 180_000);
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+    await sandbox?.stop();
+    await store?.close();
+  }, 60_000);
+
+  const knex = () => store.orm.em.getConnection().getKnex();
+
+  async function waitFor(handle: PathwayHandle, what: string, predicate: (view: PathwayView) => boolean) {
+    const deadline = Date.now() + 30_000;
+    let view: PathwayView | undefined;
+    for (;;) {
+      view = await handle.query(stateQuery);
+      if (predicate(view)) return view;
+      if (view.status !== 'active' || Date.now() > deadline) {
+        throw new Error(
+          `${handle.workflowId}: never ${what}; status ${view.status}, open ${view.activeElements
+            .map((e) => e.elementId)
+            .join(', ')}${view.error ? `, error ${JSON.stringify(view.error)}` : ''}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  return {
+    get store() {
+      return store;
+    },
+    get env() {
+      return env;
+    },
+    get deployed() {
+      return deployed;
+    },
+
+    async openCase(nhsNumber, pathwayId) {
+      const caseId = randomUUID();
+      await createRecordActivities({ store, logger: silentLogger }).openCase({
+        caseId,
+        workflowId: `case-${caseId}`,
+        nhsNumber,
+        settingOdsCode,
+        pathwayId,
+        pathwayVersion: 1,
+        actor: { id: CLINICIAN, role: 'clinician', reason: 'scenario' },
+      });
+      return caseId;
+    },
+
+    start(pathwayId, caseId, variables, calledPathways) {
+      return env.client.workflow.start('runPathway', {
+        taskQueue: TASK_QUEUE,
+        workflowId: `case-${caseId}`,
+        args: [
+          {
+            ir: deployed[pathwayId].ir,
+            caseId,
+            variables: { caseId, ...variables },
+            pathwayVersionId: deployed[pathwayId].id,
+            ...(calledPathways ? { calledPathways } : {}),
+          },
+        ],
+      }) as Promise<PathwayHandle>;
+    },
+
+    waitFor,
+
+    async complete(handle, elementId, data) {
+      const view = await waitFor(handle, `opened ${elementId}`, (v) =>
+        v.openTasks.some((t) => t.elementId === elementId),
+      );
+      const task = view.openTasks.find((t) => t.elementId === elementId);
+      await handle.executeUpdate(completeTaskUpdate, {
+        args: [{ taskId: task?.taskId ?? '', data, completedBy: CLINICIAN }],
+      });
+    },
+
+    async send(handle, name, correlationKey, variables) {
+      await handle.signal(deliverMessageSignal, { name, correlationKey, ...(variables ? { variables } : {}) });
+    },
+
+    async advanceTo(iso) {
+      const wait = Date.parse(iso) - (await env.currentTimeMs());
+      if (wait > 0) await env.sleep(wait);
+    },
+
+    async now() {
+      return new Date(await env.currentTimeMs()).toISOString();
+    },
+
+    async printTimeline(title, caseId, handles) {
+      const entries: TimelineEntry[] = [];
+      for (const handle of handles) {
+        const view = await handle.query(stateQuery);
+        for (const step of view.trail) {
+          if (step.kind === 'sequenceFlow' || step.kind.endsWith('Gateway')) continue;
+          entries.push({ at: step.enteredAt, source: view.processId, what: `${step.kind} ${step.elementId} entered` });
+          if (step.leftAt && step.outcome && step.kind !== 'serviceTask') {
+            entries.push({ at: step.leftAt, source: view.processId, what: `${step.elementId} ${step.outcome}` });
+          }
+        }
+      }
+      const { rows } = await knex().raw<{ rows: { at: Date | string; source: string; what: string }[] }>(
+        `select n.written_at as at, 'note' as source, n.body as what from notes n where n.case_id = :caseId
+         union all
+         select a.raised_at, 'alert raised', a.code from alerts a where a.case_id = :caseId
+         union all
+         select a.resolved_at, 'alert resolved', a.code from alerts a where a.case_id = :caseId and a.resolved_at is not null
+         union all
+         select o.created_at, 'outbox', o.template || ' -> ' || c.name || ' (' || o.status || ')'
+           from notification_outbox o join contacts c on c.id = o.contact_id where o.case_id = :caseId`,
+        { caseId },
+      );
+      for (const row of rows) entries.push({ at: new Date(row.at).toISOString(), source: row.source, what: row.what });
+      entries.sort((a, b) => a.at.localeCompare(b.at));
+      // The database rows carry wall-clock times (now()), the trail carries the server's skipped clock: both shown.
+      console.log(`${title}\n${entries.map((e) => `${e.at}  ${e.source.padEnd(18)} ${e.what}`).join('\n')}`);
+      return entries;
+    },
+
+    async recordHistory(handle, name) {
+      const history = await handle.fetchHistory();
+      fs.mkdirSync(HISTORIES_DIRECTORY, { recursive: true });
+      // protobufjs messages serialise through toJSON: int64 as strings, enums by name, bytes as base64;
+      // the replay test reads them back with History.fromObject.
+      fs.writeFileSync(path.join(HISTORIES_DIRECTORY, `${name}.json`), `${JSON.stringify(history, null, 1)}\n`);
+    },
+
+    async query<T>(sql: string, bindings: unknown[] = []) {
+      const result = await knex().raw<{ rows: T[] }>(sql, bindings as never);
+      return result.rows;
+    },
+  };
+}
