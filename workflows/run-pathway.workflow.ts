@@ -347,6 +347,24 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     }
   }
 
+  async function closeOpenTasksOnCancel(): Promise<void> {
+    const open = Object.values(state.instances).filter((instance) => instance.wait.type === 'userTask');
+    await CancellationScope.nonCancellable(() =>
+      Promise.all(
+        open.map((instance) =>
+          shellActivities.closeTask({
+            type: 'closeUserTask',
+            taskId: instance.id,
+            elementId: instance.elementId,
+            outcome: 'cancelled',
+            caseId,
+            processId: ir.processId,
+          }),
+        ),
+      ),
+    );
+  }
+
   setHandler(stateQuery, () => describePathway(ir, state));
 
   setHandler(
@@ -406,24 +424,30 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
 
   execute(startCommands);
 
-  while (state.status === 'active') {
-    const timer = nextTimer(state);
-    const seen = version;
-    if (timer) {
-      const wait = Date.parse(timer.dueAt) - Date.now();
-      if (wait <= 0) {
-        dispatch({ type: 'timerFired', timerId: timer.id });
-        continue;
+  try {
+    while (state.status === 'active') {
+      const timer = nextTimer(state);
+      const seen = version;
+      if (timer) {
+        const wait = Date.parse(timer.dueAt) - Date.now();
+        if (wait <= 0) {
+          dispatch({ type: 'timerFired', timerId: timer.id });
+          continue;
+        }
+        // condition() with a timeout is a durable timer the SDK cancels when something else happens first.
+        await condition(() => version !== seen, wait);
+      } else {
+        await condition(() => version !== seen);
       }
-      // condition() with a timeout is a durable timer the SDK cancels when something else happens first.
-      await condition(() => version !== seen, wait);
-    } else {
-      await condition(() => version !== seen);
+      if (state.status === 'active' && inFlight === 0 && shouldContinueAsNew(input.historyLengthLimit)) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof runPathway>({ ...input, variables: state.variables, resumeState: state });
+      }
     }
-    if (state.status === 'active' && inFlight === 0 && shouldContinueAsNew(input.historyLengthLimit)) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof runPathway>({ ...input, variables: state.variables, resumeState: state });
-    }
+  } catch (error) {
+    // A cancelled case must not leave its tasks open in clinicians' worklists.
+    if (isCancellation(error)) await closeOpenTasksOnCancel();
+    throw error;
   }
 
   await condition(() => projectionsInFlight === 0 && allHandlersFinished());

@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
@@ -309,6 +309,29 @@ describe('runPathway on the time-skipping server', () => {
       Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId),
     ).resolves.toBeUndefined();
   }, 90_000);
+
+  it('closes its open tasks in the worklist when the case is cancelled', async () => {
+    const ir = await compileFixture('parallel');
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowId('cancel'),
+      args: [{ ir, caseId: 'c-cancel' }],
+    });
+    await waitForState(handle, (v) => v.openTasks.length === 2);
+
+    await handle.cancel();
+
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(
+      calls.closed
+        .filter((c) => c.caseId === 'c-cancel')
+        .map((c) => [c.elementId, c.outcome])
+        .sort(),
+    ).toEqual([
+      ['HealthScreen', 'cancelled'],
+      ['SubstanceScreen', 'cancelled'],
+    ]);
+  }, 60_000);
 
   it('fires a 13-week review timer, then opens the review and completes it through the update', async () => {
     const ir = await compileFixture('timer-catch');
