@@ -5,6 +5,7 @@
 export class Notifier {
   private readonly taskWaiters = new Map<string, Array<() => void>>();
   private readonly runWaiters = new Map<string, Set<() => void>>();
+  private readonly closeWaiters = new Map<string, Set<() => void>>();
 
   static taskKey(namespace: string, queue: string, kind: number): string {
     return `${namespace}\u0000${queue}\u0000${kind}`;
@@ -39,26 +40,33 @@ export class Notifier {
     });
   }
 
-  notifyRun(runId: string): void {
-    const set = this.runWaiters.get(runId);
+  /** Close-only waiters (a client awaiting a result) are woken only when the run has closed. */
+  notifyRun(runId: string, closed = true): void {
+    if (closed) this.notifyRunSet(this.closeWaiters, runId);
+    this.notifyRunSet(this.runWaiters, runId);
+  }
+
+  private notifyRunSet(map: Map<string, Set<() => void>>, runId: string): void {
+    const set = map.get(runId);
     if (!set) return;
-    this.runWaiters.delete(runId);
+    map.delete(runId);
     for (const fn of set) fn();
   }
 
-  waitRun(runId: string, timeoutMs: number): Promise<void> {
+  waitRun(runId: string, timeoutMs: number, closeOnly = false): Promise<void> {
+    const map = closeOnly ? this.closeWaiters : this.runWaiters;
     return new Promise((resolve) => {
-      let set = this.runWaiters.get(runId);
-      if (!set) this.runWaiters.set(runId, (set = new Set()));
+      let set = map.get(runId);
+      if (!set) map.set(runId, (set = new Set()));
       const done = (): void => {
         clearTimeout(timer);
         resolve();
       };
       const timer = setTimeout(() => {
-        const s = this.runWaiters.get(runId);
+        const s = map.get(runId);
         if (s) {
           s.delete(done);
-          if (s.size === 0) this.runWaiters.delete(runId);
+          if (s.size === 0) map.delete(runId);
         }
         resolve();
       }, timeoutMs);
@@ -69,7 +77,9 @@ export class Notifier {
   wakeAllPollers(): void {
     for (const list of this.taskWaiters.values()) for (const fn of list) fn();
     this.taskWaiters.clear();
-    for (const set of this.runWaiters.values()) for (const fn of set) fn();
-    this.runWaiters.clear();
+    for (const map of [this.runWaiters, this.closeWaiters]) {
+      for (const set of map.values()) for (const fn of set) fn();
+      map.clear();
+    }
   }
 }

@@ -121,6 +121,17 @@ export class Tx {
     );
     const row = rows[0];
     if (!row) return undefined;
+    return this.adoptRun(namespace, row);
+  }
+
+  /** The columns adoptRun needs, for statements that lock a run while doing something else. */
+  static readonly RUN_COLUMNS =
+    'e.workflow_id, e.run_id, e.workflow_type, e.task_queue, e.status, e.state, e.search_attributes, e.request_id';
+
+  /** Registers a run row locked FOR UPDATE by a combined statement. */
+  adoptRun(namespace: string, row: Msg): Run {
+    const cached = this.runs.get(Tx.key(namespace, String(row.run_id)));
+    if (cached) return cached;
     const run = new Run({
       namespace,
       workflowId: row.workflow_id,
@@ -133,7 +144,7 @@ export class Tx {
       requestId: row.request_id,
       isNew: false,
     });
-    this.runs.set(Tx.key(namespace, runId), run);
+    this.runs.set(Tx.key(namespace, run.runId), run);
     return run;
   }
 
@@ -205,49 +216,50 @@ export class Tx {
     this.timers.push({ fireAt, namespace: run.namespace, runId: run.runId, kind, ref: String(ref), seq, holdsLock });
   }
 
-  /** Drops timers of a run; SKIP LOCKED so a timer being fired concurrently never blocks us (it re-validates). */
-  async deleteTimers(run: Run, kinds: string[], ref?: string | number): Promise<void> {
+  /** Timer deletions, applied in the flush statement: (run, kind, ref or '' for any ref). */
+  private readonly timerDeletes: Array<{ runId: string; kind: string; ref: string }> = [];
+  private readonly timerIdDeletes: string[] = [];
+  private readonly taskDeletes: Array<{ runId: string; kind: number; ref: number }> = [];
+
+  /**
+   * Drops timers of a run. Applied with SKIP LOCKED in the flush, so a timer being fired concurrently never
+   * blocks us (the firing transaction re-validates against the run state and finds it stale).
+   */
+  deleteTimers(run: Run, kinds: string[], ref?: string | number): Promise<void> {
+    const r = ref === undefined ? undefined : String(ref);
     this.timers.splice(
       0,
       this.timers.length,
       ...this.timers.filter(
-        (t) => !(t.runId === run.runId && kinds.includes(t.kind) && (ref === undefined || t.ref === String(ref))),
+        (t) => !(t.runId === run.runId && kinds.includes(t.kind) && (r === undefined || t.ref === r)),
       ),
     );
-    if (run.isNew) return;
-    await this.client.query(
-      `DELETE FROM ${this.table('timers')} WHERE id IN (SELECT id FROM ${this.table('timers')}
-         WHERE run_id = $1 AND kind = ANY($2) AND ($3::text IS NULL OR ref = $3) FOR UPDATE SKIP LOCKED)`,
-      [run.runId, kinds, ref === undefined ? null : String(ref)],
-    );
+    if (!run.isNew) for (const kind of kinds) this.timerDeletes.push({ runId: run.runId, kind, ref: r ?? '' });
+    return Promise.resolve();
   }
 
-  async deleteAllTimersAndTasks(run: Run): Promise<void> {
+  deleteTimerById(id: string): void {
+    this.timerIdDeletes.push(id);
+  }
+
+  deleteAllTimersAndTasks(run: Run): Promise<void> {
     this.timers.splice(0, this.timers.length, ...this.timers.filter((t) => t.runId !== run.runId));
     this.tasks.splice(0, this.tasks.length, ...this.tasks.filter((t) => t.runId !== run.runId));
-    if (run.isNew) return;
-    await this.client.query(
-      `DELETE FROM ${this.table('timers')} WHERE id IN (SELECT id FROM ${this.table('timers')} WHERE run_id = $1 FOR UPDATE SKIP LOCKED)`,
-      [run.runId],
-    );
-    await this.client.query(
-      `DELETE FROM ${this.table('tasks')} WHERE id IN (SELECT id FROM ${this.table('tasks')} WHERE run_id = $1 FOR UPDATE SKIP LOCKED)`,
-      [run.runId],
-    );
+    if (!run.isNew) {
+      this.timerDeletes.push({ runId: run.runId, kind: '*', ref: '' });
+      this.taskDeletes.push({ runId: run.runId, kind: 0, ref: 0 });
+    }
+    return Promise.resolve();
   }
 
-  async deleteTasks(run: Run, kind: number, ref?: number): Promise<void> {
+  deleteTasks(run: Run, kind: number, ref?: number): Promise<void> {
     this.tasks.splice(
       0,
       this.tasks.length,
       ...this.tasks.filter((t) => !(t.runId === run.runId && t.kind === kind && (ref === undefined || t.ref === ref))),
     );
-    if (run.isNew) return;
-    await this.client.query(
-      `DELETE FROM ${this.table('tasks')} WHERE id IN (SELECT id FROM ${this.table('tasks')}
-         WHERE run_id = $1 AND kind = $2 AND ($3::bigint IS NULL OR ref = $3) FOR UPDATE SKIP LOCKED)`,
-      [run.runId, kind, ref ?? null],
-    );
+    if (!run.isNew) this.taskDeletes.push({ runId: run.runId, kind, ref: ref ?? 0 });
+    return Promise.resolve();
   }
 
   /** Events of a run with id > after, including events appended in this transaction. */
@@ -275,83 +287,87 @@ export class Tx {
     return rows[0]?.data as Buffer | undefined;
   }
 
+  /**
+   * Writes everything in ONE statement (data-modifying CTEs): new and changed runs, events, tasks, timers and
+   * the deletions. A transaction is then BEGIN, its reads, this, COMMIT: few round trips on the hot path.
+   */
   async flush(): Promise<void> {
-    for (const run of this.runs.values()) {
-      if (!run.dirty) continue;
-      const closeTime = run.state.closeTime ? new Date(run.state.closeTime) : null;
-      if (run.isNew) {
-        await this.client.query(
-          `INSERT INTO ${this.table('executions')} (namespace, workflow_id, run_id, workflow_type, task_queue, status,
-             start_time, execution_time, close_time, search_attributes, history_length, request_id, state)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
-          [
-            run.namespace,
-            run.workflowId,
-            run.runId,
-            run.workflowType,
-            run.taskQueue,
-            run.status,
-            new Date(run.state.startTime),
-            new Date(run.state.executionTime),
-            closeTime,
-            JSON.stringify(run.searchAttributes),
-            run.state.nextEventId - 1,
-            run.requestId,
-            JSON.stringify(run.state),
-          ],
-        );
-      } else {
-        await this.client.query(
-          `UPDATE ${this.table('executions')} SET status = $3, close_time = $4, search_attributes = $5,
-             history_length = $6, state = $7 WHERE namespace = $1 AND run_id = $2`,
-          [
-            run.namespace,
-            run.runId,
-            run.status,
-            closeTime,
-            JSON.stringify(run.searchAttributes),
-            run.state.nextEventId - 1,
-            JSON.stringify(run.state),
-          ],
-        );
-      }
-      if (run.newEvents.length > 0) {
-        await this.client.query(
-          `INSERT INTO ${this.table('history_events')} (run_id, event_id, data)
-             SELECT $1, unnest($2::bigint[]), unnest($3::bytea[])`,
-          [run.runId, run.newEvents.map((e) => e.id), run.newEvents.map((e) => e.bytes)],
-        );
-      }
+    const inserts = [...this.runs.values()].filter((r) => r.dirty && r.isNew);
+    const updates = [...this.runs.values()].filter((r) => r.dirty && !r.isNew);
+    const events = [...this.runs.values()].flatMap((r) => r.newEvents.map((e) => ({ runId: r.runId, ...e })));
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown): string => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const close = (r: Run): Date | null => (r.state.closeTime ? new Date(r.state.closeTime) : null);
+    if (inserts.length > 0) {
+      parts.push(`ins_exec AS (INSERT INTO ${this.table('executions')} (namespace, workflow_id, run_id, workflow_type,
+          task_queue, status, start_time, execution_time, close_time, search_attributes, history_length, request_id, state)
+        SELECT * FROM unnest(${p(inserts.map((r) => r.namespace))}::text[], ${p(inserts.map((r) => r.workflowId))}::text[],
+          ${p(inserts.map((r) => r.runId))}::text[], ${p(inserts.map((r) => r.workflowType))}::text[],
+          ${p(inserts.map((r) => r.taskQueue))}::text[], ${p(inserts.map((r) => r.status))}::smallint[],
+          ${p(inserts.map((r) => new Date(r.state.startTime)))}::timestamptz[],
+          ${p(inserts.map((r) => new Date(r.state.executionTime)))}::timestamptz[],
+          ${p(inserts.map(close))}::timestamptz[], ${p(inserts.map((r) => JSON.stringify(r.searchAttributes)))}::jsonb[],
+          ${p(inserts.map((r) => r.state.nextEventId - 1))}::bigint[], ${p(inserts.map((r) => r.requestId))}::text[],
+          ${p(inserts.map((r) => JSON.stringify(r.state)))}::jsonb[]))`);
+    }
+    if (updates.length > 0) {
+      parts.push(`upd_exec AS (UPDATE ${this.table('executions')} e SET status = u.status, close_time = u.close_time,
+          search_attributes = u.sa, history_length = u.hl, state = u.state
+        FROM unnest(${p(updates.map((r) => r.namespace))}::text[], ${p(updates.map((r) => r.runId))}::text[],
+          ${p(updates.map((r) => r.status))}::smallint[], ${p(updates.map(close))}::timestamptz[],
+          ${p(updates.map((r) => JSON.stringify(r.searchAttributes)))}::jsonb[],
+          ${p(updates.map((r) => r.state.nextEventId - 1))}::bigint[],
+          ${p(updates.map((r) => JSON.stringify(r.state)))}::jsonb[]) AS u(ns, run_id, status, close_time, sa, hl, state)
+        WHERE e.namespace = u.ns AND e.run_id = u.run_id)`);
+    }
+    if (events.length > 0) {
+      parts.push(`ins_events AS (INSERT INTO ${this.table('history_events')} (run_id, event_id, data)
+        SELECT * FROM unnest(${p(events.map((e) => e.runId))}::text[], ${p(events.map((e) => e.id))}::bigint[],
+          ${p(events.map((e) => e.bytes))}::bytea[]))`);
     }
     if (this.tasks.length > 0) {
-      await this.client.query(
-        `INSERT INTO ${this.table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::text[], $5::bigint[], $6::int[])`,
-        [
-          this.tasks.map((t) => t.namespace),
-          this.tasks.map((t) => t.queue),
-          this.tasks.map((t) => t.kind),
-          this.tasks.map((t) => t.runId),
-          this.tasks.map((t) => t.ref),
-          this.tasks.map((t) => t.attempt),
-        ],
-      );
+      const t = this.tasks;
+      parts.push(`ins_tasks AS (INSERT INTO ${this.table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
+        SELECT * FROM unnest(${p(t.map((x) => x.namespace))}::text[], ${p(t.map((x) => x.queue))}::text[],
+          ${p(t.map((x) => x.kind))}::smallint[], ${p(t.map((x) => x.runId))}::text[], ${p(t.map((x) => x.ref))}::bigint[],
+          ${p(t.map((x) => x.attempt))}::int[]))`);
     }
     if (this.timers.length > 0) {
-      await this.client.query(
-        `INSERT INTO ${this.table('timers')} (fire_at, namespace, run_id, kind, ref, seq, holds_lock)
-           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[])`,
-        [
-          this.timers.map((t) => Math.round(t.fireAt)),
-          this.timers.map((t) => t.namespace),
-          this.timers.map((t) => t.runId),
-          this.timers.map((t) => t.kind),
-          this.timers.map((t) => t.ref),
-          this.timers.map((t) => t.seq),
-          this.timers.map((t) => t.holdsLock),
-        ],
+      const t = this.timers;
+      parts.push(`ins_timers AS (INSERT INTO ${this.table('timers')} (fire_at, namespace, run_id, kind, ref, seq, holds_lock)
+        SELECT * FROM unnest(${p(t.map((x) => Math.round(x.fireAt)))}::bigint[], ${p(t.map((x) => x.namespace))}::text[],
+          ${p(t.map((x) => x.runId))}::text[], ${p(t.map((x) => x.kind))}::text[], ${p(t.map((x) => x.ref))}::text[],
+          ${p(t.map((x) => x.seq))}::bigint[], ${p(t.map((x) => x.holdsLock))}::boolean[]))`);
+    }
+    if (this.timerIdDeletes.length > 0) {
+      parts.push(
+        `del_timer_ids AS (DELETE FROM ${this.table('timers')} WHERE id = ANY(${p(this.timerIdDeletes)}::bigint[]))`,
       );
     }
+    if (this.timerDeletes.length > 0) {
+      const d = this.timerDeletes;
+      parts.push(`del_timers AS (DELETE FROM ${this.table('timers')} WHERE id IN (
+        SELECT t.id FROM ${this.table('timers')} t
+          JOIN unnest(${p(d.map((x) => x.runId))}::text[], ${p(d.map((x) => x.kind))}::text[], ${p(d.map((x) => x.ref))}::text[])
+            AS d(run_id, kind, ref) ON t.run_id = d.run_id
+          WHERE (d.kind = '*' OR t.kind = d.kind) AND (d.ref = '' OR t.ref = d.ref)
+          FOR UPDATE OF t SKIP LOCKED))`);
+    }
+    if (this.taskDeletes.length > 0) {
+      const d = this.taskDeletes;
+      parts.push(`del_tasks AS (DELETE FROM ${this.table('tasks')} WHERE id IN (
+        SELECT t.id FROM ${this.table('tasks')} t
+          JOIN unnest(${p(d.map((x) => x.runId))}::text[], ${p(d.map((x) => x.kind))}::smallint[],
+            ${p(d.map((x) => x.ref))}::bigint[]) AS d(run_id, kind, ref) ON t.run_id = d.run_id
+          WHERE (d.kind = 0 OR t.kind = d.kind) AND (d.ref = 0 OR t.ref = d.ref)
+          FOR UPDATE OF t SKIP LOCKED))`);
+    }
+    if (parts.length === 0) return;
+    await this.client.query(`WITH ${parts.join(',\n')} SELECT 1`, params);
   }
 }
 

@@ -41,15 +41,17 @@ export async function createTestWorkflowEnvironment(options: {
   try {
     // createFromExistingServer() turns time skipping off; the private create() is the path the SDK itself uses
     // for its time-skipping server, and it accepts an existing address.
-    const sdk = TestWorkflowEnvironment as unknown as {
-      create(this: void, o: CreateOptions): Promise<TestWorkflowEnvironment>;
-    };
-    env = await sdk.create.call(TestWorkflowEnvironment, {
-      server: { type: 'existing' },
-      address: server.address,
-      namespace: 'default',
-      supportsTimeSkipping: true,
-    });
+    const create = Reflect.get(TestWorkflowEnvironment, 'create') as (
+      o: CreateOptions,
+    ) => Promise<TestWorkflowEnvironment>;
+    env = await (Reflect.apply(create, TestWorkflowEnvironment, [
+      {
+        server: { type: 'existing' },
+        address: server.address,
+        namespace: 'default',
+        supportsTimeSkipping: true,
+      },
+    ]) as Promise<TestWorkflowEnvironment>);
   } catch (err) {
     await server.stop();
     throw err;

@@ -31,7 +31,7 @@ import {
   type Msg,
 } from './proto';
 import { quoteIdent } from './schema';
-import { runTransaction, TaskKind, type Run, type Tx } from './store';
+import { runTransaction, TaskKind, Tx, type Run } from './store';
 import type { ActivityState } from './state';
 import type { Visibility } from './visibility-wiring';
 
@@ -131,7 +131,7 @@ export class WorkflowService {
 
   private onCommit(tx: Tx): void {
     for (const t of tx.tasks) this.notifier.notifyTask(Notifier.taskKey(t.namespace, t.queue, t.kind));
-    for (const run of tx.runs.values()) if (run.dirty) this.notifier.notifyRun(run.runId);
+    for (const run of tx.runs.values()) if (run.dirty) this.notifier.notifyRun(run.runId, !run.isRunning);
     let kick = this.clock.timeSkipping;
     for (const t of tx.timers) if (t.fireAt < this.armedAt) kick = true;
     if (kick) this.kick();
@@ -225,16 +225,17 @@ export class WorkflowService {
   private async fireTimer(id: string): Promise<void> {
     try {
       await this.transact(async (tx) => {
+        // Lock the run (not the timer row) first: every other writer of a run's timers holds the run first.
         const { rows } = await tx.client.query(
-          `SELECT namespace, run_id, kind, ref, seq FROM ${this.table('timers')} WHERE id = $1`,
+          `SELECT t.namespace, t.kind, t.ref, t.seq, ${Tx.RUN_COLUMNS}
+             FROM ${this.table('timers')} t JOIN ${this.table('executions')} e ON e.namespace = t.namespace AND e.run_id = t.run_id
+            WHERE t.id = $1 FOR UPDATE OF e`,
           [id],
         );
         const t = rows[0];
+        tx.deleteTimerById(id);
         if (!t) return;
-        // Lock the run before the timer row: every other writer of a run's timers holds the run first.
-        const run = await tx.loadRun(t.namespace as string, t.run_id as string);
-        const del = await tx.client.query(`DELETE FROM ${this.table('timers')} WHERE id = $1`, [id]);
-        if (del.rowCount === 0 || !run) return;
+        const run = tx.adoptRun(t.namespace as string, t);
         await this.engine.fireTimer(tx, run, { kind: t.kind as string, ref: t.ref as string, seq: Number(t.seq) });
       });
     } catch (err) {
@@ -463,7 +464,7 @@ export class WorkflowService {
           ? { history: { events: [] } }
           : { history: { events: [] }, nextPageToken: Buffer.from(String(from)) };
       }
-      await this.waitOrCancel(this.notifier.waitRun(runId, remaining), ctx);
+      await this.waitOrCancel(this.notifier.waitRun(runId, remaining, closeOnly), ctx);
     }
   }
 
@@ -495,15 +496,25 @@ export class WorkflowService {
   private async claimWorkflowTask(ns: string, queue: string, identity: string): Promise<Msg | undefined> {
     for (let i = 0; i < 20; i++) {
       const r = await this.transact(async (tx): Promise<Msg | 'stale' | undefined> => {
+        // One statement claims the task, locks its run and reads the history the response needs: full history
+        // on the normal queue, events after the last completed task on a sticky queue.
         const { rows } = await tx.client.query(
-          `DELETE FROM ${this.table('tasks')} WHERE id = (SELECT id FROM ${this.table('tasks')}
+          `WITH t AS (DELETE FROM ${this.table('tasks')} WHERE id = (SELECT id FROM ${this.table('tasks')}
              WHERE namespace = $1 AND task_queue = $2 AND kind = 1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-           RETURNING run_id, ref`,
+             RETURNING run_id, ref)
+           SELECT t.ref, ${Tx.RUN_COLUMNS},
+             (SELECT array_agg(h.data ORDER BY h.event_id) FROM ${this.table('history_events')} h
+               WHERE h.run_id = t.run_id AND h.event_id > CASE WHEN e.task_queue = $2 THEN 0
+                 ELSE coalesce((e.state->>'lastWftStartedId')::bigint, 0) END) AS history
+           FROM t JOIN ${this.table('executions')} e ON e.namespace = $1 AND e.run_id = t.run_id
+           FOR UPDATE OF e`,
           [ns, queue],
         );
         const row = rows[0];
+        // No row: the queue is empty (runs are never deleted, so a claimed task always joins its run).
         if (!row) return undefined;
-        const run = await tx.loadRun(ns, row.run_id as string);
+        const run = tx.adoptRun(ns, row);
+        const stored = (row.history as Buffer[] | null) ?? [];
         const wft = run?.state.wft;
         if (!run || !run.isRunning || !wft || wft.scheduledId !== Number(row.ref) || wft.startedId !== undefined)
           return 'stale';
@@ -512,7 +523,7 @@ export class WorkflowService {
         if (!sticky && wft.onSticky) return 'stale';
         await tx.deleteTimers(run, ['sticky_timeout']);
         const startedId = this.engine.startWorkflowTask(tx, run, identity, randomUUID());
-        const events = await tx.readEvents(run, sticky ? run.state.lastWftStartedId : 0);
+        const events = [...stored, ...run.newEvents.map((e) => e.bytes)];
         const messages = Object.values(run.state.updates)
           .filter((u) => u.stage === 'admitted')
           .map((u) => ({
@@ -612,18 +623,23 @@ export class WorkflowService {
     for (let i = 0; i < 20; i++) {
       const r = await this.transact(async (tx): Promise<Msg | 'stale' | undefined> => {
         const { rows } = await tx.client.query(
-          `DELETE FROM ${this.table('tasks')} WHERE id = (SELECT id FROM ${this.table('tasks')}
+          `WITH t AS (DELETE FROM ${this.table('tasks')} WHERE id = (SELECT id FROM ${this.table('tasks')}
              WHERE namespace = $1 AND task_queue = $2 AND kind = 2 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-           RETURNING run_id, ref, attempt`,
+             RETURNING run_id, ref, attempt)
+           SELECT t.ref, t.attempt, ${Tx.RUN_COLUMNS},
+             (SELECT h.data FROM ${this.table('history_events')} h WHERE h.run_id = t.run_id AND h.event_id = t.ref) AS scheduled
+           FROM t JOIN ${this.table('executions')} e ON e.namespace = $1 AND e.run_id = t.run_id
+           FOR UPDATE OF e`,
           [ns, queue],
         );
         const row = rows[0];
+        // No row: the queue is empty (runs are never deleted, so a claimed task always joins its run).
         if (!row) return undefined;
-        const run = await tx.loadRun(ns, row.run_id as string);
+        const run = tx.adoptRun(ns, row);
         const act = run?.state.activities[String(row.ref)];
         if (!run || !run.isRunning || !act || act.phase !== 'scheduled' || act.attempt !== Number(row.attempt))
           return 'stale';
-        const scheduledBytes = await tx.readEvent(run, act.scheduledId);
+        const scheduledBytes = row.scheduled as Buffer | null;
         const scheduled = scheduledBytes
           ? (decodeEvent(scheduledBytes).activityTaskScheduledEventAttributes ?? {})
           : {};
