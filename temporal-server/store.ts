@@ -119,7 +119,7 @@ export class Tx {
          FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2 FOR UPDATE`,
       [namespace, runId],
     );
-    const row = rows[0];
+    const row = rows[0] as Msg | undefined;
     if (!row) return undefined;
     return this.adoptRun(namespace, row);
   }

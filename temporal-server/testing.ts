@@ -41,17 +41,15 @@ export async function createTestWorkflowEnvironment(options: {
   try {
     // createFromExistingServer() turns time skipping off; the private create() is the path the SDK itself uses
     // for its time-skipping server, and it accepts an existing address.
-    const create = Reflect.get(TestWorkflowEnvironment, 'create') as (
-      o: CreateOptions,
-    ) => Promise<TestWorkflowEnvironment>;
-    env = await (Reflect.apply(create, TestWorkflowEnvironment, [
-      {
-        server: { type: 'existing' },
-        address: server.address,
-        namespace: 'default',
-        supportsTimeSkipping: true,
-      },
-    ]) as Promise<TestWorkflowEnvironment>);
+    const sdk = TestWorkflowEnvironment as unknown as {
+      create: (this: typeof TestWorkflowEnvironment, o: CreateOptions) => Promise<TestWorkflowEnvironment>;
+    };
+    env = await sdk.create.call(TestWorkflowEnvironment, {
+      server: { type: 'existing' },
+      address: server.address,
+      namespace: 'default',
+      supportsTimeSkipping: true,
+    });
   } catch (err) {
     await server.stop();
     throw err;
