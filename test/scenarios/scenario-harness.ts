@@ -66,9 +66,13 @@ export interface Scenario {
     calledPathways?: Record<string, PathwayIR>,
   ): Promise<PathwayHandle>;
   waitFor(handle: PathwayHandle, what: string, predicate: (view: PathwayView) => boolean): Promise<PathwayView>;
+  /** The child workflow a call activity of `handle` started (its id is `<parent id>/<call activity instance>`). */
+  child(handle: PathwayHandle, callActivityId: string): Promise<PathwayHandle>;
   /** Completes the open user task of `elementId` through the `completeTask` update. */
   complete(handle: PathwayHandle, elementId: string, data: Vars): Promise<void>;
   send(handle: PathwayHandle, name: string, correlationKey: string, variables?: Vars): Promise<void>;
+  /** Waits until the pathway subscribes to `name` (messages are not buffered), then sends it. */
+  sendWhenWaiting(handle: PathwayHandle, name: string, correlationKey: string, variables?: Vars): Promise<void>;
   /** Moves the server's clock to `iso` (time skipping fires every timer due before it, in order). */
   advanceTo(iso: string): Promise<void>;
   now(): Promise<string>;
@@ -198,6 +202,14 @@ export function useScenario(prefix: string): Scenario {
 
     waitFor,
 
+    async child(handle, callActivityId) {
+      const view = await waitFor(handle, `called ${callActivityId}`, (v) =>
+        v.activeElements.some((e) => e.elementId === callActivityId),
+      );
+      const instance = view.activeElements.find((e) => e.elementId === callActivityId);
+      return env.client.workflow.getHandle(`${handle.workflowId}/${instance?.instanceId ?? ''}`) as PathwayHandle;
+    },
+
     async complete(handle, elementId, data) {
       const view = await waitFor(handle, `opened ${elementId}`, (v) =>
         v.openTasks.some((t) => t.elementId === elementId),
@@ -209,6 +221,13 @@ export function useScenario(prefix: string): Scenario {
     },
 
     async send(handle, name, correlationKey, variables) {
+      await handle.signal(deliverMessageSignal, { name, correlationKey, ...(variables ? { variables } : {}) });
+    },
+
+    async sendWhenWaiting(handle, name, correlationKey, variables) {
+      await waitFor(handle, `waiting for ${name}`, (v) =>
+        v.messageSubscriptions.some((m) => m.messageName === name && m.correlationKey === correlationKey),
+      );
       await handle.signal(deliverMessageSignal, { name, correlationKey, ...(variables ? { variables } : {}) });
     },
 
