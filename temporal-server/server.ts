@@ -83,6 +83,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     describeWorkflowExecution: (r) => s.describeWorkflowExecution(r),
     shutdownWorker: (r) => s.shutdownWorker(r),
     resetStickyTaskQueue: (r) => s.resetStickyTaskQueue(r),
+    resetWorkflowExecution: (r) => s.resetWorkflowExecution(r),
     listWorkflowExecutions: (r) => s.listWorkflowExecutions(r),
     countWorkflowExecutions: (r) => s.countWorkflowExecutions(r),
   };

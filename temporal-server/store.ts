@@ -302,6 +302,18 @@ export class Tx {
       return `$${params.length}`;
     };
     const close = (r: Run): Date | null => (r.state.closeTime ? new Date(r.state.closeTime) : null);
+    if (updates.length > 0) {
+      parts.push(`upd_exec AS (UPDATE ${this.table('executions')} e SET status = u.status, close_time = u.close_time,
+          search_attributes = u.sa, history_length = u.hl, state = u.state
+        FROM unnest(${p(updates.map((r) => r.namespace))}::text[], ${p(updates.map((r) => r.runId))}::text[],
+          ${p(updates.map((r) => r.status))}::smallint[], ${p(updates.map(close))}::timestamptz[],
+          ${p(updates.map((r) => JSON.stringify(r.searchAttributes)))}::jsonb[],
+          ${p(updates.map((r) => r.state.nextEventId - 1))}::bigint[],
+          ${p(updates.map((r) => JSON.stringify(r.state)))}::jsonb[]) AS u(ns, run_id, status, close_time, sa, hl, state)
+        WHERE e.namespace = u.ns AND e.run_id = u.run_id RETURNING 1)`);
+    }
+    // Runs closed in this transaction are updated before new runs of the same workflow id are inserted (the
+    // reference to upd_exec orders the two), so the one-running-run index never sees both as running.
     if (inserts.length > 0) {
       parts.push(`ins_exec AS (INSERT INTO ${this.table('executions')} (namespace, workflow_id, run_id, workflow_type,
           task_queue, status, start_time, execution_time, close_time, search_attributes, history_length, request_id, state)
@@ -312,17 +324,8 @@ export class Tx {
           ${p(inserts.map((r) => new Date(r.state.executionTime)))}::timestamptz[],
           ${p(inserts.map(close))}::timestamptz[], ${p(inserts.map((r) => JSON.stringify(r.searchAttributes)))}::jsonb[],
           ${p(inserts.map((r) => r.state.nextEventId - 1))}::bigint[], ${p(inserts.map((r) => r.requestId))}::text[],
-          ${p(inserts.map((r) => JSON.stringify(r.state)))}::jsonb[]))`);
-    }
-    if (updates.length > 0) {
-      parts.push(`upd_exec AS (UPDATE ${this.table('executions')} e SET status = u.status, close_time = u.close_time,
-          search_attributes = u.sa, history_length = u.hl, state = u.state
-        FROM unnest(${p(updates.map((r) => r.namespace))}::text[], ${p(updates.map((r) => r.runId))}::text[],
-          ${p(updates.map((r) => r.status))}::smallint[], ${p(updates.map(close))}::timestamptz[],
-          ${p(updates.map((r) => JSON.stringify(r.searchAttributes)))}::jsonb[],
-          ${p(updates.map((r) => r.state.nextEventId - 1))}::bigint[],
-          ${p(updates.map((r) => JSON.stringify(r.state)))}::jsonb[]) AS u(ns, run_id, status, close_time, sa, hl, state)
-        WHERE e.namespace = u.ns AND e.run_id = u.run_id)`);
+          ${p(inserts.map((r) => JSON.stringify(r.state)))}::jsonb[])
+        ${updates.length > 0 ? 'WHERE (SELECT count(*) FROM upd_exec) >= 0' : ''})`);
     }
     if (events.length > 0) {
       parts.push(`ins_events AS (INSERT INTO ${this.table('history_events')} (run_id, event_id, data)

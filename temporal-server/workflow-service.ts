@@ -34,6 +34,7 @@ import { quoteIdent } from './schema';
 import { runTransaction, TaskKind, Tx, type Run } from './store';
 import type { ActivityState } from './state';
 import type { Visibility } from './visibility-wiring';
+import { assertResettable, resetWorkflow } from './reset';
 
 export interface CallContext {
   /** Absolute wall-clock deadline of the call in ms, if the client set one. */
@@ -987,6 +988,20 @@ export class WorkflowService {
           }
         : undefined,
     };
+  }
+
+  // ---- reset ----------------------------------------------------------------------------------------------
+
+  async resetWorkflowExecution(req: Msg): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    const exec = req.workflowExecution ?? {};
+    if (!exec.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    const run = await this.transact(async (tx) => {
+      const base = await tx.loadCurrentRun(ns, exec.workflowId, exec.runId || undefined);
+      assertResettable(base);
+      return resetWorkflow(tx, this.engine, base, req);
+    });
+    return { runId: run.runId };
   }
 
   // ---- sticky queues --------------------------------------------------------------------------------------

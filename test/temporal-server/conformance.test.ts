@@ -384,6 +384,31 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       expect(history.events?.map((e) => Number(e.eventId))).toEqual(history.events?.map((_, i) => i + 1));
     });
 
+    it('resets a workflow to a workflow task and re-applies later signals to the new run', async () => {
+      const handle = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('reset') });
+      await handle.signal('add', 1);
+      expect(await handle.query('total')).toBe(1);
+      await handle.signal('add', 2);
+      expect(await handle.query('total')).toBe(3);
+      const history = await handle.fetchHistory();
+      const firstCompleted = history.events?.find((e) => e.workflowTaskCompletedEventAttributes);
+      const { runId } = await t.connection.workflowService.resetWorkflowExecution({
+        namespace: 'default',
+        workflowExecution: { workflowId: handle.workflowId, runId: handle.firstExecutionRunId },
+        workflowTaskFinishEventId: firstCompleted!.eventId,
+        reason: 'testing reset',
+        requestId: 'reset-1',
+      });
+      expect(runId).toBeTruthy();
+      expect(
+        (await t.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe()).status.name,
+      ).toBe('TERMINATED');
+      const reset = t.client.workflow.getHandle(handle.workflowId, runId ?? undefined);
+      expect(await reset.query('total')).toBe(3);
+      await reset.signal('done');
+      expect(await reset.result()).toBe(3);
+    });
+
     it('serves a run whose sticky worker shut down on the normal queue with full history', async () => {
       // The main worker caches the run on its sticky queue; after it shuts down a fresh worker must replay it.
       const handle = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('sticky') });
