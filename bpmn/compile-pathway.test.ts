@@ -129,6 +129,16 @@ describe('compilePathway', () => {
     expect(ir.elements['Done']).toMatchObject({ kind: 'unsupported', bpmnType: 'bpmn:ScriptTask' });
   });
 
+  it('links nodes by their flows when the XML omits incoming and outgoing, as hand-written BPMN may', async () => {
+    const withLists = await compilePathwayIR(readFixture('sequence'));
+    const withoutLists = await compilePathwayIR(
+      readFixture('sequence').replace(/<bpmn:(incoming|outgoing)>[^<]*<\/bpmn:\1>/g, ''),
+    );
+    expect(withoutLists).toEqual(withLists);
+    expect(withoutLists.elements.Referred?.outgoing).toEqual(['ToAssess']);
+    expect(withoutLists.elements.Done?.incoming).toEqual(['ToDone']);
+  });
+
   it('produces JSON that survives a round trip unchanged', async () => {
     const ir = await compileFixture('message-boundary');
 

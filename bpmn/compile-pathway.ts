@@ -114,7 +114,23 @@ export function triggerOf(event: ModdleElement): EventTrigger {
   return { type: 'unsupported', bpmnType: definition.$type };
 }
 
-function compileElement(node: ModdleElement, boundaryIndex: Map<string, string[]>): PathwayElement {
+/** A node's flows in one direction: those it lists first (modelers list them), then any only the flows name. */
+interface FlowIndex {
+  readonly incoming: Map<string, string[]>;
+  readonly outgoing: Map<string, string[]>;
+}
+
+function linkedFlows(node: ModdleElement, direction: 'incoming' | 'outgoing', index: FlowIndex): string[] {
+  const byRef = index[direction].get(node.id ?? '') ?? [];
+  const listed = idsOf(node, direction).filter((id) => byRef.includes(id));
+  return [...listed, ...byRef.filter((id) => !listed.includes(id))];
+}
+
+function compileElement(
+  node: ModdleElement,
+  boundaryIndex: Map<string, string[]>,
+  flowIndex: FlowIndex,
+): PathwayElement {
   const id = node.id ?? '';
   const name = stringOf(node, 'name');
   const documentation = elementsOf(node, 'documentation')
@@ -124,8 +140,8 @@ function compileElement(node: ModdleElement, boundaryIndex: Map<string, string[]
   const base = {
     id,
     ...(name ? { name } : {}),
-    incoming: idsOf(node, 'incoming'),
-    outgoing: idsOf(node, 'outgoing'),
+    incoming: linkedFlows(node, 'incoming', flowIndex),
+    outgoing: linkedFlows(node, 'outgoing', flowIndex),
     inputs: ioMappingsOf(node, 'inputParameters'),
     outputs: ioMappingsOf(node, 'outputParameters'),
     properties: propertiesOf(node),
@@ -238,6 +254,16 @@ export function compileProcess(process: ModdleElement): PathwayIR {
     if (attachedTo) boundaryIndex.set(attachedTo, [...(boundaryIndex.get(attachedTo) ?? []), node.id]);
   }
 
+  // A flow's sourceRef and targetRef are what BPMN defines; a node's incoming/outgoing lists are optional copies.
+  const flowIndex: FlowIndex = { incoming: new Map(), outgoing: new Map() };
+  for (const node of flowElements) {
+    if (!is(node, 'bpmn:SequenceFlow') || !node.id) continue;
+    const source = elementOf(node, 'sourceRef')?.id;
+    const target = elementOf(node, 'targetRef')?.id;
+    if (source) flowIndex.outgoing.set(source, [...(flowIndex.outgoing.get(source) ?? []), node.id]);
+    if (target) flowIndex.incoming.set(target, [...(flowIndex.incoming.get(target) ?? []), node.id]);
+  }
+
   const elements: Record<string, PathwayElement> = {};
   const flows: Record<string, SequenceFlow> = {};
   for (const node of flowElements) {
@@ -255,7 +281,7 @@ export function compileProcess(process: ModdleElement): PathwayIR {
         isDefault: source !== undefined && elementOf(source, 'default')?.id === node.id,
       };
     } else if (is(node, 'bpmn:FlowNode')) {
-      elements[node.id] = compileElement(node, boundaryIndex);
+      elements[node.id] = compileElement(node, boundaryIndex, flowIndex);
     }
     // Data objects, data stores and associations carry no behaviour; they are left out of the IR.
   }
