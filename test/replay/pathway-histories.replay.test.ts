@@ -1,5 +1,6 @@
 /**
- * Replays every recorded pathway history (test/fixtures/histories/*.json, written by the scenario tests)
+ * Replays every recorded pathway history (test/fixtures/histories/*.json, written by the scenario tests when
+ * run with THROUGHCARE_RECORD_HISTORIES=1)
  * against the current workflow code, so a change that makes `runPathway` behave differently on replay
  * (a new command, a reordered timer, a renamed activity) fails here instead of on running cases.
  */
@@ -16,8 +17,13 @@ const fixtures = fs.existsSync(HISTORIES)
       .sort()
   : [];
 
-function readHistory(file: string): temporal.api.history.v1.History {
-  return temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8')));
+/** A fixture is the history as protobufjs serialises it, plus the id of the workflow it was recorded under. */
+function readFixture(file: string): { workflowId: string; history: temporal.api.history.v1.History } {
+  const json = JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8')) as { workflowId?: string };
+  return {
+    workflowId: json.workflowId ?? file.replace(/\.json$/, ''),
+    history: temporal.api.history.v1.History.fromObject(json),
+  };
 }
 
 describe('recorded pathway histories', () => {
@@ -34,13 +40,14 @@ describe('recorded pathway histories', () => {
   });
 
   it('replays every history deterministically with the current workflow code', async () => {
-    const histories = fixtures.map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: readHistory(file) }));
+    const histories = fixtures.map(readFixture);
+    const names = new Map(histories.map((h, i) => [h.workflowId, fixtures[i]]));
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories(
       { workflowsPath: require.resolve('../../workflows'), replayName: 'pathway-histories' },
       histories,
     )) {
-      if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
+      if (result.error) failures.push(`${names.get(result.workflowId) ?? result.workflowId}: ${String(result.error)}`);
     }
     expect(failures).toEqual([]);
     expect(histories.every((h) => (h.history.events?.length ?? 0) > 0)).toBe(true);

@@ -207,7 +207,19 @@ export function useScenario(prefix: string): Scenario {
         v.activeElements.some((e) => e.elementId === callActivityId),
       );
       const instance = view.activeElements.find((e) => e.elementId === callActivityId);
-      return env.client.workflow.getHandle(`${handle.workflowId}/${instance?.instanceId ?? ''}`) as PathwayHandle;
+      const child = env.client.workflow.getHandle<typeof runPathway>(
+        `${handle.workflowId}/${instance?.instanceId ?? ''}`,
+      );
+      // The call activity is entered before its child starts (its IR is resolved by an activity first).
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await child.describe();
+          return child;
+        } catch (error) {
+          if (attempt > 100) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
     },
 
     async complete(handle, elementId, data) {
@@ -271,11 +283,16 @@ export function useScenario(prefix: string): Scenario {
     },
 
     async recordHistory(handle, name) {
+      // Fixtures are committed: rewrite them only when asked (THROUGHCARE_RECORD_HISTORIES=1 npx jest test/scenarios),
+      // so an ordinary run leaves the tree clean and the replay test reads what was reviewed.
+      if (process.env.THROUGHCARE_RECORD_HISTORIES !== '1') return;
       const history = await handle.fetchHistory();
       fs.mkdirSync(HISTORIES_DIRECTORY, { recursive: true });
-      // protobufjs messages serialise through toJSON: int64 as strings, enums by name, bytes as base64;
-      // the replay test reads them back with History.fromObject.
-      fs.writeFileSync(path.join(HISTORIES_DIRECTORY, `${name}.json`), `${JSON.stringify(history, null, 1)}\n`);
+      // protobufjs messages serialise through toJSON: int64 as strings, enums by name, bytes as base64. The
+      // replay test reads them back with History.fromObject, under the recorded workflow id (child workflow
+      // ids derive from it, so replaying under another id would not match).
+      const fixture = { workflowId: handle.workflowId, ...(JSON.parse(JSON.stringify(history)) as object) };
+      fs.writeFileSync(path.join(HISTORIES_DIRECTORY, `${name}.json`), `${JSON.stringify(fixture, null, 1)}\n`);
     },
 
     async query<T>(sql: string, bindings: unknown[] = []) {

@@ -1,0 +1,91 @@
+/**
+ * The journey on the time-skipping server with the real activities: custody reception and the prison
+ * pathway run as child workflows (call activities, their IRs resolved from the deployed versions by the
+ * `resolvePathway` activity), and a custody alert raised at the police station is on the person's record
+ * when the prison takes over, carried by the Person Escort Record and the journey's `alertIds`.
+ *
+ * Messages go to the workflow that waits for them: `custody.leaving` to the custody child, `court.outcome`
+ * to the journey (the shell does not forward a case's messages to its children; see the report).
+ */
+import { stateQuery } from '../../workflows';
+import { example, useScenario } from './scenario-harness';
+
+const scenario = useScenario('scenario_journey');
+
+describe('the journey on the workflow server with the real activities', () => {
+  it('shows the alerts raised in police custody to the prison after the transfer', async () => {
+    // Given Mrs Jane Smith (sandbox 9000000009) arrives at a custody suite on Monday 2 September 2030
+    await scenario.advanceTo('2030-09-02T13:00:00Z');
+    const nhsNumber = '9000000009';
+    const caseId = await scenario.openCase(nhsNumber, 'journey');
+    const journey = await scenario.start('journey', caseId, {
+      nhsNumber,
+      custodySuite: 'Leeds Elland Road',
+      arrivalTime: '2030-09-02T13:30:00Z',
+    });
+
+    // When the custody nurse screens her, sets the observation level and she leaves for court
+    const custody = await scenario.child(journey, 'CustodyStage');
+    await scenario.complete(custody, 'HealthScreening', example('custody-health-screening'));
+    await scenario.complete(custody, 'SetObservationLevel', example('custody-observation-level'));
+    await scenario.sendWhenWaiting(custody, 'custody.leaving', caseId);
+    await scenario.complete(custody, 'ReviewRiskBeforeLeaving', example('custody-pre-departure-review'));
+    await scenario.complete(custody, 'CompleteHealthHandover', example('custody-handover'));
+    const custodyEnd = await custody.result();
+    expect(custodyEnd.status).toBe('completed');
+    const custodyAlertIds = custodyEnd.variables['custodyAlertIds'] as string[];
+    expect(custodyAlertIds).toHaveLength(2);
+
+    // and the court remands her to HMP Leeds
+    await scenario.sendWhenWaiting(journey, 'court.outcome', caseId, {
+      courtOutcome: 'remanded-in-custody',
+      prisonNumber: 'A1234BC',
+      establishment: 'HMP Leeds',
+    });
+    const prison = await scenario.child(journey, 'PrisonStage');
+    await scenario.waitFor(prison, 'at reception', (v) =>
+      v.openTasks.some((t) => t.elementId === 'ReceptionScreening'),
+    );
+
+    // Then the prison's reception task is in the worklist of the same case, for prison healthcare
+    const receptionTasks = await scenario.query<{ workflow_id: string; candidate_groups: string[] }>(
+      `select workflow_id, candidate_groups from worklist_tasks where case_id = ? and element_id = 'ReceptionScreening'`,
+      [caseId],
+    );
+    expect(receptionTasks).toEqual([{ workflow_id: prison.workflowId, candidate_groups: ['prison-healthcare'] }]);
+    // and the custody alerts are active on her record, as the prison sees it
+    const visibleInPrison = await scenario.query<{ id: string; code: string; status: string }>(
+      `select a.id, a.code, a.status from alerts a
+        where a.patient_id = (select patient_id from cases where id = ?) and a.status = 'active' order by a.code`,
+      [caseId],
+    );
+    expect(visibleInPrison.map((a) => [a.code, a.status])).toEqual([
+      ['ALCOHOL_WITHDRAWAL_RISK', 'active'],
+      ['SUBSTANCE_DEPENDENCE', 'active'],
+    ]);
+    expect(visibleInPrison.map((a) => a.id).sort()).toEqual([...custodyAlertIds].sort());
+    // and the prison pathway was given them, with the Person Escort Record that lists them
+    const prisonView = await prison.query(stateQuery);
+    expect(prisonView.variables['alertIds']).toEqual(custodyAlertIds);
+    const handovers = await scenario.query<{ id: string; form_version: string; data: { alertIds: string[] } }>(
+      `select id, form_version, data from assessments where case_id = ? and form_id = 'handover'`,
+      [caseId],
+    );
+    expect(handovers).toHaveLength(1);
+    expect(handovers[0]?.form_version).toBe('person-escort-record');
+    expect(handovers[0]?.data.alertIds).toEqual(custodyAlertIds);
+    expect(prisonView.variables['handoverId']).toBe(handovers[0]?.id);
+    // and the Liaison and Diversion referral the nurse chose was recorded
+    expect(
+      await scenario.query(`select count(*)::int as n from assessments where case_id = ? and form_id = ?`, [
+        caseId,
+        'liaison-diversion-referral',
+      ]),
+    ).toEqual([{ n: 1 }]);
+
+    await scenario.printTimeline('custody to prison', caseId, [journey, custody, prison]);
+    await scenario.recordHistory(journey, 'journey-custody-to-prison');
+    await scenario.recordHistory(custody, 'journey-custody-reception-child');
+    await journey.terminate('scenario over');
+  }, 120_000);
+});
