@@ -19,15 +19,16 @@ export class Notifier {
     if (list.length === 0) this.taskWaiters.delete(key);
   }
 
-  waitTask(key: string, timeoutMs: number): Promise<void> {
+  /**
+   * Waits for a task notification, the timeout, or `cancelled` (the poll's client went away). A waiter that
+   * stops waiting leaves the list at once, so a notification is never spent on a poller that is gone.
+   */
+  waitTask(key: string, timeoutMs: number, cancelled?: Promise<void>): Promise<void> {
     return new Promise((resolve) => {
       let list = this.taskWaiters.get(key);
       if (!list) this.taskWaiters.set(key, (list = []));
-      const done = (): void => {
+      const leave = (): void => {
         clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
         const l = this.taskWaiters.get(key);
         if (l) {
           const i = l.indexOf(done);
@@ -35,8 +36,14 @@ export class Notifier {
           if (l.length === 0) this.taskWaiters.delete(key);
         }
         resolve();
-      }, timeoutMs);
+      };
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(leave, timeoutMs);
       list.push(done);
+      void cancelled?.then(leave);
     });
   }
 

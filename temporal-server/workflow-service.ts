@@ -490,7 +490,7 @@ export class WorkflowService {
       if (task) return task;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return {};
-      await this.waitOrCancel(this.notifier.waitTask(key, Math.min(remaining, POLL_RECHECK_MS)), ctx);
+      await this.notifier.waitTask(key, Math.min(remaining, POLL_RECHECK_MS), ctx.cancelled);
     }
   }
 
@@ -616,7 +616,7 @@ export class WorkflowService {
       if (task) return task;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return {};
-      await this.waitOrCancel(this.notifier.waitTask(key, Math.min(remaining, POLL_RECHECK_MS)), ctx);
+      await this.notifier.waitTask(key, Math.min(remaining, POLL_RECHECK_MS), ctx.cancelled);
     }
   }
 

@@ -48,3 +48,8 @@ export async function neverFinishes(): Promise<void> {
 export async function sleepsSilently(ms: number): Promise<void> {
   await Context.current().sleep(ms);
 }
+
+export async function slowly(ms: number): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return `slept ${ms}`;
+}

@@ -186,6 +186,17 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       expect(await handle.result()).toBe(30);
     });
 
+    it('refuses to close a workflow over a signal that arrived during the task (UnhandledCommand)', async () => {
+      const handle = await t.client.workflow.start('countsSignalsSlowly', { taskQueue, workflowId: id('unhandled') });
+      await handle.signal('add', 1);
+      await new Promise((r) => setTimeout(r, 300));
+      await handle.signal('add', 10); // lands while the local activity keeps the workflow task in flight
+      expect(await handle.result()).toBe(11);
+      const history = await handle.fetchHistory();
+      const failed = history.events?.find((e) => e.workflowTaskFailedEventAttributes);
+      expect(failed?.workflowTaskFailedEventAttributes?.cause).toBe(1); // UNHANDLED_COMMAND
+    });
+
     it('fails a query for an unknown query type', async () => {
       const handle = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('badq') });
       await expect(handle.query('nope')).rejects.toThrow();

@@ -255,3 +255,16 @@ export async function survivesRestart(name: string, sleepMs: number): Promise<st
   const b = await quickGreet(`${name} again`);
   return `${a} | ${b}`;
 }
+
+const { slowly } = proxyLocalActivities<typeof activities>({ startToCloseTimeout: '10s' });
+
+/** Completes in the same task that runs a slow local activity: a signal arriving meanwhile is unhandled. */
+export async function countsSignalsSlowly(): Promise<number> {
+  let count = 0;
+  setHandler(addSignal, (n) => {
+    count += n;
+  });
+  await condition(() => count > 0);
+  await slowly(800);
+  return count;
+}
