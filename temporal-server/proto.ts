@@ -31,9 +31,14 @@ export function decodeMessage(typeName: string, bytes: Uint8Array): Msg {
   return type.toObject(type.decode(bytes), toObjectOptions);
 }
 
+/**
+ * Encodes a plain object directly (no fromObject copy: this is the hot path). Values follow the decode shape:
+ * numbers for int64 and enums, Buffers for bytes, nested plain objects.
+ */
 export function encodeMessage(typeName: string, value: Msg): Buffer {
   const type = lookupType(typeName);
-  return Buffer.from(type.encode(type.fromObject(value)).finish());
+  const out = type.encode(value).finish();
+  return Buffer.isBuffer(out) ? out : Buffer.from(out);
 }
 
 export const HISTORY_EVENT = 'temporal.api.history.v1.HistoryEvent';
