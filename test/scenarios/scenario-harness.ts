@@ -85,12 +85,21 @@ export interface Scenario {
 
 /** Registers the file's hooks and returns the world once `beforeAll` has run. */
 export function useScenario(prefix: string): Scenario {
-  const db = useFreshDatabase(prefix);
   let store: Store;
   let env: EmbeddedTestWorkflowEnvironment;
   let sandbox: RunningSpineSandbox;
   let worker: Worker;
   let running: Promise<void>;
+  // Declared before useFreshDatabase: jest runs afterAll hooks in declaration order, and the server, worker
+  // and store must stop before the database is dropped under them.
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+    await sandbox?.stop();
+    await store?.close();
+  }, 60_000);
+  const db = useFreshDatabase(prefix);
   const deployed = {} as Record<PathwayId, { ir: PathwayIR; id: string }>;
   let settingOdsCode = '';
 
@@ -131,14 +140,6 @@ export function useScenario(prefix: string): Scenario {
     });
     running = worker.run();
   }, 180_000);
-
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-    await sandbox?.stop();
-    await store?.close();
-  }, 60_000);
 
   const knex = () => store.orm.em.getConnection().getKnex();
 

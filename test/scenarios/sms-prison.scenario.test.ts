@@ -36,10 +36,14 @@ async function tasksOf(caseId: string): Promise<TaskRow[]> {
   return rows.map((row) => ({ ...row, due_at: instant(row.due_at), follow_up_at: instant(row.follow_up_at) }));
 }
 
-async function task(caseId: string, elementId: string): Promise<TaskRow> {
+async function task(
+  caseId: string,
+  elementId: string,
+  accept: (row: TaskRow) => boolean = () => true,
+): Promise<TaskRow> {
   // The projection is written by an activity just after the task opens: wait for it.
   for (let i = 0; i < 100; i += 1) {
-    const found = (await tasksOf(caseId)).filter((t) => t.element_id === elementId).at(-1);
+    const found = (await tasksOf(caseId)).filter((t) => t.element_id === elementId && accept(t)).at(-1);
     if (found) return found;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -259,6 +263,8 @@ describe('sms-prison on the workflow server with the real activities', () => {
       v.openTasks.some((t) => t.elementId === 'ReceptionScreening'),
     );
     expect(view.variables['initialReceptionDate']).toBe(receptionAt);
+    const reopened = await task(caseId, 'ReceptionScreening', (t) => t.status === 'open');
+    expect(reopened.status).toBe('open');
     const receptions = (await tasksOf(caseId)).filter((t) => t.element_id === 'ReceptionScreening');
     expect(receptions.map((t) => t.status)).toEqual(['completed', 'open']);
     expect(await notesOf(caseId, '[recalled]%')).toHaveLength(1);
