@@ -3,7 +3,7 @@
  * their JSON state and appends events in memory, then `flush` writes rows (events, execution, timers, tasks)
  * in the same PostgreSQL transaction. Wake-ups (pollers, history waiters, the timer loop) run after COMMIT.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
+/* eslint-disable @typescript-eslint/no-unsafe-assignment -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { Clock } from './clock';
@@ -107,6 +107,28 @@ export class Tx {
     return `${quoteIdent(this.schema)}.${name}`;
   }
 
+  /** Whether BEGIN has been sent; it travels with the transaction's first read to save a round trip. */
+  begun = false;
+
+  /**
+   * Runs a statement in the transaction. The first one is sent as `BEGIN; <statement>` in one simple-protocol
+   * round trip, with its (small, scalar) parameters inlined as escaped literals.
+   */
+  async query(sql: string, params: unknown[] = []): Promise<{ rows: Msg[]; rowCount: number | null }> {
+    if (this.begun) {
+      const r = await this.client.query(sql, params);
+      return { rows: r.rows as Msg[], rowCount: r.rowCount };
+    }
+    const inlined = sql.replace(/\$(\d+)/g, (_, n: string) => literal(this.client, params[Number(n) - 1]));
+    const results = (await this.client.query(`BEGIN; ${inlined}`)) as unknown as Array<{
+      rows: Msg[];
+      rowCount: number | null;
+    }>;
+    this.begun = true;
+    const last = results[results.length - 1]!;
+    return { rows: last.rows, rowCount: last.rowCount };
+  }
+
   private static key(namespace: string, runId: string): string {
     return `${namespace}\u0000${runId}`;
   }
@@ -114,12 +136,12 @@ export class Tx {
   async loadRun(namespace: string, runId: string): Promise<Run | undefined> {
     const cached = this.runs.get(Tx.key(namespace, runId));
     if (cached) return cached;
-    const { rows } = await this.client.query(
+    const { rows } = await this.query(
       `SELECT workflow_id, run_id, workflow_type, task_queue, status, state, search_attributes, request_id
          FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2 FOR UPDATE`,
       [namespace, runId],
     );
-    const row = rows[0] as Msg | undefined;
+    const row = rows[0];
     if (!row) return undefined;
     return this.adoptRun(namespace, row);
   }
@@ -158,7 +180,7 @@ export class Tx {
       if (run.namespace === namespace && run.workflowId === workflowId && run.isNew) return run;
     }
     for (let i = 0; i < 3; i++) {
-      const { rows } = await this.client.query(
+      const { rows } = await this.query(
         `SELECT run_id FROM ${this.table('executions')} WHERE namespace = $1 AND workflow_id = $2 ORDER BY seq DESC LIMIT 1`,
         [namespace, workflowId],
       );
@@ -267,7 +289,7 @@ export class Tx {
     const out: Buffer[] = [];
     const firstNew = run.newEvents[0]?.id ?? run.state.nextEventId;
     if (after + 1 < firstNew && !run.isNew) {
-      const { rows } = await this.client.query(
+      const { rows } = await this.query(
         `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id > $2 AND event_id < $3 AND event_id <= $4 ORDER BY event_id`,
         [run.runId, after, firstNew, upTo],
       );
@@ -280,7 +302,7 @@ export class Tx {
   async readEvent(run: Run, eventId: number): Promise<Buffer | undefined> {
     const fresh = run.newEvents.find((e) => e.id === eventId);
     if (fresh) return fresh.bytes;
-    const { rows } = await this.client.query(
+    const { rows } = await this.query(
       `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id = $2`,
       [run.runId, eventId],
     );
@@ -370,8 +392,20 @@ export class Tx {
           FOR UPDATE OF t SKIP LOCKED))`);
     }
     if (parts.length === 0) return;
+    // Without a prior read the flush is the transaction's only statement, atomic by itself.
     await this.client.query(`WITH ${parts.join(',\n')} SELECT 1`, params);
   }
+}
+
+function literal(client: PoolClient, value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error('non-finite number in SQL literal');
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value === 'string') return client.escapeLiteral(value);
+  throw new Error(`cannot inline a ${typeof value} parameter`);
 }
 
 const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);
@@ -388,18 +422,17 @@ export async function runTransaction<T>(
     const client = await pool.connect();
     let released = false;
     try {
-      await client.query('BEGIN');
       const tx = new Tx(client, schema, clock);
       const result = await fn(tx);
       await tx.flush();
-      await client.query('COMMIT');
+      if (tx.begun) await client.query('COMMIT');
       client.release();
       released = true;
       onCommit(tx);
       for (const cb of tx.afterCommit) cb();
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch(() => undefined); // a no-op warning when nothing was begun
       const code = (err as { code?: string }).code;
       if (!released) {
         client.release();

@@ -227,7 +227,7 @@ export class WorkflowService {
     try {
       await this.transact(async (tx) => {
         // Lock the run (not the timer row) first: every other writer of a run's timers holds the run first.
-        const { rows } = await tx.client.query(
+        const { rows } = await tx.query(
           `SELECT t.namespace, t.kind, t.ref, t.seq, ${Tx.RUN_COLUMNS}
              FROM ${this.table('timers')} t JOIN ${this.table('executions')} e ON e.namespace = t.namespace AND e.run_id = t.run_id
             WHERE t.id = $1 FOR UPDATE OF e`,
@@ -499,7 +499,7 @@ export class WorkflowService {
       const r = await this.transact(async (tx): Promise<Msg | 'stale' | undefined> => {
         // One statement claims the task, locks its run and reads the history the response needs: full history
         // on the normal queue, events after the last completed task on a sticky queue.
-        const { rows } = await tx.client.query(
+        const { rows } = await tx.query(
           `WITH t AS (DELETE FROM ${this.table('tasks')} WHERE id = (SELECT id FROM ${this.table('tasks')}
              WHERE namespace = $1 AND task_queue = $2 AND kind = 1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
              RETURNING run_id, ref)
@@ -623,7 +623,7 @@ export class WorkflowService {
   private async claimActivityTask(ns: string, queue: string, identity: string): Promise<Msg | undefined> {
     for (let i = 0; i < 20; i++) {
       const r = await this.transact(async (tx): Promise<Msg | 'stale' | undefined> => {
-        const { rows } = await tx.client.query(
+        const { rows } = await tx.query(
           `WITH t AS (DELETE FROM ${this.table('tasks')} WHERE id = (SELECT id FROM ${this.table('tasks')}
              WHERE namespace = $1 AND task_queue = $2 AND kind = 2 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
              RETURNING run_id, ref, attempt)
@@ -752,13 +752,13 @@ export class WorkflowService {
   private async legacyQueryTask(q: LegacyQuery): Promise<Msg | undefined> {
     if (!this.queryWaiters.has(q.id)) return undefined;
     return this.transact(async (tx) => {
-      const { rows } = await tx.client.query(
+      const { rows } = await tx.query(
         `SELECT workflow_id, workflow_type, task_queue, state->'lastWftStartedId' AS last FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2`,
         [q.namespace, q.runId],
       );
       const row = rows[0];
       if (!row) return undefined;
-      const ev = await tx.client.query(
+      const ev = await tx.query(
         `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 ORDER BY event_id`,
         [q.runId],
       );
