@@ -156,7 +156,7 @@ describe('sms-prison on the workflow server with the real activities', () => {
     await handle.terminate('scenario over');
   }, 120_000);
 
-  it('falls due 28 days and 13 weeks after reception as whole 24-hour days across the October clock change', async () => {
+  it('falls due 28 days and 13 weeks after reception as whole 24-hour days across the October clock change, and escalates a review left open', async () => {
     // Given reception on Monday 6 October 2031 at 09:00 BST; clocks go back on Sunday 26 October 2031
     const receptionAt = '2031-10-06T08:00:00Z';
     await scenario.advanceTo('2031-10-06T07:00:00Z');
@@ -188,6 +188,13 @@ describe('sms-prison on the workflow server with the real activities', () => {
     view = await scenario.waitFor(handle, 'overdue', (v) => fired(v, 'RaiseThirteenWeekOverdueAlert').length === 1);
     expect(fired(view, 'ThirteenWeekReviewOverdue')).toEqual([expect.stringMatching(/^2032-01-05T08:00/)]);
     expect(await alertsOf(caseId, 'REVIEW_OVERDUE')).toMatchObject([{ status: 'active' }]);
+    // and, still open two days later, it is escalated to the team lead
+    await scenario.advanceTo('2032-01-07T09:00:00Z');
+    view = await scenario.waitFor(handle, 'escalated', (v) => fired(v, 'EscalateThirteenWeekReview').length === 1);
+    expect(fired(view, 'ThirteenWeekReviewStillOpen')).toEqual([expect.stringMatching(/^2032-01-07T08:00/)]);
+    expect(await notesOf(caseId, '[team-notice:escalation] Team notice (escalation) to sms-team-lead%')).toHaveLength(
+      1,
+    );
 
     await scenario.printTimeline('28-day and 13-week reviews across the October clock change', caseId, [handle]);
     await scenario.recordHistory(handle, 'sms-prison-clock-change');
