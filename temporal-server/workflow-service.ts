@@ -487,6 +487,11 @@ export class WorkflowService {
         continue;
       }
       const task = await this.claimWorkflowTask(ns, queue, identity);
+      if (task && ctx.isCancelled()) {
+        // The poller left while we claimed: hand the task back instead of waiting for its timeout.
+        await this.unclaimTask(decodeToken(task.taskToken as Buffer));
+        return {};
+      }
       if (task) return task;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return {};
@@ -613,6 +618,10 @@ export class WorkflowService {
     for (;;) {
       if (ctx.isCancelled() || this.stopped) return {};
       const task = await this.claimActivityTask(ns, queue, identity);
+      if (task && ctx.isCancelled()) {
+        await this.unclaimTask(decodeToken(task.taskToken as Buffer));
+        return {};
+      }
       if (task) return task;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return {};
@@ -679,6 +688,34 @@ export class WorkflowService {
       return r;
     }
     return undefined;
+  }
+
+  /**
+   * Gives back a task whose poller disappeared before the response went out (Temporal's matching does the
+   * same when a sync match fails): an activity attempt goes back to the queue; a workflow task, whose Started
+   * event is already history, times out at once and is rescheduled.
+   */
+  private async unclaimTask(token: TaskToken): Promise<void> {
+    await this.transact(async (tx) => {
+      const run = await tx.loadRun(token.n, token.r);
+      if (!run || !run.isRunning) return;
+      if (token.k === 'a') {
+        const act = run.state.activities[String(token.s)];
+        if (!act || act.phase !== 'started' || act.attempt !== token.a) return;
+        await tx.deleteTimers(run, ['act_st2c', 'act_hb'], act.scheduledId);
+        this.engine.makeActivityAttemptReady(tx, run, act);
+        return;
+      }
+      const wft = run.state.wft;
+      if (token.k !== 'w' || !wft || wft.scheduledId !== token.s || wft.startedId !== token.t) return;
+      await this.engine.failWorkflowTask(
+        tx,
+        run,
+        EventType.WorkflowTaskTimedOut,
+        { timeoutType: 1 },
+        { clearSticky: true },
+      );
+    });
   }
 
   /** Finds the started activity a token or (namespace, workflowId, runId, activityId) names, in a locked run. */
