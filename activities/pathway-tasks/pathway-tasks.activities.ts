@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { type PathwayIR } from '../../bpmn';
+import { worklistTaskId } from '../../domain/worklist-task-id';
 import { getPathwayVersion } from '../../engine/pathways';
 import { type Logger } from '../../log';
 import { readFormSchema, type ServiceTaskType } from '../../pathways';
@@ -156,15 +157,15 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
 
   // ---- the shell's activities ---------------------------------------------------------------------------
 
-  /** Worklist ids are `<workflow id>/<task id>`: task ids are unique only within their workflow. */
-  function worklistTaskId(caseId: string, taskId: string): string {
-    return `${currentWorkflowId(caseId)}/${taskId}`;
+  /** Worklist ids are `<workflow id>/<task id>` (domain/worklist-task-id.ts): task ids are unique only within their workflow. */
+  function worklistTaskIdOf(caseId: string, taskId: string): string {
+    return worklistTaskId(currentWorkflowId(caseId), taskId);
   }
 
   async function openTask(input: OpenTaskActivityInput): Promise<void> {
     const workflowId = currentWorkflowId(input.caseId);
     await records.openWorklistTask({
-      taskId: worklistTaskId(input.caseId, input.taskId),
+      taskId: worklistTaskIdOf(input.caseId, input.taskId),
       caseId: input.caseId,
       workflowId,
       elementId: input.elementId,
@@ -181,7 +182,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
 
   async function closeTask(input: CloseTaskActivityInput): Promise<void> {
     const workflowId = currentWorkflowId(input.caseId);
-    const taskId = worklistTaskId(input.caseId, input.taskId);
+    const taskId = worklistTaskIdOf(input.caseId, input.taskId);
     const actor = {
       ...SYSTEM_AUTHOR,
       reason: `${input.processId}/${input.elementId} ${input.outcome}`,
