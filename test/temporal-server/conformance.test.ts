@@ -311,6 +311,27 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       expect(desc.status.name).toBe('TERMINATED');
     });
 
+    it('shows a running child as pending on the parent until it completes', async () => {
+      const workflowId = id('waiting-parent');
+      const parent = await t.client.workflow.start('parentWaitsForChild', { taskQueue, workflowId });
+      let pending: unknown[] = [];
+      for (let i = 0; i < 50 && pending.length === 0; i++) {
+        const raw = await t.connection.workflowService.describeWorkflowExecution({
+          namespace: 'default',
+          execution: { workflowId },
+        });
+        pending = raw.pendingChildren ?? [];
+        if (pending.length === 0) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(pending).toEqual([
+        expect.objectContaining({ workflowId: `${workflowId}-child`, workflowTypeName: 'accumulator' }),
+      ]);
+      const child = t.client.workflow.getHandle(`${workflowId}-child`);
+      await child.signal('add', 4);
+      await child.signal('done');
+      expect(await parent.result()).toBe(4);
+    });
+
     it('signals an external workflow', async () => {
       const target = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('target') });
       expect(

@@ -268,3 +268,10 @@ export async function countsSignalsSlowly(): Promise<number> {
   await slowly(800);
   return count;
 }
+
+export async function parentWaitsForChild(): Promise<number> {
+  return executeChild(accumulator, {
+    workflowId: `${workflowInfo().workflowId}-child`,
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
+}
