@@ -34,29 +34,38 @@ export function commandContext(): CommandContext {
 }
 
 /**
- * Keeps a long-running command alive until SIGINT or SIGTERM, then runs `stop` once. A second signal
- * exits at once, for when a clean stop hangs.
+ * Handles SIGINT and SIGTERM from the moment it is called: the first aborts the returned signal (a
+ * command stops cleanly, or stops starting), a second exits at once, for when a clean stop hangs.
  */
-export function runUntilSignal(logger: Logger, stop: () => Promise<void>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting without waiting for a clean stop');
-        process.exit(130);
-      }
-      stopping = true;
-      logger.info({ signal }, 'stopping (press Ctrl-C again to force)');
-      stop().then(
-        () => resolve(),
-        (error: unknown) => {
-          logger.error({ err: error }, 'error while stopping');
-          process.exitCode = EXIT.failure;
-          resolve();
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+export function shutdownSignal(logger: Logger): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      logger.warn({ signal }, 'second signal: exiting without waiting for a clean stop');
+      process.exit(130);
+    }
+    logger.info({ signal }, 'stopping (press Ctrl-C again to force)');
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
+}
+
+/** Resolves when `signal` is aborted. */
+export function aborted(signal: AbortSignal): Promise<void> {
+  return signal.aborted
+    ? Promise.resolve()
+    : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** Keeps a long-running command alive until SIGINT or SIGTERM, then runs `stop` once. */
+export async function runUntilSignal(logger: Logger, stop: () => Promise<void>): Promise<void> {
+  await aborted(shutdownSignal(logger));
+  try {
+    await stop();
+  } catch (error) {
+    logger.error({ err: error }, 'error while stopping');
+    process.exitCode = EXIT.failure;
+  }
 }

@@ -25,7 +25,16 @@ export interface RunningThroughcare {
   stop(): Promise<void>;
 }
 
-export async function startThroughcare(config: Config, logger: Logger): Promise<RunningThroughcare> {
+/** Start-up was stopped by a shutdown signal; the parts that had started have been stopped again. */
+export class StartInterruptedError extends Error {
+  override readonly name = 'StartInterruptedError';
+}
+
+export async function startThroughcare(
+  config: Config,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<RunningThroughcare> {
   const readiness = new Readiness();
   readiness.declare('database', config.databaseUrl === undefined);
   readiness.declare('spine', config.spine.baseUrl === undefined);
@@ -40,6 +49,7 @@ export async function startThroughcare(config: Config, logger: Logger): Promise<
   // Everything to stop on shutdown, in start order; `reported` parts are the ones /ready shows.
   const started: { name: string; part: StartedPart; reported: boolean }[] = [];
   const startPart = async <T extends StartedPart>(name: string, start: () => Promise<T>): Promise<T> => {
+    if (signal?.aborted) throw new StartInterruptedError(`start-up interrupted before ${name}`);
     try {
       const part = await start();
       started.push({ name, part, reported: true });

@@ -31,6 +31,8 @@ export function forwardSdkLogs(logger: Logger): void {
   const sdk = logger.child({ component: 'temporal-sdk' });
   const level: SdkLogLevel = logger.isLevelEnabled('debug') ? 'DEBUG' : 'INFO';
   Runtime.install({
+    // The process owns its signals: `throughcare up` stops HTTP, then the worker, then what is beneath.
+    shutdownSignals: [],
     logger: new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
       const fields = meta ?? {};
       switch (entryLevel) {

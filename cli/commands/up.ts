@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { startThroughcare } from '../../runtime';
-import { commandContext, runUntilSignal } from '../context';
+import { startThroughcare, StartInterruptedError } from '../../runtime';
+import { aborted, commandContext, shutdownSignal } from '../context';
 
 export function registerUp(program: Command): void {
   program
@@ -10,8 +10,17 @@ export function registerUp(program: Command): void {
     )
     .action(async () => {
       const { config, logger } = commandContext();
-      const running = await startThroughcare(config, logger);
-      await runUntilSignal(logger, () => running.stop());
+      // Listen before starting anything: Ctrl-C while PostgreSQL or the worker is still starting must stop
+      // what has started, not leave it running.
+      const signal = shutdownSignal(logger);
+      try {
+        const running = await startThroughcare(config, logger, signal);
+        await aborted(signal);
+        await running.stop();
+      } catch (error) {
+        if (!(error instanceof StartInterruptedError)) throw error;
+        logger.info('start-up interrupted; everything that had started is stopped');
+      }
       logger.info('stopped');
       logger.flush();
     });

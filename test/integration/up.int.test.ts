@@ -114,6 +114,18 @@ describe('throughcare up', () => {
     expect(await first.exited()).toBe(0);
   });
 
+  it('stops what has started when interrupted during start-up', async () => {
+    const run = runCli(['up'], { PORT: String(await freePort()), DATA_DIR: dataDir });
+    await run.waitFor(/embedded PostgreSQL ready/);
+    const postgresPid = Number(
+      (await fs.readFile(path.join(dataDir, 'postgres', 'pgdata', 'postmaster.pid'), 'utf8')).split('\n')[0],
+    );
+    run.child.kill('SIGINT');
+    expect(await run.exited()).toBe(0);
+    expect(run.output()).toMatch(/start-up interrupted|embedded PostgreSQL stopped/);
+    expect(isRunning(postgresPid)).toBe(false);
+  });
+
   it('exits with status 2 naming PORT when PORT is not a number', async () => {
     const run = runCli(['up'], { PORT: 'abc', DATA_DIR: dataDir });
     expect(await run.exited()).toBe(2);
