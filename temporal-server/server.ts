@@ -129,7 +129,13 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     await pool.end();
     throw err;
   }
-  service.start();
+  try {
+    await service.start();
+  } catch (err) {
+    server.forceShutdown();
+    await pool.end();
+    throw err;
+  }
   logger.info({ address, schema, timeSkipping: !!options.timeSkipping }, 'temporal server listening');
 
   let stopped: Promise<void> | undefined;

@@ -138,7 +138,32 @@ export class WorkflowService {
     if (kick) this.kick();
   }
 
-  start(): void {
+  /**
+   * Starts the timer loop after dropping sticky state: sticky queues are not durable, so after a restart every
+   * scheduled task waiting on one is served from its normal queue (with full history) right away.
+   */
+  async start(): Promise<void> {
+    await runTransaction(
+      this.pool,
+      this.schema,
+      this.clock,
+      async (tx) => {
+        await tx.query(
+          `INSERT INTO ${this.table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
+           SELECT namespace, task_queue, 1, run_id, (state->'wft'->>'scheduledId')::bigint,
+                  coalesce((state->'wft'->>'attempt')::int, 1)
+             FROM ${this.table('executions')}
+            WHERE status = 1 AND (state->'wft'->>'onSticky')::boolean AND NOT (state->'wft' ? 'startedId')`,
+        );
+        await tx.query(
+          `UPDATE ${this.table('executions')}
+              SET state = CASE WHEN state ? 'wft' THEN jsonb_set(state - 'sticky', '{wft,onSticky}', 'false'::jsonb)
+                               ELSE state - 'sticky' END
+            WHERE status = 1 AND (state ? 'sticky' OR (state->'wft'->>'onSticky')::boolean)`,
+        );
+      },
+      () => undefined,
+    );
     this.kick();
   }
 
