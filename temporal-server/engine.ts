@@ -1491,6 +1491,8 @@ export class Engine {
     run.dirty = true;
     if (s.wft && s.wft.startedId === undefined && s.wft.onSticky) {
       s.wft.onSticky = false;
+      // The row on the dead sticky queue would never be claimed (and would hold time skipping): drop it.
+      void tx.deleteTasks(run, TaskKind.Workflow, s.wft.scheduledId);
       tx.addTask(run, TaskKind.Workflow, run.taskQueue, s.wft.scheduledId, s.wft.attempt);
     }
   }

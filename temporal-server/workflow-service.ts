@@ -149,6 +149,10 @@ export class WorkflowService {
       this.clock,
       async (tx) => {
         await tx.query(
+          `DELETE FROM ${this.table('tasks')} t USING ${this.table('executions')} e
+            WHERE t.kind = 1 AND e.namespace = t.namespace AND e.run_id = t.run_id AND t.task_queue <> e.task_queue`,
+        );
+        await tx.query(
           `INSERT INTO ${this.table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
            SELECT namespace, task_queue, 1, run_id, (state->'wft'->>'scheduledId')::bigint,
                   coalesce((state->'wft'->>'attempt')::int, 1)
