@@ -120,6 +120,25 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       );
     });
 
+    it('answers NOT_FOUND to a stale workflow task token', async () => {
+      // A task queue with no worker: the test plays the worker through the raw service.
+      const queue = id('manual');
+      const handle = await t.client.workflow.start('accumulator', { taskQueue: queue, workflowId: id('stale') });
+      const task = await t.connection.workflowService.pollWorkflowTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: queue },
+        identity: 'test',
+      });
+      expect(task.startedEventId?.toString()).toBe('3');
+      expect(task.workflowExecutionTaskQueue?.name).toBe(queue);
+      await t.connection.workflowService.respondWorkflowTaskCompleted({ taskToken: task.taskToken, commands: [] });
+      const again: unknown = await t.connection.workflowService
+        .respondWorkflowTaskCompleted({ taskToken: task.taskToken, commands: [] })
+        .catch((e: unknown) => e);
+      expect(isGrpcServiceError(again) && again.code).toBe(GrpcStatus.NOT_FOUND);
+      await handle.terminate();
+    });
+
     it('gives INVALID_ARGUMENT naming the missing field', async () => {
       const err: unknown = await t.connection.workflowService
         .startWorkflowExecution({ namespace: 'default', workflowId: 'x', taskQueue: { name: taskQueue } })
