@@ -153,17 +153,31 @@ export interface SendMessageInput {
   readonly variables?: Record<string, unknown>;
 }
 
-export async function messageCase(engine: CaseEngine, caseId: string, message: SendMessageInput): Promise<void> {
+/**
+ * Delivers a message to the case: to its workflow and to every running child (a journey's call
+ * activities), as Zeebe correlates a message to every subscription with its key. A workflow that is not
+ * waiting for the message ignores it. Returns the workflow ids it was delivered to.
+ */
+export async function messageCase(engine: CaseEngine, caseId: string, message: SendMessageInput): Promise<string[]> {
   const input: DeliverMessageInput = {
     name: message.name,
     correlationKey: message.correlationKey ?? caseId,
     variables: message.variables ?? {},
   };
+  const delivered: string[] = [];
+  const deliver = async (workflowId: string): Promise<void> => {
+    const handle = engine.client.workflow.getHandle(workflowId);
+    await handle.signal(DELIVER_MESSAGE_SIGNAL, input);
+    delivered.push(workflowId);
+    const { raw } = await handle.describe();
+    for (const child of raw.pendingChildren ?? []) if (child.workflowId) await deliver(child.workflowId);
+  };
   try {
-    await engine.client.workflow.getHandle(workflowIdOf(caseId)).signal(DELIVER_MESSAGE_SIGNAL, input);
+    await deliver(workflowIdOf(caseId));
   } catch (error) {
     throw translateNotFound(error, caseId);
   }
+  return delivered;
 }
 
 export interface TaskSummary {

@@ -76,10 +76,12 @@ export function registerCase(program: Command): void {
     .option('--vars <json>', 'variables carried by the message, as a JSON object')
     .action(async (caseId: string, messageName: string, options: { key?: string; vars?: string }) => {
       const variables = parseJsonObject('--vars', options.vars);
-      await withCaseEngine(commandContext(), (engine) =>
+      const delivered = await withCaseEngine(commandContext(), (engine) =>
         messageCase(engine, caseId, { name: messageName, correlationKey: options.key, variables }),
       );
-      print(`Delivered ${messageName} to case ${caseId}`);
+      print(
+        `Delivered ${messageName} to case ${caseId} (${delivered.length} workflow${delivered.length === 1 ? '' : 's'})`,
+      );
     });
 }
 

@@ -1,0 +1,126 @@
+/**
+ * The case services on the time-skipping embedded server: a case is recorded and its workflow started,
+ * its state can be read, and a message reaches the call activity's child that is waiting for it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { deployPathway, messageCase, showCase, startCase, caseResult, type CaseEngine } from '../../engine';
+import { silentLogger } from '../../log';
+import { CaseSchema, migrateDatabase, openStore, SettingSchema, type Store } from '../../store';
+import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
+import { WORKFLOWS_PATH } from '../../worker';
+import type { PathwayView } from '../../workflows';
+import { useFreshDatabase } from '../support/database';
+
+const TASK_QUEUE = 'engine-cases';
+
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not reached in 10 s');
+}
+const fixture = (name: string) =>
+  fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', `${name}.bpmn`), 'utf8');
+
+describe('case services', () => {
+  let store: Store;
+  let env: EmbeddedTestWorkflowEnvironment;
+  let worker: Worker;
+  let running: Promise<void>;
+  let engine: CaseEngine;
+  // Declared before useFreshDatabase so that they stop before the database is dropped under them.
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+    await store?.close();
+  });
+  const db = useFreshDatabase('engine_cases');
+
+  beforeAll(async () => {
+    try {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+    } catch {
+      // Already installed in this process.
+    }
+    await migrateDatabase(db.url, silentLogger);
+    store = await openStore(db.url);
+    const em = store.fork();
+    em.create(SettingSchema, {
+      odsCode: 'XCUS01',
+      name: 'Test custody suite',
+      kind: 'custody_suite',
+      prisonType: null,
+      createdAt: new Date(),
+    });
+    await em.flush();
+    const lint = { taskTypes: [], formIds: [], deployedBy: 'test' };
+    await deployPathway(store, fixture('child-waits-for-message'), lint);
+    await deployPathway(store, fixture('parent-calls-child'), lint);
+
+    env = await createTestWorkflowEnvironment({ databaseUrl: db.url });
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowsPath: WORKFLOWS_PATH,
+      activities: {
+        openTask: () => Promise.resolve(),
+        closeTask: () => Promise.resolve(),
+        resolvePathway: () => Promise.reject(new Error('called pathways are pinned at case start')),
+      },
+    });
+    running = worker.run();
+    engine = { store, client: env.client, taskQueue: TASK_QUEUE, logger: silentLogger };
+  });
+
+  it('records the case, starts its workflow and delivers a message to the child that waits for it', async () => {
+    const started = await startCase(engine, {
+      pathwayId: 'ParentJourney',
+      nhsNumber: '943 476 5919',
+      settingOdsCode: 'XCUS01',
+      startedBy: 'nurse-1',
+    });
+    expect(started).toMatchObject({ pathwayId: 'ParentJourney', version: 1, workflowId: `case-${started.caseId}` });
+    const row = await store.fork().findOneOrFail(CaseSchema, { id: started.caseId }, { populate: ['patient'] });
+    expect(row).toMatchObject({ workflowId: started.workflowId, status: 'open', pathwayId: 'ParentJourney' });
+
+    // The parent waits in its call activity; the child is the one subscribed to the message. Messages are
+    // not buffered, so send only once the child is listening.
+    const parent = env.client.workflow.getHandle(started.workflowId);
+    await eventually(async () => {
+      const [child] = (await parent.describe()).raw.pendingChildren ?? [];
+      if (!child?.workflowId) return false;
+      const childView = await env.client.workflow.getHandle(child.workflowId).query<PathwayView>('state');
+      return childView.messageSubscriptions.some((m) => m.messageName === 'custody.leaving');
+    });
+    const delivered = await messageCase(engine, started.caseId, { name: 'custody.leaving' });
+    expect(delivered).toHaveLength(2);
+    expect(delivered[0]).toBe(started.workflowId);
+
+    await expect(caseResult(engine, started.caseId)).resolves.toMatchObject({ status: 'completed' });
+    const view = await showCase(engine, started.caseId);
+    expect(view.executionStatus).toBe('COMPLETED');
+    expect(view.pathway.trail.map((t) => t.elementId)).toEqual(['JourneyStarts', 'CustodyStage', 'JourneyEnds']);
+  });
+
+  it('refuses an invalid NHS number before anything is recorded', async () => {
+    await expect(
+      startCase(engine, {
+        pathwayId: 'ParentJourney',
+        nhsNumber: '1234567890',
+        settingOdsCode: 'XCUS01',
+        startedBy: 'nurse-1',
+      }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', problems: [{ pointer: '/nhsNumber' }] });
+  });
+
+  it('answers NOT_FOUND for a case the engine does not know', async () => {
+    await expect(showCase(engine, '00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(messageCase(engine, '00000000-0000-4000-8000-000000000000', { name: 'x' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+});
