@@ -58,6 +58,8 @@ const UPDATE_WAIT_CAP_MS = 20_000;
 const QUERY_DEFAULT_TIMEOUT_MS = 30_000;
 const POLL_RECHECK_MS = 10_000;
 const TIMER_BATCH = 256;
+/** Events in one poll response; the worker pages through the rest (the history RPC's page size matches). */
+const POLL_HISTORY_PAGE = 1000;
 const TIMER_CONCURRENCY = 8;
 
 interface TaskToken {
@@ -559,6 +561,8 @@ export class WorkflowService {
         await tx.deleteTimers(run, ['sticky_timeout']);
         const startedId = this.engine.startWorkflowTask(tx, run, identity, randomUUID());
         const events = [...stored, ...run.newEvents.map((e) => e.bytes)];
+        // A long full history goes out a page at a time; sdk-core fetches the rest with GetWorkflowExecutionHistory.
+        const paged = !sticky && events.length > POLL_HISTORY_PAGE;
         const messages = Object.values(run.state.updates)
           .filter((u) => u.stage === 'admitted')
           .map((u) => ({
@@ -577,7 +581,8 @@ export class WorkflowService {
           previousStartedEventId: run.state.lastWftStartedId,
           startedEventId: startedId,
           attempt: wft.attempt,
-          history: new RawHistory(events),
+          history: new RawHistory(paged ? events.slice(0, POLL_HISTORY_PAGE) : events),
+          nextPageToken: paged ? Buffer.from(String(POLL_HISTORY_PAGE + 1)) : Buffer.alloc(0),
           workflowExecutionTaskQueue: { name: run.taskQueue, kind: 1 },
           scheduledTime: msToTimestamp(wft.scheduledTime),
           startedTime: msToTimestamp(tx.now),
@@ -825,7 +830,7 @@ export class WorkflowService {
       const row = rows[0];
       if (!row) return undefined;
       const ev = await tx.query(
-        `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 ORDER BY event_id`,
+        `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 ORDER BY event_id LIMIT ${POLL_HISTORY_PAGE}`,
         [q.runId],
       );
       return {
@@ -836,6 +841,8 @@ export class WorkflowService {
         startedEventId: 0,
         attempt: 1,
         history: new RawHistory(ev.rows.map((r) => r.data as Buffer)),
+        nextPageToken:
+          ev.rows.length === POLL_HISTORY_PAGE ? Buffer.from(String(POLL_HISTORY_PAGE + 1)) : Buffer.alloc(0),
         workflowExecutionTaskQueue: { name: row.task_queue, kind: 1 },
         query: q.query,
         scheduledTime: msToTimestamp(this.clock.now()),

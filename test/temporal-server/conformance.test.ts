@@ -433,6 +433,8 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       const history = await handle.fetchHistory();
       expect(history.events?.length).toBeGreaterThan(1200);
       expect(history.events?.map((e) => Number(e.eventId))).toEqual(history.events?.map((_, i) => i + 1));
+      // The run is no longer cached, so a query replays it from a paged full history.
+      expect(typeof (await handle.query<string>('__stack_trace'))).toBe('string');
     });
 
     it('resets a workflow to a workflow task and re-applies later signals to the new run', async () => {
