@@ -323,11 +323,17 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       );
     });
 
-    it('terminates a child when the parent closes with parent close policy TERMINATE', async () => {
-      const workflowId = id('abandon');
-      const childId = await t.client.workflow.execute('parentAbandonsChild', { taskQueue, workflowId });
-      const desc = await t.client.workflow.getHandle(childId as string).describe();
-      expect(desc.status.name).toBe('TERMINATED');
+    it.each([
+      ['TERMINATE', 'TERMINATED'],
+      ['REQUEST_CANCEL', 'COMPLETED'],
+      ['ABANDON', 'RUNNING'],
+    ])('applies parent close policy %s to a running child', async (policy, childStatus) => {
+      const workflowId = id(`close-${policy}`);
+      const childId = await t.client.workflow.execute('parentLeavesChild', { taskQueue, workflowId, args: [policy] });
+      const child = t.client.workflow.getHandle(childId);
+      if (policy === 'REQUEST_CANCEL') expect(await child.result()).toBe('cancelled');
+      expect((await child.describe()).status.name).toBe(childStatus);
+      if (policy === 'ABANDON') await child.terminate();
     });
 
     it('shows a running child as pending on the parent until it completes', async () => {

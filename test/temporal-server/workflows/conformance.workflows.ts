@@ -131,10 +131,11 @@ export async function parentWorkflow(name: string): Promise<string> {
   return `parent got: ${result}`;
 }
 
-export async function parentAbandonsChild(): Promise<string> {
-  const child = await startChild(accumulator, {
+/** Starts a child and closes at once, leaving the child to its parent close policy. */
+export async function parentLeavesChild(policy: 'TERMINATE' | 'REQUEST_CANCEL' | 'ABANDON'): Promise<string> {
+  const child = await startChild(waitForCancelOrDone, {
     workflowId: `${workflowInfo().workflowId}-child`,
-    parentClosePolicy: ParentClosePolicy.TERMINATE,
+    parentClosePolicy: ParentClosePolicy[policy],
   });
   return child.workflowId;
 }
