@@ -143,7 +143,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     address,
     stop: () => {
       stopped ??= (async () => {
-        service.stop();
+        await service.stop();
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => {
             server.forceShutdown();

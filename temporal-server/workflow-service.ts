@@ -105,6 +105,7 @@ export class WorkflowService {
   private readonly queryWaiters = new Map<string, QueryWaiter>();
   private stopped = false;
   private loopRunning = false;
+  private loopDone: Promise<void> = Promise.resolve();
   private loopAgain = false;
   private timerHandle: NodeJS.Timeout | undefined;
   private armedAt = Number.POSITIVE_INFINITY;
@@ -173,13 +174,15 @@ export class WorkflowService {
     this.kick();
   }
 
-  stop(): void {
+  /** Stops the timer loop and wakes every long poll; resolves once the loop's last transaction is done. */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timerHandle) clearTimeout(this.timerHandle);
     this.notifier.wakeAllPollers();
     for (const w of this.queryWaiters.values())
       w.reject(new TemporalServiceError(GrpcCode.UNAVAILABLE, 'server stopping'));
     this.queryWaiters.clear();
+    await this.loopDone;
   }
 
   // ---- timer loop -----------------------------------------------------------------------------------------
@@ -191,8 +194,9 @@ export class WorkflowService {
       return;
     }
     this.loopRunning = true;
-    this.timerLoop()
+    this.loopDone = this.timerLoop()
       .catch((err: unknown) => {
+        if (this.stopped) return;
         this.logger.error({ err }, 'timer loop failed; retrying');
         setTimeout(() => this.kick(), 500).unref();
       })
