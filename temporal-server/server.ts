@@ -80,6 +80,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     respondQueryTaskCompleted: (r) => s.respondQueryTaskCompleted(r),
     updateWorkflowExecution: (r, c) => s.updateWorkflowExecution(r, c),
     pollWorkflowExecutionUpdate: (r, c) => s.pollWorkflowExecutionUpdate(r, c),
+    executeMultiOperation: (r, c) => s.executeMultiOperation(r, c),
     describeWorkflowExecution: (r) => s.describeWorkflowExecution(r),
     shutdownWorker: (r) => s.shutdownWorker(r),
     resetStickyTaskQueue: (r) => s.resetStickyTaskQueue(r),

@@ -945,6 +945,35 @@ export class WorkflowService {
     return this.waitUpdate(ns, run.runId, run.workflowId, updateId, stage, ctx);
   }
 
+  /** Update-with-start: exactly [StartWorkflow, UpdateWorkflow], started (or reused) and admitted in one transaction. */
+  async executeMultiOperation(req: Msg, ctx: CallContext): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    const ops = (req.operations as Msg[] | undefined) ?? [];
+    const startReq = ops[0]?.startWorkflow as Msg | undefined;
+    const updateReq = ops[1]?.updateWorkflow as Msg | undefined;
+    if (ops.length !== 2 || !startReq || !updateReq)
+      throw invalidArgument('Operations must be exactly [StartWorkflow, UpdateWorkflow].');
+    const p = this.startParams({ ...startReq, namespace: ns });
+    await this.visibility.ensureTypes(ns);
+    const request = updateReq.request ?? {};
+    if (!request.input?.name) throw invalidArgument('Update name is not set on request.');
+    const updateId: string = request.meta?.updateId || randomUUID();
+    request.meta = { ...(request.meta ?? {}), updateId };
+    const stage = Number(updateReq.waitPolicy?.lifecycleStage || UpdateStage.Accepted);
+    const { run, started } = await this.transact(async (tx) => {
+      const r = await this.engine.startWorkflow(
+        tx,
+        p,
+        Number(startReq.workflowIdReusePolicy || 0),
+        Number(startReq.workflowIdConflictPolicy || 0),
+      );
+      this.engine.admitUpdate(tx, r.run, request);
+      return r;
+    });
+    const updateResponse = await this.waitUpdate(ns, run.runId, run.workflowId, updateId, stage, ctx);
+    return { responses: [{ startWorkflow: { runId: run.runId, started } }, { updateWorkflow: updateResponse }] };
+  }
+
   async pollWorkflowExecutionUpdate(req: Msg, ctx: CallContext): Promise<Msg> {
     const ns = this.requireNamespace(req);
     const ref = req.updateRef ?? {};

@@ -1,4 +1,5 @@
 import {
+  WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -6,6 +7,7 @@ import {
   isGrpcServiceError,
 } from '@temporalio/client';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { Workflow } from '@temporalio/common';
 import { useFreshDatabase } from '../support/database';
 import { startServerAndWorker, type ServerAndWorker } from './support';
 
@@ -214,6 +216,26 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       const history = await handle.fetchHistory();
       const failed = history.events?.find((e) => e.workflowTaskFailedEventAttributes);
       expect(failed?.workflowTaskFailedEventAttributes?.cause).toBe(1); // UNHANDLED_COMMAND
+    });
+
+    it('starts a workflow with an update (update-with-start) and reuses the running one the second time', async () => {
+      const workflowId = id('uws');
+      const start = (): WithStartWorkflowOperation<Workflow> =>
+        new WithStartWorkflowOperation('accumulator', {
+          taskQueue,
+          workflowId,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+      expect(
+        await t.client.workflow.executeUpdateWithStart('setTotal', { args: [5], startWorkflowOperation: start() }),
+      ).toBe(0);
+      const second = start();
+      expect(
+        await t.client.workflow.executeUpdateWithStart('setTotal', { args: [9], startWorkflowOperation: second }),
+      ).toBe(5);
+      const handle = await second.workflowHandle();
+      await handle.signal('done');
+      expect(await handle.result()).toBe(9);
     });
 
     it('fails a query for an unknown query type', async () => {
