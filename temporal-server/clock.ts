@@ -64,7 +64,7 @@ export class SkippingClock implements Clock {
     return new Promise((resolve) => {
       this.sleepers.push({ until, resolve });
       // A wall-clock fallback: if skipping is locked the sleeper still wakes when real time catches up.
-      const timer = setTimeout(() => this.wakeSleepers(), Math.max(0, until - this.now()));
+      const timer = setTimeout(() => this.wakeSleepers(), Math.min(Math.max(0, until - this.now()), 2 ** 31 - 1));
       timer.unref();
       this.onChange();
     });

@@ -555,13 +555,17 @@ export class WorkflowService {
         // No row: the queue is empty (runs are never deleted, so a claimed task always joins its run).
         if (!row) return undefined;
         const run = tx.adoptRun(ns, row);
-        const stored = (row.history as Buffer[] | null) ?? [];
+        let stored = (row.history as Buffer[] | null) ?? [];
         const wft = run?.state.wft;
         if (!run || !run.isRunning || !wft || wft.scheduledId !== Number(row.ref) || wft.startedId !== undefined)
           return 'stale';
         const sticky = queue !== run.taskQueue;
         if (sticky && (!wft.onSticky || run.state.sticky?.name !== queue)) return 'stale';
         if (!sticky && wft.onSticky) return 'stale';
+        // The history subquery ran on the statement's snapshot; if another transaction appended events while we
+        // waited for the run's lock, it missed them (READ COMMITTED re-reads only the locked row). Read again.
+        const from = sticky ? run.state.lastWftStartedId : 0;
+        if (stored.length !== run.state.nextEventId - 1 - from) stored = await tx.readEvents(run, from);
         await tx.deleteTimers(run, ['sticky_timeout']);
         const startedId = this.engine.startWorkflowTask(tx, run, identity, randomUUID());
         const events = [...stored, ...run.newEvents.map((e) => e.bytes)];
