@@ -187,6 +187,17 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       expect(await handle.query('total')).toBe(5);
     });
 
+    it('keeps the history in order while signals race the workflow tasks', async () => {
+      const handle = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('signal-storm') });
+      for (let wave = 0; wave < 5; wave++) {
+        await Promise.all(Array.from({ length: 20 }, () => handle.signal('add', 1)));
+      }
+      await handle.signal('done');
+      expect(await handle.result()).toBe(100);
+      const history = await handle.fetchHistory();
+      expect(history.events?.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+    });
+
     it('starts with a signal (SignalWithStart) and signals the running workflow on the second call', async () => {
       const workflowId = id('sws');
       await t.client.workflow.signalWithStart('accumulator', { taskQueue, workflowId, signal: 'add', signalArgs: [4] });
