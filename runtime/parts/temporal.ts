@@ -37,8 +37,7 @@ export async function startTemporal(config: Config, databaseUrl: string, logger:
       databaseUrl,
       logger: logger.child({ component: 'temporal-server' }),
     });
-  // 7233 can be taken between the check and the bind (another process starting too): then take any port.
-  const server = (await isPortFree(DEFAULT_PORT)) ? await start(DEFAULT_PORT).catch(() => start(0)) : await start(0);
+  const server = await startOnDefaultPort(start, logger);
   const connection = await Connection.connect({ address: server.address });
   return {
     address: server.address,
@@ -51,4 +50,19 @@ export async function startTemporal(config: Config, databaseUrl: string, logger:
       await server.stop();
     },
   };
+}
+
+/**
+ * Temporal's usual port when it is free, otherwise any free port, said in the log. 7233 can also be taken
+ * between the check and the bind (another process starting at the same moment): then too, any port.
+ */
+async function startOnDefaultPort<T>(start: (port: number) => Promise<T>, logger: Logger): Promise<T> {
+  const fallBack = (reason: string) => {
+    logger.info(
+      `port ${DEFAULT_PORT} ${reason}; the embedded Temporal-compatible server listens on a free port instead`,
+    );
+    return start(0);
+  };
+  if (!(await isPortFree(DEFAULT_PORT))) return fallBack('is in use');
+  return start(DEFAULT_PORT).catch(() => fallBack('was taken while starting'));
 }
