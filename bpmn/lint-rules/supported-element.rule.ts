@@ -48,6 +48,17 @@ const supportedElement: LintRuleFactory = () => ({
       reportFinding(reporter, node, `A ${describe(node)} is not executed by Throughcare pathways`, FIX_ELEMENT);
       return;
     }
+    const loop = node['loopCharacteristics'] as ModdleElement | undefined;
+    if (loop) {
+      // The interpreter has no loops: such an activity would run once where the modeller asked for many.
+      const kind = is(loop, 'bpmn:MultiInstanceLoopCharacteristics') ? 'multi-instance' : 'loop';
+      reportFinding(
+        reporter,
+        node,
+        `A ${kind} ${describe(node)} is not executed by Throughcare pathways: it would run only once`,
+        'Remove the marker and model each run explicitly (one branch per item behind a parallel gateway), or loop back with an exclusive gateway.',
+      );
+    }
     const allowed = EXECUTED_TRIGGERS[node.$type];
     if (!allowed) return;
     const trigger = triggerOf(node);
