@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { SMTPServer } from 'smtp-server';
 import { silentLogger } from '../../log';
 import { createNotificationTransport, createNotifyActivities } from '../../activities/notify';
@@ -15,6 +15,7 @@ import { startTemporalServer } from '../../temporal-server';
 import { nextValidNhsNumber, seedSetting } from '../store/seed';
 import { useMigratedStore } from '../store/store-fixture';
 import { type RecordsProbeResult } from './workflows/records-probe.workflow';
+import { installQuietRuntime } from '../support/sdk-runtime';
 
 const db = useMigratedStore('under_temporal');
 const taskQueue = 'records-probe';
@@ -23,11 +24,7 @@ let smtpReceived = 0;
 let smtpRefusals = 1;
 
 beforeAll(async () => {
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // Already installed in this process.
-  }
+  installQuietRuntime();
   const smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],

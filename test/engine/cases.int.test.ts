@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { deployPathway, messageCase, showCase, startCase, caseResult, type CaseEngine } from '../../engine';
 import { silentLogger } from '../../log';
 import { CaseSchema, migrateDatabase, openStore, SettingSchema, type Store } from '../../store';
@@ -12,6 +12,7 @@ import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } f
 import { WORKFLOWS_PATH } from '../../worker';
 import type { PathwayView } from '../../workflows';
 import { useFreshDatabase } from '../support/database';
+import { installQuietRuntime } from '../support/sdk-runtime';
 
 const TASK_QUEUE = 'engine-cases';
 
@@ -41,11 +42,7 @@ describe('case services', () => {
   const db = useFreshDatabase('engine_cases');
 
   beforeAll(async () => {
-    try {
-      Runtime.install({ logger: new DefaultLogger('WARN') });
-    } catch {
-      // Already installed in this process.
-    }
+    installQuietRuntime();
     await migrateDatabase(db.url, silentLogger);
     store = await openStore(db.url);
     const em = store.fork();

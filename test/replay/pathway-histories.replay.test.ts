@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { installQuietRuntime } from '../support/sdk-runtime';
 
 const HISTORIES = path.join(__dirname, '..', 'fixtures', 'histories');
 const fixtures = fs.existsSync(HISTORIES)
@@ -28,11 +29,7 @@ function readFixture(file: string): { workflowId: string; history: temporal.api.
 
 describe('recorded pathway histories', () => {
   beforeAll(() => {
-    try {
-      Runtime.install({ logger: new DefaultLogger('WARN') });
-    } catch {
-      // Already installed in this process.
-    }
+    installQuietRuntime();
   });
 
   it('has histories to replay', () => {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { type WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { createActivities, createLocalInboxTransport, createSpineClient } from '../../activities';
 import { createRecordActivities } from '../../activities/records';
 import { type PathwayIR } from '../../bpmn';
@@ -27,6 +27,7 @@ import {
   type runPathway,
 } from '../../workflows';
 import { useFreshDatabase } from '../support/database';
+import { installQuietRuntime } from '../support/sdk-runtime';
 
 export type Vars = Record<string, unknown>;
 export type PathwayHandle = WorkflowHandle<typeof runPathway>;
@@ -104,11 +105,7 @@ export function useScenario(prefix: string): Scenario {
   let settingOdsCode = '';
 
   beforeAll(async () => {
-    try {
-      Runtime.install({ logger: new DefaultLogger('WARN') });
-    } catch {
-      // Already installed in this process.
-    }
+    installQuietRuntime();
     await migrateDatabase(db.url, silentLogger);
     store = await openStore(db.url);
     sandbox = await startSpineSandbox({ port: 0 });

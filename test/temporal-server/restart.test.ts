@@ -5,7 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { useFreshDatabase } from '../support/database';
 import * as activities from './conformance.activities';
-import { installQuietRuntime, workflowsPath } from './support';
+import { installQuietRuntime } from '../support/sdk-runtime';
+import { workflowsPath } from './support';
 
 const db = useFreshDatabase('temporal_restart');
 const repoRoot = path.resolve(__dirname, '../..');
@@ -51,7 +52,7 @@ describe('durability across kill -9', () => {
   });
 
   it('finishes every workflow with the right result after the server is killed mid-run and restarted', async () => {
-    installQuietRuntime();
+    installQuietRuntime('ERROR');
     const address = `127.0.0.1:${await freePort()}`;
     child = await startServerProcess(address, db.url);
     const connection = await Connection.connect({ address });

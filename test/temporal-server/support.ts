@@ -2,17 +2,10 @@
  * Shared set-up for the embedded Temporal server's tests: a quiet SDK runtime and a server + worker per file.
  */
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { installQuietRuntime } from '../support/sdk-runtime';
 import { startTemporalServer, type TemporalServer, type TemporalServerOptions } from '../../temporal-server';
 import * as activities from './conformance.activities';
-
-export function installQuietRuntime(): void {
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // Already installed in this process.
-  }
-}
 
 export interface ServerAndWorker {
   server: TemporalServer;
@@ -32,7 +25,8 @@ export const workflowsPath = require.resolve('./workflows/conformance.workflows'
 export async function startServerAndWorker(
   options: Omit<TemporalServerOptions, 'address'> & { taskQueue?: string; workerOptions?: Partial<WorkerOptions> },
 ): Promise<ServerAndWorker> {
-  installQuietRuntime();
+  // The server's tests provoke activity failures on purpose: only errors are worth printing.
+  installQuietRuntime('ERROR');
   const taskQueue = options.taskQueue ?? 'conformance';
   const server = await startTemporalServer({ address: '127.0.0.1:0', ...options });
   const connection = await Connection.connect({ address: server.address });

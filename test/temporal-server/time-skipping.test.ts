@@ -1,5 +1,5 @@
 import { Worker } from '@temporalio/worker';
-import { installQuietRuntime } from './support';
+import { installQuietRuntime } from '../support/sdk-runtime';
 import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
 import { useFreshDatabase } from '../support/database';
 import * as activities from './conformance.activities';
@@ -12,7 +12,7 @@ describe('time skipping', () => {
   let running: Promise<void>;
 
   beforeAll(async () => {
-    installQuietRuntime();
+    installQuietRuntime('ERROR');
     testEnv = await createTestWorkflowEnvironment({ databaseUrl: db.url });
     worker = await Worker.create({
       connection: testEnv.nativeConnection,

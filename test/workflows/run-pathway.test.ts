@@ -1,6 +1,6 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 
 import { compileFixture } from '../../bpmn/fixtures/load-fixture';
 import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
@@ -15,6 +15,7 @@ import {
   type ServiceTaskActivityInput,
 } from '../../workflows';
 import { useFreshDatabase } from '../support/database';
+import { installQuietRuntime } from '../support/sdk-runtime';
 
 const db = useFreshDatabase('run_pathway');
 const TASK_QUEUE = 'pathways';
@@ -83,11 +84,7 @@ describe('runPathway on the time-skipping server', () => {
   }
 
   beforeAll(async () => {
-    try {
-      Runtime.install({ logger: new DefaultLogger('WARN') });
-    } catch {
-      // Already installed in this process.
-    }
+    installQuietRuntime();
     testEnv = await createTestWorkflowEnvironment({ databaseUrl: db.url });
     worker = await Worker.create({
       connection: testEnv.nativeConnection,
