@@ -69,3 +69,8 @@ export async function runUntilSignal(logger: Logger, stop: () => Promise<void>):
     process.exitCode = EXIT.failure;
   }
 }
+
+/** A command's result on stdout, one line (logs go to stderr). */
+export function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { messageCase, showCase, startCase } from '../../engine/cases';
-import { commandContext } from '../context';
+import { commandContext, print } from '../context';
 import { parseJsonObject, withCaseEngine } from '../engine';
 
 export function registerCase(program: Command): void {
@@ -83,8 +83,4 @@ export function registerCase(program: Command): void {
         `Delivered ${messageName} to case ${caseId} (${delivered.length} workflow${delivered.length === 1 ? '' : 's'})`,
       );
     });
-}
-
-function print(text: string): void {
-  process.stdout.write(`${text}\n`);
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { print } from '../context';
 import { describeConfig, loadConfig, VARIABLES } from '../../config';
 
 export function registerConfig(program: Command): void {
@@ -25,8 +26,4 @@ export function registerConfig(program: Command): void {
           .join('\n'),
       );
     });
-}
-
-function print(text: string): void {
-  process.stdout.write(`${text}\n`);
 }

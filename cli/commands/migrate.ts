@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createMigration, migrateDatabase, pendingMigrations } from '../../store';
 import { withDatabase } from '../database';
-import { commandContext } from '../context';
+import { commandContext, print } from '../context';
 
 interface Options {
   status?: boolean;
@@ -36,22 +36,22 @@ export function registerMigrate(program: Command): void {
         }
         return { kind: 'applied', ...(await migrateDatabase(url, logger)) };
       });
-      if (options.json) return void process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+      if (options.json) return print(JSON.stringify(outcome, null, 2));
       const list = (names: string[]) => names.map((m) => `  ${m}`).join('\n');
       switch (outcome.kind) {
         case 'status':
-          return void process.stdout.write(
-            outcome.pending.length ? `Pending migrations:\n${list(outcome.pending)}\n` : 'No pending migrations.\n',
+          return print(
+            outcome.pending.length ? `Pending migrations:\n${list(outcome.pending)}` : 'No pending migrations.',
           );
         case 'created':
-          return void process.stdout.write(
-            outcome.file ? `Created ${outcome.file}\n` : 'The entities match the database; no migration needed.\n',
+          return print(
+            outcome.file ? `Created ${outcome.file}` : 'The entities match the database; no migration needed.',
           );
         case 'applied':
-          return void process.stdout.write(
+          return print(
             outcome.applied.length
-              ? `Applied ${outcome.applied.length} migration(s):\n${list(outcome.applied)}\n`
-              : 'Database is up to date.\n',
+              ? `Applied ${outcome.applied.length} migration(s):\n${list(outcome.applied)}`
+              : 'Database is up to date.',
           );
       }
     });

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { compilePathway, hasLintErrors, type LintFinding } from '../../bpmn';
 import { deployPathway, installedLintOptions, listPathwayVersions } from '../../engine';
 import { withStore } from '../database';
-import { CommandFailure, commandContext, EXIT } from '../context';
+import { commandContext, CommandFailure, EXIT, print } from '../context';
 
 export function registerPathway(program: Command): void {
   const pathway = program.command('pathway').description('Lint, deploy and list BPMN pathways');
@@ -78,8 +78,4 @@ async function readBpmnFile(file: string): Promise<string> {
 function formatFinding(f: LintFinding): string {
   const where = f.name ? `${f.id} (${f.name})` : f.id;
   return `${f.severity.padEnd(7)} ${where}: ${f.message}\n        fix: ${f.fix}  [${f.rule}]`;
-}
-
-function print(text: string): void {
-  process.stdout.write(`${text}\n`);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startSpineSandbox } from '../../spine-sandbox';
-import { commandContext, runUntilSignal } from '../context';
+import { commandContext, print, runUntilSignal } from '../context';
 
 export function registerSpineSandbox(program: Command): void {
   program
@@ -20,7 +20,7 @@ export function registerSpineSandbox(program: Command): void {
         host: options.host,
         logger: logger.child({ component: 'spine-sandbox' }),
       });
-      process.stdout.write(`Spine sandbox listening on ${sandbox.baseUrl}\n`);
+      print(`Spine sandbox listening on ${sandbox.baseUrl}`);
       await runUntilSignal(logger, () => sandbox.stop());
     });
 }

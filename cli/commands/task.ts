@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { completeTask, listTasks } from '../../engine/cases';
-import { commandContext } from '../context';
+import { commandContext, print } from '../context';
 import { parseJsonObject, withCaseEngine } from '../engine';
 
 export function registerTask(program: Command): void {
@@ -43,8 +43,4 @@ export function registerTask(program: Command): void {
       );
       print(options.json ? JSON.stringify(result, null, 2) : `Completed ${taskId}; the case is ${result.status}`);
     });
-}
-
-function print(text: string): void {
-  process.stdout.write(`${text}\n`);
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { startEmbeddedPostgres } from '../../store/embedded-postgres';
 import { startTemporalServer } from '../../temporal-server';
-import { commandContext, runUntilSignal } from '../context';
+import { commandContext, print, runUntilSignal } from '../context';
 
 interface Options {
   address: string;
@@ -35,7 +35,7 @@ export function registerTemporalServer(program: Command): void {
         logger: logger.child({ component: 'temporal-server' }),
       });
       // One plain line on stdout that scripts (and the benchmark) wait for.
-      process.stdout.write(`Temporal-compatible server listening on ${server.address}\n`);
+      print(`Temporal-compatible server listening on ${server.address}`);
       await runUntilSignal(logger, async () => {
         await server.stop();
         await embedded?.stop();
