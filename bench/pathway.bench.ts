@@ -10,8 +10,6 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { compilePathwayIR, type PathwayIR } from '../bpmn';
 import { handle, start, type RunPathwayInput, type Step } from '../workflows';
 import {
@@ -22,8 +20,7 @@ import {
   pool,
   processCpuSeconds,
   runBenchmark,
-  startBenchDatabase,
-  startServerProcess,
+  startBenchEngine,
 } from './support';
 
 const TASK_QUEUE = 'bench-pathway';
@@ -71,7 +68,6 @@ async function main(): Promise<void> {
   const steps = option('steps', 200);
   const cases = option('cases', 300);
   const concurrency = option('concurrency', 50);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
 
   const longIr = await compilePathwayIR(sequencePathway('BenchLong', steps));
   const tenIr = await compilePathwayIR(sequencePathway('BenchTen', 10));
@@ -87,11 +83,8 @@ async function main(): Promise<void> {
   const pureMsPerElement = (performance.now() - t0) / (pureRuns * steps);
 
   // 2 and 3 through Temporal.
-  const database = await startBenchDatabase('bench_pathway');
-  const server = await startServerProcess(database.url);
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-  const worker = await Worker.create({
-    connection: await NativeConnection.connect({ address: server.address }),
+  const { database, server, client, worker, stop } = await startBenchEngine({
+    databaseName: 'bench_pathway',
     taskQueue: TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities: {
@@ -172,8 +165,7 @@ async function main(): Promise<void> {
     };
   });
 
-  await server.stop();
-  await database.stop();
+  await stop();
   const machine = describeMachine(database.postgresVersion);
   const report = { machine, pureInterpreterMsPerElement: pureMsPerElement, ...results };
   await fs.mkdir(path.join(__dirname, 'results'), { recursive: true });

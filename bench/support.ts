@@ -7,6 +7,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import { createLogger } from '../log';
 import { startEmbeddedPostgres, type RunningPostgres } from '../store/embedded-postgres';
@@ -120,6 +122,44 @@ export async function startServerProcess(databaseUrl: string): Promise<ServerPro
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
+  };
+}
+
+export interface BenchEngine {
+  readonly database: BenchDatabase;
+  readonly server: ServerProcess;
+  readonly client: Client;
+  readonly worker: Worker;
+  /** Stops the server process and the database (the worker stops when its `runUntil` ends). */
+  readonly stop: () => Promise<void>;
+}
+
+/** A database, the server in its own process, and a client and worker connected to it. */
+export async function startBenchEngine(options: {
+  databaseName: string;
+  taskQueue: string;
+  workflowsPath: string;
+  activities: WorkerOptions['activities'];
+}): Promise<BenchEngine> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const database = await startBenchDatabase(options.databaseName);
+  const server = await startServerProcess(database.url);
+  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const worker = await Worker.create({
+    connection: await NativeConnection.connect({ address: server.address }),
+    taskQueue: options.taskQueue,
+    workflowsPath: options.workflowsPath,
+    activities: options.activities,
+  });
+  return {
+    database,
+    server,
+    client,
+    worker,
+    stop: async () => {
+      await server.stop();
+      await database.stop();
+    },
   };
 }
 

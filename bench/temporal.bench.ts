@@ -10,8 +10,6 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import * as activities from './activities';
 import {
   describeMachine,
@@ -22,8 +20,7 @@ import {
   processCpuSeconds,
   residentMegabytes,
   runBenchmark,
-  startBenchDatabase,
-  startServerProcess,
+  startBenchEngine,
 } from './support';
 
 const TASK_QUEUE = 'bench';
@@ -42,13 +39,8 @@ async function main(): Promise<void> {
   const workflows = option('workflows', 2000);
   const concurrency = option('concurrency', 200);
   const waiting = option('waiting', 10_000);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-
-  const database = await startBenchDatabase('bench');
-  const server = await startServerProcess(database.url);
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-  const worker = await Worker.create({
-    connection: await NativeConnection.connect({ address: server.address }),
+  const { database, server, client, worker, stop } = await startBenchEngine({
+    databaseName: 'bench',
     taskQueue: TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
     activities,
@@ -110,8 +102,7 @@ async function main(): Promise<void> {
     };
   });
 
-  await server.stop();
-  await database.stop();
+  await stop();
 
   const machine = describeMachine(database.postgresVersion);
   await fs.mkdir(path.join(__dirname, 'results'), { recursive: true });
