@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import { openStore, pendingMigrations, type Store } from '../store';
+import { openStore, type Store } from '../store';
 import { runningEmbeddedPostgresUrl, startEmbeddedPostgres } from '../store/embedded-postgres';
 import { CommandFailure } from './context';
 
@@ -30,14 +30,14 @@ export async function withDatabase<T>(
 /** Opens the record store for one command, refusing a database whose schema is behind the code. */
 export function withStore<T>(config: Config, logger: Logger, fn: (store: Store) => Promise<T>): Promise<T> {
   return withDatabase(config, logger, async (url) => {
-    const pending = await pendingMigrations(url, logger);
-    if (pending.length > 0) {
-      throw new CommandFailure(
-        `The database has ${pending.length} pending migration(s); run \`throughcare migrate\` first`,
-      );
-    }
     const store = await openStore(url, logger);
     try {
+      const pending = await store.pendingMigrations();
+      if (pending.length > 0) {
+        throw new CommandFailure(
+          `The database has ${pending.length} pending migration(s); run \`throughcare migrate\` first`,
+        );
+      }
       return await fn(store);
     } finally {
       await store.close();

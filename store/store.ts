@@ -3,6 +3,7 @@
  * activity (`fork()`), so that no identity map is shared between units of work.
  */
 import { MikroORM } from '@mikro-orm/core';
+import { type Migrator } from '@mikro-orm/migrations';
 import { type EntityManager, type PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { silentLogger, type Logger } from '../log';
 import { buildOrmOptions } from './orm-config';
@@ -15,6 +16,8 @@ export interface Store {
   fork(): StoreEntityManager;
   /** True when the database answers a query now. */
   isHealthy(): Promise<boolean>;
+  /** Names of the migrations this database still lacks (empty when its schema matches the code). */
+  pendingMigrations(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -33,6 +36,7 @@ export async function openStore(databaseUrl: string, logger: Logger = silentLogg
         return false;
       }
     },
+    pendingMigrations: async () => (await orm.getMigrator<Migrator>().getPendingMigrations()).map((m) => m.name),
     close: () => orm.close(true),
   };
 }
