@@ -12,17 +12,11 @@ import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } f
 import { WORKFLOWS_PATH } from '../../worker';
 import type { PathwayView } from '../../workflows';
 import { useFreshDatabase } from '../support/database';
+import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
 
 const TASK_QUEUE = 'engine-cases';
 
-async function eventually(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not reached in 10 s');
-}
 const fixture = (name: string) =>
   fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', `${name}.bpmn`), 'utf8');
 
@@ -87,12 +81,17 @@ describe('case services', () => {
     // The parent waits in its call activity; the child is the one subscribed to the message. Messages are
     // not buffered, so send only once the child is listening.
     const parent = env.client.workflow.getHandle(started.workflowId);
-    await eventually(async () => {
-      const [child] = (await parent.describe()).raw.pendingChildren ?? [];
-      if (!child?.workflowId) return false;
-      const childView = await env.client.workflow.getHandle(child.workflowId).query<PathwayView>('state');
-      return childView.messageSubscriptions.some((m) => m.messageName === 'custody.leaving');
-    });
+    await eventually(
+      'the child subscribed to custody.leaving',
+      async () => {
+        const [child] = (await parent.describe()).raw.pendingChildren ?? [];
+        if (!child?.workflowId) return false;
+        const childView = await env.client.workflow.getHandle(child.workflowId).query<PathwayView>('state');
+        return childView.messageSubscriptions.some((m) => m.messageName === 'custody.leaving');
+      },
+      (subscribed) => subscribed,
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
     const delivered = await messageCase(engine, started.caseId, { name: 'custody.leaving' });
     expect(delivered).toHaveLength(2);
     expect(delivered[0]).toBe(started.workflowId);

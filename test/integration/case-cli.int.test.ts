@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../store/embedded-postgres';
 import { runCli, type CliProcess } from '../support/cli-process';
+import { eventually } from '../support/eventually';
 
 jest.setTimeout(240_000);
 
@@ -36,15 +37,6 @@ describe('working a case with throughcare case and task', () => {
       formId: string;
       status: string;
     }[];
-  async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-    for (let i = 0; i < 60; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error('condition not reached in 30 s');
-  }
-
   beforeAll(async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'throughcare-case-'));
     // As a newcomer's `npm start` runs it (jest sets NODE_ENV=test, which would skip the demo settings).
@@ -99,8 +91,10 @@ describe('working a case with throughcare case and task', () => {
     const { caseId } = JSON.parse(started.stdout) as { caseId: string };
 
     const [screen] = await eventually(
+      'first task in the worklist',
       () => openTasks(caseId),
       (tasks) => tasks.length > 0,
+      { intervalMs: 500 },
     );
     expect(screen).toMatchObject({ formId: 'prison-reception-sms', status: 'open' });
 
@@ -129,8 +123,10 @@ describe('working a case with throughcare case and task', () => {
     expect(again.output).toContain('is already completed or closed');
 
     const next = await eventually(
+      'referral task in the worklist',
       () => openTasks(caseId),
       (tasks) => tasks.some((t) => t.formId === 'sms-referral'),
+      { intervalMs: 500 },
     );
     expect(next.map((t) => t.formId)).toEqual(['sms-referral']);
 
