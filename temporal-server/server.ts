@@ -35,20 +35,25 @@ export interface TemporalServer {
 export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
   const logger = (options.logger ?? silentLogger).child({ component: 'temporal-server' });
   const schema = options.schema ?? 'temporal';
-  const pool = new Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 20 });
-  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
-  try {
-    await ensureSchema(pool, schema);
-  } catch (err) {
-    await pool.end();
-    throw err;
-  }
+  // The engine's statements are all prepared from a fixed set of texts (see `prepared` in store.ts); a generic
+  // plan serves them all, and re-planning per call cost PostgreSQL more CPU than running them. Visibility's
+  // queries are written by operators, so they keep per-query plans on a pool of their own.
+  const pool = new Pool({
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? 20,
+    options: '-c plan_cache_mode=force_generic_plan',
+  });
+  const visibilityPool = new Pool({ connectionString: options.databaseUrl, max: 4 });
+  for (const p of [pool, visibilityPool])
+    p.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
+  const closePools = () => Promise.all([pool.end(), visibilityPool.end()]);
   const clock = options.timeSkipping ? new SkippingClock() : new WallClock();
   let visibility;
   try {
-    visibility = await createVisibility(pool, schema, () => clock.now());
+    await ensureSchema(pool, schema);
+    visibility = await createVisibility(visibilityPool, schema, () => clock.now());
   } catch (err) {
-    await pool.end();
+    await closePools();
     throw err;
   }
   const service = new WorkflowService(pool, schema, clock, logger, visibility);
@@ -127,14 +132,14 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   try {
     address = await bindServer(server, options.address ?? '127.0.0.1:7233');
   } catch (err) {
-    await pool.end();
+    await closePools();
     throw err;
   }
   try {
     await service.start();
   } catch (err) {
     server.forceShutdown();
-    await pool.end();
+    await closePools();
     throw err;
   }
   logger.info({ address, schema, timeSkipping: !!options.timeSkipping }, 'temporal server listening');
@@ -155,7 +160,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
             resolve();
           });
         });
-        await pool.end();
+        await closePools();
       })();
       return stopped;
     },

@@ -4,12 +4,28 @@
  * in the same PostgreSQL transaction. Wake-ups (pollers, history waiters, the timer loop) run after COMMIT.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-assignment -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
-import { randomUUID } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import type { Clock } from './clock';
 import { encodeEvent, eventAttributesField, msToTimestamp, type Msg, type WorkflowStatus } from './proto';
 import { quoteIdent } from './schema';
 import type { RunState } from './state';
+
+const statementNames = new Map<string, string>();
+
+/**
+ * A named statement, which PostgreSQL parses and plans once per connection instead of on every call: planning
+ * was more of the database's CPU than executing on the hot path. Only for SQL whose text comes from a fixed set
+ * (each distinct text stays prepared on every pooled connection).
+ */
+export function prepared(text: string, values: unknown[] = []): QueryConfig {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `tc_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values };
+}
 
 export const TaskKind = { Workflow: 1, Activity: 2 } as const;
 
@@ -107,26 +123,17 @@ export class Tx {
     return `${quoteIdent(this.schema)}.${name}`;
   }
 
-  /** Whether BEGIN has been sent; it travels with the transaction's first read to save a round trip. */
+  /** Whether BEGIN has been sent; a transaction that only flushes needs none (its one statement is atomic). */
   begun = false;
 
-  /**
-   * Runs a statement in the transaction. The first one is sent as `BEGIN; <statement>` in one simple-protocol
-   * round trip, with its (small, scalar) parameters inlined as escaped literals.
-   */
+  /** Runs a statement in the transaction, as a prepared statement (see `prepared`). */
   async query(sql: string, params: unknown[] = []): Promise<{ rows: Msg[]; rowCount: number | null }> {
-    if (this.begun) {
-      const r = await this.client.query(sql, params);
-      return { rows: r.rows as Msg[], rowCount: r.rowCount };
+    if (!this.begun) {
+      await this.client.query('BEGIN');
+      this.begun = true;
     }
-    const inlined = sql.replace(/\$(\d+)/g, (_, n: string) => literal(this.client, params[Number(n) - 1]));
-    const results = (await this.client.query(`BEGIN; ${inlined}`)) as unknown as Array<{
-      rows: Msg[];
-      rowCount: number | null;
-    }>;
-    this.begun = true;
-    const last = results[results.length - 1]!;
-    return { rows: last.rows, rowCount: last.rowCount };
+    const r = await this.client.query(prepared(sql, params));
+    return { rows: r.rows as Msg[], rowCount: r.rowCount };
   }
 
   private static key(namespace: string, runId: string): string {
@@ -326,19 +333,20 @@ export class Tx {
     const close = (r: Run): Date | null => (r.state.closeTime ? new Date(r.state.closeTime) : null);
     if (updates.length > 0) {
       parts.push(`upd_exec AS (UPDATE ${this.table('executions')} e SET status = u.status, close_time = u.close_time,
-          search_attributes = u.sa, history_length = u.hl, state = u.state
+          search_attributes = u.sa, history_length = u.hl, state = u.state, sticky_queue = u.sticky
         FROM unnest(${p(updates.map((r) => r.namespace))}::text[], ${p(updates.map((r) => r.runId))}::text[],
           ${p(updates.map((r) => r.status))}::smallint[], ${p(updates.map(close))}::timestamptz[],
           ${p(updates.map((r) => JSON.stringify(r.searchAttributes)))}::jsonb[],
           ${p(updates.map((r) => r.state.nextEventId - 1))}::bigint[],
-          ${p(updates.map((r) => JSON.stringify(r.state)))}::jsonb[]) AS u(ns, run_id, status, close_time, sa, hl, state)
+          ${p(updates.map((r) => JSON.stringify(r.state)))}::jsonb[],
+          ${p(updates.map((r) => r.state.sticky?.name ?? null))}::text[]) AS u(ns, run_id, status, close_time, sa, hl, state, sticky)
         WHERE e.namespace = u.ns AND e.run_id = u.run_id RETURNING 1)`);
     }
     // Runs closed in this transaction are updated before new runs of the same workflow id are inserted (the
     // reference to upd_exec orders the two), so the one-running-run index never sees both as running.
     if (inserts.length > 0) {
       parts.push(`ins_exec AS (INSERT INTO ${this.table('executions')} (namespace, workflow_id, run_id, workflow_type,
-          task_queue, status, start_time, execution_time, close_time, search_attributes, history_length, request_id, state)
+          task_queue, status, start_time, execution_time, close_time, search_attributes, history_length, request_id, state, sticky_queue)
         SELECT * FROM unnest(${p(inserts.map((r) => r.namespace))}::text[], ${p(inserts.map((r) => r.workflowId))}::text[],
           ${p(inserts.map((r) => r.runId))}::text[], ${p(inserts.map((r) => r.workflowType))}::text[],
           ${p(inserts.map((r) => r.taskQueue))}::text[], ${p(inserts.map((r) => r.status))}::smallint[],
@@ -346,7 +354,8 @@ export class Tx {
           ${p(inserts.map((r) => new Date(r.state.executionTime)))}::timestamptz[],
           ${p(inserts.map(close))}::timestamptz[], ${p(inserts.map((r) => JSON.stringify(r.searchAttributes)))}::jsonb[],
           ${p(inserts.map((r) => r.state.nextEventId - 1))}::bigint[], ${p(inserts.map((r) => r.requestId))}::text[],
-          ${p(inserts.map((r) => JSON.stringify(r.state)))}::jsonb[])
+          ${p(inserts.map((r) => JSON.stringify(r.state)))}::jsonb[],
+          ${p(inserts.map((r) => r.state.sticky?.name ?? null))}::text[])
         ${updates.length > 0 ? 'WHERE (SELECT count(*) FROM upd_exec) >= 0' : ''})`);
     }
     if (events.length > 0) {
@@ -393,19 +402,8 @@ export class Tx {
     }
     if (parts.length === 0) return;
     // Without a prior read the flush is the transaction's only statement, atomic by itself.
-    await this.client.query(`WITH ${parts.join(',\n')} SELECT 1`, params);
+    await this.client.query(prepared(`WITH ${parts.join(',\n')} SELECT 1`, params));
   }
-}
-
-function literal(client: PoolClient, value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error('non-finite number in SQL literal');
-    return String(value);
-  }
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (typeof value === 'string') return client.escapeLiteral(value);
-  throw new Error(`cannot inline a ${typeof value} parameter`);
 }
 
 const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);

@@ -31,7 +31,7 @@ import {
   type Msg,
 } from './proto';
 import { quoteIdent } from './schema';
-import { runTransaction, TaskKind, Tx, type Run } from './store';
+import { prepared, runTransaction, TaskKind, Tx, type Run } from './store';
 import type { ActivityState } from './state';
 import type { Visibility } from './visibility-wiring';
 import { assertResettable, resetWorkflow } from './reset';
@@ -164,7 +164,8 @@ export class WorkflowService {
         );
         await tx.query(
           `UPDATE ${this.table('executions')}
-              SET state = CASE WHEN state ? 'wft' THEN jsonb_set(state - 'sticky', '{wft,onSticky}', 'false'::jsonb)
+              SET sticky_queue = NULL,
+                  state = CASE WHEN state ? 'wft' THEN jsonb_set(state - 'sticky', '{wft,onSticky}', 'false'::jsonb)
                                ELSE state - 'sticky' END
             WHERE status = 1 AND (state ? 'sticky' OR (state->'wft'->>'onSticky')::boolean)`,
         );
@@ -215,8 +216,10 @@ export class WorkflowService {
       for (;;) {
         const now = this.clock.now();
         const { rows } = await this.pool.query(
-          `SELECT id FROM ${this.table('timers')} WHERE fire_at <= $1 ORDER BY fire_at, id LIMIT ${TIMER_BATCH}`,
-          [now],
+          prepared(
+            `SELECT id FROM ${this.table('timers')} WHERE fire_at <= $1 ORDER BY fire_at, id LIMIT ${TIMER_BATCH}`,
+            [now],
+          ),
         );
         if (rows.length === 0) break;
         const ids = rows.map((r) => String(r.id));
@@ -228,7 +231,7 @@ export class WorkflowService {
         );
         if (rows.length < TIMER_BATCH || this.stopped) break;
       }
-      const { rows } = await this.pool.query(`SELECT min(fire_at) AS next FROM ${this.table('timers')}`);
+      const { rows } = await this.pool.query(prepared(`SELECT min(fire_at) AS next FROM ${this.table('timers')}`));
       const next = rows[0]?.next === null || rows[0]?.next === undefined ? undefined : Number(rows[0].next);
       const clock = this.clock;
       if (clock instanceof SkippingClock) {
@@ -462,10 +465,12 @@ export class WorkflowService {
     let runId: string | undefined = exec.runId || undefined;
     for (;;) {
       const { rows } = await this.pool.query(
-        runId
-          ? `SELECT run_id, status, state->'closeEventId' AS close_id, history_length FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2 AND workflow_id = $3`
-          : `SELECT run_id, status, state->'closeEventId' AS close_id, history_length FROM ${this.table('executions')} WHERE namespace = $1 AND workflow_id = $3 AND ($2::text IS NULL) ORDER BY seq DESC LIMIT 1`,
-        [ns, runId ?? null, exec.workflowId],
+        prepared(
+          runId
+            ? `SELECT run_id, status, state->'closeEventId' AS close_id, history_length FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2 AND workflow_id = $3`
+            : `SELECT run_id, status, state->'closeEventId' AS close_id, history_length FROM ${this.table('executions')} WHERE namespace = $1 AND workflow_id = $3 AND ($2::text IS NULL) ORDER BY seq DESC LIMIT 1`,
+          [ns, runId ?? null, exec.workflowId],
+        ),
       );
       const row = rows[0];
       if (!row) throw notFound(`workflow execution not found: ${exec.workflowId}`);
@@ -475,16 +480,20 @@ export class WorkflowService {
       if (closeOnly) {
         if (!running) {
           const ev = await this.pool.query(
-            `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id = $2`,
-            [runId, Number(row.close_id)],
+            prepared(`SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id = $2`, [
+              runId,
+              Number(row.close_id),
+            ]),
           );
           return { history: new RawHistory(ev.rows.map((r) => r.data as Buffer)) };
         }
         if (!req.waitNewEvent) return { history: { events: [] } };
       } else if (from <= length || !running || !req.waitNewEvent) {
         const ev = await this.pool.query(
-          `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id >= $2 ORDER BY event_id LIMIT $3`,
-          [runId, from, pageSize],
+          prepared(
+            `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id >= $2 ORDER BY event_id LIMIT $3`,
+            [runId, from, pageSize],
+          ),
         );
         const last = from + ev.rows.length - 1;
         const more = ev.rows.length === pageSize && last < length;
@@ -1122,7 +1131,7 @@ export class WorkflowService {
     const sticky = req.stickyTaskQueue as string | undefined;
     if (!sticky) return {};
     const { rows } = await this.pool.query(
-      `SELECT run_id FROM ${this.table('executions')} WHERE status = 1 AND namespace = $1 AND state->'sticky'->>'name' = $2`,
+      `SELECT run_id FROM ${this.table('executions')} WHERE status = 1 AND namespace = $1 AND sticky_queue = $2`,
       [ns, sticky],
     );
     for (const r of rows) {
