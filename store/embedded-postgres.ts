@@ -82,10 +82,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 
   const child = await launch(binDir, pgdata, port, runAs, options, logger);
-  const base = `postgres://${instance.user}:${encodeURIComponent(instance.password)}@127.0.0.1:${port}`;
   const running: RunningPostgres = {
-    url: `${base}/${database}`,
-    adminUrl: `${base}/postgres`,
+    url: connectionUrl(instance, pgdata, port, database),
+    adminUrl: connectionUrl(instance, pgdata, port, 'postgres'),
     port,
     stop: async () => {
       await stopChild(child, logger);
@@ -171,7 +170,26 @@ export async function runningEmbeddedPostgresUrl(dir: string, database = 'throug
   const owner = Number.parseInt(await fs.readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => ''), 10);
   if (!Number.isInteger(owner) || !isAlive(owner)) return undefined;
   const instance = await readOrCreateInstance(dir);
-  return `postgres://${instance.user}:${encodeURIComponent(instance.password)}@127.0.0.1:${instance.port}/${database}`;
+  return connectionUrl(instance, path.join(dir, 'pgdata'), instance.port, database);
+}
+
+/** What `sun_path` holds (107 bytes and a NUL) less the `/.s.PGSQL.<port>` PostgreSQL appends to the directory. */
+const MAX_SOCKET_DIRECTORY_BYTES = 107 - '/.s.PGSQL.65535'.length;
+
+/**
+ * The cluster also listens on a Unix socket in its data directory, and local clients use it: a round trip over
+ * a Unix socket costs both sides far less CPU than one over TCP loopback, and the Temporal server makes many.
+ * A directory too long for a socket address (or that PostgreSQL's list syntax would split) keeps to TCP.
+ */
+function socketDirectory(pgdata: string): string | undefined {
+  return Buffer.byteLength(pgdata) <= MAX_SOCKET_DIRECTORY_BYTES && !/[,"\s]/.test(pgdata) ? pgdata : undefined;
+}
+
+/** A URL that pg and MikroORM both read: a percent-encoded absolute path as the host means a socket directory. */
+function connectionUrl(instance: InstanceFile, pgdata: string, port: number, database: string): string {
+  const socket = socketDirectory(pgdata);
+  const host = socket ? encodeURIComponent(socket) : '127.0.0.1';
+  return `postgres://${instance.user}:${encodeURIComponent(instance.password)}@${host}:${port}/${database}`;
 }
 
 /** One process at a time may run a data directory; a stale claim from a crashed process is taken over. */
@@ -287,7 +305,7 @@ function launch(
 ): Promise<ChildProcess> {
   const settings = [
     'listen_addresses=127.0.0.1',
-    'unix_socket_directories=',
+    `unix_socket_directories=${socketDirectory(pgdata) ?? ''}`,
     'max_connections=300',
     'lc_messages=C',
     ...(options.ephemeral ? ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'] : []),
