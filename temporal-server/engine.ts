@@ -110,6 +110,14 @@ export function defaultRetryPolicy(p: Msg | null | undefined): RetryPolicyState 
   };
 }
 
+/** An activity started in the response to the workflow task that scheduled it, with what its task carries. */
+export interface EagerActivity {
+  act: ActivityState;
+  header?: Msg;
+  input?: Msg;
+  priority?: Msg;
+}
+
 export function retryPolicyToProto(p: RetryPolicyState): Msg {
   return {
     initialInterval: msToDuration(p.initialIntervalMs),
@@ -392,7 +400,11 @@ export class Engine {
    * RespondWorkflowTaskCompleted. Returns an error to send after the transaction commits (UnhandledCommand
    * writes a WorkflowTaskFailed event that must be kept).
    */
-  async completeWorkflowTask(tx: Tx, run: Run, req: Msg): Promise<{ error?: TemporalServiceError }> {
+  async completeWorkflowTask(
+    tx: Tx,
+    run: Run,
+    req: Msg,
+  ): Promise<{ error?: TemporalServiceError; eagerActivities?: EagerActivity[] }> {
     const s = run.state;
     const wft = s.wft!;
     const commands = (req.commands as Msg[] | undefined) ?? [];
@@ -454,11 +466,12 @@ export class Engine {
     const messages = new Map<string, Msg>();
     for (const m of (req.messages as Msg[] | undefined) ?? []) messages.set(m.id, m);
     const post: Array<() => Promise<void>> = [];
+    const eager: EagerActivity[] = [];
     let needWft = !!req.forceCreateNewWorkflowTask;
 
     for (const cmd of commands) {
       if (!run.isRunning) break;
-      const r = await this.processCommand(tx, run, cmd, completedId, messages, post);
+      const r = await this.processCommand(tx, run, cmd, completedId, messages, post, eager);
       if (r === 'needWft') needWft = true;
     }
     for (const m of messages.values()) {
@@ -475,7 +488,13 @@ export class Engine {
       if (s.needWft || needWft || Object.values(s.updates).some((u) => u.stage === 'admitted'))
         this.scheduleWorkflowTask(tx, run);
     }
-    return {};
+    // Eager activities start now and go back in this task's response, saving the worker a poll; one the
+    // workflow cancelled or closed over in the same task is simply dropped.
+    const started = run.isRunning
+      ? eager.filter((e) => s.activities[e.act.scheduledId] === e.act && e.act.phase === 'scheduled')
+      : [];
+    for (const e of started) this.startActivity(tx, run, e.act, String(req.identity ?? ''));
+    return { eagerActivities: started };
   }
 
   /** Checks commands before anything is written, so a bad task fails whole (as Temporal's server does). */
@@ -551,11 +570,12 @@ export class Engine {
     completedId: number,
     messages: Map<string, Msg>,
     post: Array<() => Promise<void>>,
+    eager: EagerActivity[],
   ): Promise<'ok' | 'needWft'> {
     const s = run.state;
     switch (cmd.commandType) {
       case CommandType.ScheduleActivityTask:
-        return this.scheduleActivity(tx, run, cmd.scheduleActivityTaskCommandAttributes ?? {}, completedId);
+        return this.scheduleActivity(tx, run, cmd.scheduleActivityTaskCommandAttributes ?? {}, completedId, eager);
       case CommandType.RequestCancelActivityTask: {
         const scheduledId = Number(cmd.requestCancelActivityTaskCommandAttributes?.scheduledEventId ?? 0);
         const act = s.activities[scheduledId];
@@ -784,7 +804,11 @@ export class Engine {
 
   // ---- activities ---------------------------------------------------------------------------------------
 
-  private scheduleActivity(tx: Tx, run: Run, a: Msg, completedId: number): 'ok' {
+  /**
+   * Schedules an activity. One the worker asked to run eagerly (on the workflow's own task queue, as Temporal
+   * allows) is collected in `eager` instead of queued: it starts when the workflow task completes.
+   */
+  private scheduleActivity(tx: Tx, run: Run, a: Msg, completedId: number, eager: EagerActivity[]): 'ok' {
     const s = run.state;
     const activityId = String(a.activityId ?? '');
     const activityType = String(a.activityType?.name ?? '');
@@ -837,8 +861,17 @@ export class Engine {
       attemptScheduledTime: tx.now,
     };
     s.activities[scheduledId] = act;
-    tx.addTask(run, TaskKind.Activity, taskQueue, scheduledId, 1);
     if (s2c > 0) tx.addTimer(run, TimerKind.ActivityScheduleToClose, scheduledId, tx.now + s2c);
+    if (a.requestEagerExecution && taskQueue === run.taskQueue) {
+      eager.push({
+        act,
+        header: a.header ?? undefined,
+        input: a.input ?? undefined,
+        priority: a.priority ?? undefined,
+      });
+      return 'ok';
+    }
+    tx.addTask(run, TaskKind.Activity, taskQueue, scheduledId, 1);
     if (s2s > 0 && (s2c === 0 || s2s < s2c))
       tx.addTimer(run, TimerKind.ActivityScheduleToStart, scheduledId, tx.now + s2s, 1);
     return 'ok';

@@ -9,7 +9,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Clock } from './clock';
 import { SkippingClock } from './clock';
-import { Engine, type StartParams } from './engine';
+import { Engine, retryPolicyToProto, type StartParams } from './engine';
 import { invalidArgument, notFound, TemporalServiceError, GrpcCode, unimplemented } from './errors';
 import { Notifier } from './notifier';
 import {
@@ -627,11 +627,13 @@ export class WorkflowService {
       const run = await this.loadForToken(tx, token);
       const wft = run.state.wft;
       if (!wft || wft.scheduledId !== token.s || wft.startedId !== token.t) throw notFound('Workflow task not found.');
-      return this.engine.completeWorkflowTask(tx, run, req);
+      const completed = await this.engine.completeWorkflowTask(tx, run, req);
+      const activityTasks = (completed.eagerActivities ?? []).map((e) => activityTask(run, e.act, e, tx.now));
+      return { ...completed, activityTasks };
     });
     if (result.error) throw result.error;
     for (const qr of Object.entries((req.queryResults ?? {}) as Record<string, Msg>)) this.resolveQuery(qr[0], qr[1]);
-    return {};
+    return { activityTasks: result.activityTasks };
   }
 
   async respondWorkflowTaskFailed(req: Msg): Promise<Msg> {
@@ -705,35 +707,7 @@ export class WorkflowService {
           ? (decodeEvent(scheduledBytes).activityTaskScheduledEventAttributes ?? {})
           : {};
         this.engine.startActivity(tx, run, act, identity);
-        return {
-          taskToken: encodeToken({
-            k: 'a',
-            n: ns,
-            r: run.runId,
-            w: run.workflowId,
-            s: act.scheduledId,
-            a: act.attempt,
-          }),
-          workflowNamespace: ns,
-          workflowType: { name: run.workflowType },
-          workflowExecution: run.execution,
-          activityType: { name: act.activityType },
-          activityId: act.activityId,
-          header: scheduled.header ?? undefined,
-          input: scheduled.input ?? undefined,
-          heartbeatDetails: act.heartbeatDetails
-            ? messageFromJson('temporal.api.common.v1.Payloads', act.heartbeatDetails)
-            : undefined,
-          scheduledTime: msToTimestamp(act.scheduledTime),
-          currentAttemptScheduledTime: msToTimestamp(act.attemptScheduledTime),
-          startedTime: msToTimestamp(tx.now),
-          attempt: act.attempt,
-          scheduleToCloseTimeout: msToDuration(act.scheduleToCloseMs),
-          startToCloseTimeout: msToDuration(act.startToCloseMs),
-          heartbeatTimeout: msToDuration(act.heartbeatMs),
-          retryPolicy: scheduled.retryPolicy ?? undefined,
-          priority: scheduled.priority ?? undefined,
-        };
+        return activityTask(run, act, scheduled, tx.now);
       });
       if (r === 'stale') continue;
       return r;
@@ -1212,4 +1186,40 @@ export class WorkflowService {
 /** Heartbeat details are kept as protobuf JSON in the run state. */
 function messageFromJsonSafe(payloads: Msg): Msg {
   return messageToJson('temporal.api.common.v1.Payloads', payloads);
+}
+
+/**
+ * The task a worker runs for an activity attempt, from a poll or eagerly from the workflow task that scheduled
+ * it. `carried` holds what the scheduling command carried (header, input, priority).
+ */
+function activityTask(run: Run, act: ActivityState, carried: Msg, startedTime: number): Msg {
+  return {
+    taskToken: encodeToken({
+      k: 'a',
+      n: run.namespace,
+      r: run.runId,
+      w: run.workflowId,
+      s: act.scheduledId,
+      a: act.attempt,
+    }),
+    workflowNamespace: run.namespace,
+    workflowType: { name: run.workflowType },
+    workflowExecution: run.execution,
+    activityType: { name: act.activityType },
+    activityId: act.activityId,
+    header: carried.header ?? undefined,
+    input: carried.input ?? undefined,
+    heartbeatDetails: act.heartbeatDetails
+      ? messageFromJson('temporal.api.common.v1.Payloads', act.heartbeatDetails)
+      : undefined,
+    scheduledTime: msToTimestamp(act.scheduledTime),
+    currentAttemptScheduledTime: msToTimestamp(act.attemptScheduledTime),
+    startedTime: msToTimestamp(startedTime),
+    attempt: act.attempt,
+    scheduleToCloseTimeout: msToDuration(act.scheduleToCloseMs),
+    startToCloseTimeout: msToDuration(act.startToCloseMs),
+    heartbeatTimeout: msToDuration(act.heartbeatMs),
+    retryPolicy: retryPolicyToProto(act.retry),
+    priority: carried.priority ?? undefined,
+  };
 }

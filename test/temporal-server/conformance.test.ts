@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Workflow } from '@temporalio/common';
+import { Client as PgClient } from 'pg';
 import { useFreshDatabase } from '../support/database';
 import { startServerAndWorker, type ServerAndWorker } from './support';
 
@@ -287,6 +288,50 @@ describe('embedded Temporal server conformance (official client and worker)', ()
         args: [2, id('flaky')],
       });
       expect(result).toBe(3);
+    });
+
+    it('starts an activity the worker asks to run eagerly in the workflow task response, never queuing it', async () => {
+      // A trigger records each activity task that reaches the queue; an eagerly started one never does.
+      const pg = new PgClient({ connectionString: db.url });
+      await pg.connect();
+      try {
+        await pg.query('CREATE TABLE public.queued_activities (run_id text)');
+        await pg.query(`CREATE FUNCTION public.record_queued_activity() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN IF NEW.kind = 2 THEN INSERT INTO public.queued_activities VALUES (NEW.run_id); END IF; RETURN NEW; END $$`);
+        await pg.query(`CREATE TRIGGER record_queued_activity AFTER INSERT ON temporal.tasks
+          FOR EACH ROW EXECUTE FUNCTION public.record_queued_activity()`);
+        const queued = async (runId: string) =>
+          (
+            await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM public.queued_activities WHERE run_id = $1', [
+              runId,
+            ])
+          ).rows[0]?.n;
+
+        const eager = await t.client.workflow.start('greetAndSleep', {
+          taskQueue,
+          workflowId: id('eager'),
+          args: ['Ada', 1],
+        });
+        expect(await eager.result()).toBe('Hello, Ada! after 1ms');
+        expect(await queued(eager.firstExecutionRunId)).toBe(0);
+
+        // A worker that reserves no eager slots gets the same activity through the queue.
+        const plain = await t.newWorker({ taskQueue: 'no-eager', maxEagerActivityReservationsPerWorkflowTask: 0 });
+        try {
+          const queuedRun = await t.client.workflow.start('greetAndSleep', {
+            taskQueue: 'no-eager',
+            workflowId: id('not-eager'),
+            args: ['Ada', 1],
+          });
+          expect(await queuedRun.result()).toBe('Hello, Ada! after 1ms');
+          expect(await queued(queuedRun.firstExecutionRunId)).toBe(1);
+        } finally {
+          await plain.stop();
+        }
+      } finally {
+        await pg.query('DROP TRIGGER IF EXISTS record_queued_activity ON temporal.tasks');
+        await pg.end();
+      }
     });
 
     it('shows the attempt, last failure and next retry time of a retrying activity', async () => {
