@@ -37,6 +37,16 @@ export async function ensureSchema(pool: Pool, schema: string): Promise<void> {
     // own) and leaving room on each page lets PostgreSQL update the row in place (a HOT update) instead of
     // writing a new entry into each of the table's indexes.
     `ALTER TABLE ${s}.executions ADD COLUMN IF NOT EXISTS sticky_queue text NULL`,
+    // Bumped by every write of the row; a write names the version it read (optimistic concurrency, store.ts).
+    `ALTER TABLE ${s}.executions ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0`,
+    `CREATE OR REPLACE FUNCTION ${s}.expect_rows(actual bigint, expected bigint) RETURNS boolean
+       LANGUAGE plpgsql AS $$
+       BEGIN
+         IF actual <> expected THEN
+           RAISE EXCEPTION 'a run changed after it was read' USING ERRCODE = 'serialization_failure';
+         END IF;
+         RETURN true;
+       END $$`,
     `ALTER TABLE ${s}.executions SET (fillfactor = 50)`,
     `DROP INDEX IF EXISTS ${s}.executions_sticky`,
     `CREATE INDEX IF NOT EXISTS executions_by_sticky_queue ON ${s}.executions (namespace, sticky_queue) WHERE status = 1`,

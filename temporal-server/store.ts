@@ -1,11 +1,15 @@
 /**
- * The transaction unit of the server: every state transition loads the runs it touches FOR UPDATE, mutates
- * their JSON state and appends events in memory, then `flush` writes rows (events, execution, timers, tasks)
- * in the same PostgreSQL transaction. Wake-ups (pollers, history waiters, the timer loop) run after COMMIT.
+ * The transaction unit of the server. Nothing is locked while a transition is worked out: the runs it touches
+ * come from the run cache (or one plain read), it mutates their JSON state and appends events in memory, and
+ * `flush` writes everything (runs, events, tasks, timers and deletions) in ONE statement, which PostgreSQL
+ * applies atomically. Every run row carries a version; the flush fails whole if a run it changes has moved on
+ * since it was read, and the transition is worked out again from fresh state. This is optimistic concurrency,
+ * as Temporal's own persistence conditions each write on the run's version, and it makes a transition one
+ * round trip instead of BEGIN, locking reads, writes and COMMIT. Wake-ups run after the write.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-assignment -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Pool, PoolClient, QueryConfig } from 'pg';
+import type { Pool, QueryConfig } from 'pg';
 import type { Clock } from './clock';
 import { encodeEvent, eventAttributesField, msToTimestamp, type Msg, type WorkflowStatus } from './proto';
 import { quoteIdent } from './schema';
@@ -44,6 +48,8 @@ export class Run {
   state: RunState;
   searchAttributes: Record<string, unknown>;
   readonly isNew: boolean;
+  /** The row's version when it was read (0 for a new run); the flush writes only over this version. */
+  readonly version: number;
   requestId: string | null;
   readonly newEvents: NewEvent[] = [];
   dirty = false;
@@ -59,6 +65,7 @@ export class Run {
     searchAttributes: Record<string, unknown>;
     requestId: string | null;
     isNew: boolean;
+    version: number;
   }) {
     this.namespace = row.namespace;
     this.workflowId = row.workflowId;
@@ -70,6 +77,7 @@ export class Run {
     this.searchAttributes = row.searchAttributes;
     this.requestId = row.requestId;
     this.isNew = row.isNew;
+    this.version = row.version;
   }
 
   get isRunning(): boolean {
@@ -79,6 +87,11 @@ export class Run {
   get execution(): Msg {
     return { workflowId: this.workflowId, runId: this.runId };
   }
+}
+
+/** A task row: what pollers are handed from the in-memory queues. */
+export interface QueuedTask extends PendingTask {
+  id: string;
 }
 
 interface PendingTask {
@@ -107,14 +120,19 @@ export interface TxHooks {
 export class Tx {
   readonly runs = new Map<string, Run>();
   readonly tasks: PendingTask[] = [];
+  /** The tasks the flush queued, with the ids PostgreSQL gave them (in the order of `tasks`). */
+  readonly queuedTasks: QueuedTask[] = [];
   readonly timers: PendingTimer[] = [];
   readonly afterCommit: Array<() => void> = [];
   readonly now: number;
+  /** Rows of the runs the flush wrote, as they now stand: the cache takes them once the write is done. */
+  readonly written: CachedRun[] = [];
 
   constructor(
-    readonly client: PoolClient,
+    readonly pool: Pool,
     readonly schema: string,
     clock: Clock,
+    readonly cache: RunCache,
   ) {
     this.now = clock.now();
   }
@@ -123,57 +141,52 @@ export class Tx {
     return `${quoteIdent(this.schema)}.${name}`;
   }
 
-  /** Whether BEGIN has been sent; a transaction that only flushes needs none (its one statement is atomic). */
-  begun = false;
-
-  /** Runs a statement in the transaction, as a prepared statement (see `prepared`). */
+  /** Runs one read (a prepared statement; see `prepared`). Reads take no locks: the flush checks versions. */
   async query(sql: string, params: unknown[] = []): Promise<{ rows: Msg[]; rowCount: number | null }> {
-    if (!this.begun) {
-      await this.client.query('BEGIN');
-      this.begun = true;
-    }
-    const r = await this.client.query(prepared(sql, params));
+    const r = await this.pool.query(prepared(sql, params));
     return { rows: r.rows as Msg[], rowCount: r.rowCount };
   }
 
-  private static key(namespace: string, runId: string): string {
+  static key(namespace: string, runId: string): string {
     return `${namespace}\u0000${runId}`;
   }
 
   async loadRun(namespace: string, runId: string): Promise<Run | undefined> {
-    const cached = this.runs.get(Tx.key(namespace, runId));
-    if (cached) return cached;
-    const { rows } = await this.query(
-      `SELECT workflow_id, run_id, workflow_type, task_queue, status, state, search_attributes, request_id
-         FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2 FOR UPDATE`,
-      [namespace, runId],
-    );
-    const row = rows[0];
-    if (!row) return undefined;
-    return this.adoptRun(namespace, row);
-  }
-
-  /** The columns adoptRun needs, for statements that lock a run while doing something else. */
-  static readonly RUN_COLUMNS =
-    'e.workflow_id, e.run_id, e.workflow_type, e.task_queue, e.status, e.state, e.search_attributes, e.request_id';
-
-  /** Registers a run row locked FOR UPDATE by a combined statement. */
-  adoptRun(namespace: string, row: Msg): Run {
-    const cached = this.runs.get(Tx.key(namespace, String(row.run_id)));
-    if (cached) return cached;
+    const key = Tx.key(namespace, runId);
+    const mine = this.runs.get(key);
+    if (mine) return mine;
+    let row = this.cache.get(key);
+    if (!row) {
+      const { rows } = await this.query(
+        `SELECT workflow_id, run_id, workflow_type, task_queue, status, state::text AS state,
+                search_attributes::text AS search_attributes, request_id, version
+           FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2`,
+        [namespace, runId],
+      );
+      const r = rows[0];
+      if (!r) return undefined;
+      row = this.cache.put({
+        namespace,
+        workflowId: r.workflow_id,
+        runId: r.run_id,
+        workflowType: r.workflow_type,
+        taskQueue: r.task_queue,
+        status: r.status,
+        state: r.state,
+        searchAttributes: r.search_attributes,
+        requestId: r.request_id,
+        version: Number(r.version),
+      });
+    }
+    const already = this.runs.get(key);
+    if (already) return already;
     const run = new Run({
-      namespace,
-      workflowId: row.workflow_id,
-      runId: row.run_id,
-      workflowType: row.workflow_type,
-      taskQueue: row.task_queue,
-      status: row.status,
-      state: row.state,
-      searchAttributes: row.search_attributes,
-      requestId: row.request_id,
+      ...row,
+      state: JSON.parse(row.state) as RunState,
+      searchAttributes: JSON.parse(row.searchAttributes) as Record<string, unknown>,
       isNew: false,
     });
-    this.runs.set(Tx.key(namespace, run.runId), run);
+    this.runs.set(key, run);
     return run;
   }
 
@@ -217,6 +230,7 @@ export class Tx {
       status: 1,
       searchAttributes: {},
       isNew: true,
+      version: 0,
     });
     run.dirty = true;
     this.runs.set(Tx.key(run.namespace, run.runId), run);
@@ -248,6 +262,7 @@ export class Tx {
   /** Timer deletions, applied in the flush statement: (run, kind, ref or '' for any ref). */
   private readonly timerDeletes: Array<{ runId: string; kind: string; ref: string }> = [];
   private readonly timerIdDeletes: string[] = [];
+  private readonly taskIdDeletes: string[] = [];
   private readonly taskDeletes: Array<{ runId: string; kind: number; ref: number }> = [];
 
   /**
@@ -269,6 +284,11 @@ export class Tx {
 
   deleteTimerById(id: string): void {
     this.timerIdDeletes.push(id);
+  }
+
+  /** Deletes a task row taken from the in-memory queues, whether or not it was still worth starting. */
+  deleteTaskById(id: string): void {
+    this.taskIdDeletes.push(id);
   }
 
   deleteAllTimersAndTasks(run: Run): Promise<void> {
@@ -318,11 +338,17 @@ export class Tx {
 
   /**
    * Writes everything in ONE statement (data-modifying CTEs): new and changed runs, events, tasks, timers and
-   * the deletions. A transaction is then BEGIN, its reads, this, COMMIT: few round trips on the hot path.
+   * the deletions. It fails whole, with a serialization failure, if any changed run's version has moved on.
    */
   async flush(): Promise<void> {
     const inserts = [...this.runs.values()].filter((r) => r.dirty && r.isNew);
     const updates = [...this.runs.values()].filter((r) => r.dirty && !r.isNew);
+    const stateJson = new Map<Run, string>();
+    const saJson = new Map<Run, string>();
+    for (const r of [...inserts, ...updates]) {
+      stateJson.set(r, JSON.stringify(r.state));
+      saJson.set(r, JSON.stringify(r.searchAttributes));
+    }
     const events = [...this.runs.values()].flatMap((r) => r.newEvents.map((e) => ({ runId: r.runId, ...e })));
     const parts: string[] = [];
     const params: unknown[] = [];
@@ -333,14 +359,15 @@ export class Tx {
     const close = (r: Run): Date | null => (r.state.closeTime ? new Date(r.state.closeTime) : null);
     if (updates.length > 0) {
       parts.push(`upd_exec AS (UPDATE ${this.table('executions')} e SET status = u.status, close_time = u.close_time,
-          search_attributes = u.sa, history_length = u.hl, state = u.state, sticky_queue = u.sticky
+          search_attributes = u.sa, history_length = u.hl, state = u.state, sticky_queue = u.sticky, version = e.version + 1
         FROM unnest(${p(updates.map((r) => r.namespace))}::text[], ${p(updates.map((r) => r.runId))}::text[],
           ${p(updates.map((r) => r.status))}::smallint[], ${p(updates.map(close))}::timestamptz[],
-          ${p(updates.map((r) => JSON.stringify(r.searchAttributes)))}::jsonb[],
+          ${p(updates.map((r) => saJson.get(r)))}::jsonb[],
           ${p(updates.map((r) => r.state.nextEventId - 1))}::bigint[],
-          ${p(updates.map((r) => JSON.stringify(r.state)))}::jsonb[],
-          ${p(updates.map((r) => r.state.sticky?.name ?? null))}::text[]) AS u(ns, run_id, status, close_time, sa, hl, state, sticky)
-        WHERE e.namespace = u.ns AND e.run_id = u.run_id RETURNING 1)`);
+          ${p(updates.map((r) => stateJson.get(r)))}::jsonb[],
+          ${p(updates.map((r) => r.state.sticky?.name ?? null))}::text[],
+          ${p(updates.map((r) => r.version))}::bigint[]) AS u(ns, run_id, status, close_time, sa, hl, state, sticky, version)
+        WHERE e.namespace = u.ns AND e.run_id = u.run_id AND e.version = u.version RETURNING 1)`);
     }
     // Runs closed in this transaction are updated before new runs of the same workflow id are inserted (the
     // reference to upd_exec orders the two), so the one-running-run index never sees both as running.
@@ -352,9 +379,9 @@ export class Tx {
           ${p(inserts.map((r) => r.taskQueue))}::text[], ${p(inserts.map((r) => r.status))}::smallint[],
           ${p(inserts.map((r) => new Date(r.state.startTime)))}::timestamptz[],
           ${p(inserts.map((r) => new Date(r.state.executionTime)))}::timestamptz[],
-          ${p(inserts.map(close))}::timestamptz[], ${p(inserts.map((r) => JSON.stringify(r.searchAttributes)))}::jsonb[],
+          ${p(inserts.map(close))}::timestamptz[], ${p(inserts.map((r) => saJson.get(r)))}::jsonb[],
           ${p(inserts.map((r) => r.state.nextEventId - 1))}::bigint[], ${p(inserts.map((r) => r.requestId))}::text[],
-          ${p(inserts.map((r) => JSON.stringify(r.state)))}::jsonb[],
+          ${p(inserts.map((r) => stateJson.get(r)))}::jsonb[],
           ${p(inserts.map((r) => r.state.sticky?.name ?? null))}::text[])
         ${updates.length > 0 ? 'WHERE (SELECT count(*) FROM upd_exec) >= 0' : ''})`);
     }
@@ -368,7 +395,7 @@ export class Tx {
       parts.push(`ins_tasks AS (INSERT INTO ${this.table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
         SELECT * FROM unnest(${p(t.map((x) => x.namespace))}::text[], ${p(t.map((x) => x.queue))}::text[],
           ${p(t.map((x) => x.kind))}::smallint[], ${p(t.map((x) => x.runId))}::text[], ${p(t.map((x) => x.ref))}::bigint[],
-          ${p(t.map((x) => x.attempt))}::int[]))`);
+          ${p(t.map((x) => x.attempt))}::int[]) RETURNING id)`);
     }
     if (this.timers.length > 0) {
       const t = this.timers;
@@ -380,6 +407,11 @@ export class Tx {
     if (this.timerIdDeletes.length > 0) {
       parts.push(
         `del_timer_ids AS (DELETE FROM ${this.table('timers')} WHERE id = ANY(${p(this.timerIdDeletes)}::bigint[]))`,
+      );
+    }
+    if (this.taskIdDeletes.length > 0) {
+      parts.push(
+        `del_task_ids AS (DELETE FROM ${this.table('tasks')} WHERE id = ANY(${p(this.taskIdDeletes)}::bigint[]))`,
       );
     }
     if (this.timerDeletes.length > 0) {
@@ -401,43 +433,115 @@ export class Tx {
           FOR UPDATE OF t SKIP LOCKED))`);
     }
     if (parts.length === 0) return;
-    // Without a prior read the flush is the transaction's only statement, atomic by itself.
-    await this.client.query(prepared(`WITH ${parts.join(',\n')} SELECT 1`, params));
+    // Raising in the final SELECT aborts the whole statement, every data-modifying CTE with it.
+    const checked =
+      updates.length > 0
+        ? `${quoteIdent(this.schema)}.expect_rows((SELECT count(*) FROM upd_exec), ${p(updates.length)})`
+        : 'true';
+    // Task ids come from one sequence in insertion order, so sorted they line up with this.tasks.
+    const taskIds = this.tasks.length > 0 ? '(SELECT array_agg(id ORDER BY id) FROM ins_tasks)' : 'NULL::bigint[]';
+    const { rows } = await this.pool.query(
+      prepared(`WITH ${parts.join(',\n')} SELECT ${checked} AS checked, ${taskIds} AS task_ids`, params),
+    );
+    const ids = ((rows[0] as Msg | undefined)?.task_ids as string[] | null) ?? [];
+    this.tasks.forEach((t, i) => this.queuedTasks.push({ ...t, id: ids[i]! }));
+    for (const r of [...inserts, ...updates])
+      this.written.push({
+        namespace: r.namespace,
+        workflowId: r.workflowId,
+        runId: r.runId,
+        workflowType: r.workflowType,
+        taskQueue: r.taskQueue,
+        status: r.status,
+        state: stateJson.get(r)!,
+        searchAttributes: saJson.get(r)!,
+        requestId: r.requestId,
+        version: r.isNew ? 0 : r.version + 1,
+      });
   }
 }
 
-const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);
+/** Conflicts a fresh attempt resolves: a run changed under us (40001) or a racing insert of the same key. */
+const RETRYABLE_PG_CODES = new Set(['40001', '23505']);
+const MAX_ATTEMPTS = 25;
 
-/** Runs fn in one transaction, retrying on deadlock/serialisation/unique races (which a retry resolves). */
+/**
+ * Runs fn as one transition, working it out again from fresh state when its write conflicts. Conflicts on one
+ * run (a signal racing a workflow task completion, say) are short-lived; later attempts back off a little,
+ * with jitter, so that racing transitions stop colliding.
+ */
 export async function runTransaction<T>(
   pool: Pool,
   schema: string,
   clock: Clock,
+  cache: RunCache,
   fn: (tx: Tx) => Promise<T>,
   onCommit: (tx: Tx) => void,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    let released = false;
+    const tx = new Tx(pool, schema, clock, cache);
     try {
-      const tx = new Tx(client, schema, clock);
       const result = await fn(tx);
       await tx.flush();
-      if (tx.begun) await client.query('COMMIT');
-      client.release();
-      released = true;
+      for (const row of tx.written) cache.put(row);
       onCommit(tx);
       for (const cb of tx.afterCommit) cb();
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined); // a no-op warning when nothing was begun
       const code = (err as { code?: string }).code;
-      if (!released) {
-        client.release();
-        released = true;
-      }
-      if (code && RETRYABLE_PG_CODES.has(code) && attempt < 5) continue;
-      throw err;
+      if (!code || !RETRYABLE_PG_CODES.has(code) || attempt >= MAX_ATTEMPTS) throw err;
+      for (const key of tx.runs.keys()) cache.drop(key);
+      if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * attempt * 2));
     }
+  }
+}
+
+/** A run row as the cache keeps it: JSON kept as text, so each transition parses its own private copy. */
+export interface CachedRun {
+  namespace: string;
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  taskQueue: string;
+  status: WorkflowStatus;
+  state: string;
+  searchAttributes: string;
+  requestId: string | null;
+  version: number;
+}
+
+/**
+ * The rows of recently used runs, so that most transitions read nothing before they write. It holds only
+ * committed rows and never goes back to an older version; a stale row costs one conflicting attempt, never a
+ * wrong write, because the flush checks versions. Least recently used rows leave first, which bounds memory
+ * however many workflows are open.
+ */
+export class RunCache {
+  private readonly rows = new Map<string, CachedRun>();
+
+  constructor(private readonly capacity = 4096) {}
+
+  get(key: string): CachedRun | undefined {
+    const row = this.rows.get(key);
+    if (row) {
+      this.rows.delete(key);
+      this.rows.set(key, row);
+    }
+    return row;
+  }
+
+  /** Keeps `row` unless a newer version is already here; returns the row the cache now holds. */
+  put(row: CachedRun): CachedRun {
+    const key = Tx.key(row.namespace, row.runId);
+    const held = this.rows.get(key);
+    if (held && held.version > row.version) return held;
+    this.rows.delete(key);
+    this.rows.set(key, row);
+    if (this.rows.size > this.capacity) this.rows.delete(this.rows.keys().next().value!);
+    return row;
+  }
+
+  drop(key: string): void {
+    this.rows.delete(key);
   }
 }

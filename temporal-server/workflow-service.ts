@@ -5,7 +5,7 @@
  */
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { Clock } from './clock';
 import { SkippingClock } from './clock';
@@ -31,7 +31,8 @@ import {
   type Msg,
 } from './proto';
 import { quoteIdent } from './schema';
-import { prepared, runTransaction, TaskKind, Tx, type Run } from './store';
+import { prepared, RunCache, runTransaction, TaskKind, type QueuedTask, type Run, type Tx } from './store';
+import { TaskQueues } from './task-queues';
 import type { ActivityState } from './state';
 import type { Visibility } from './visibility-wiring';
 import { assertResettable, resetWorkflow } from './reset';
@@ -61,6 +62,7 @@ const TIMER_BATCH = 256;
 /** Events in one poll response; the worker pages through the rest (the history RPC's page size matches). */
 const POLL_HISTORY_PAGE = 1000;
 const TIMER_CONCURRENCY = 8;
+const SCHEMA_CLAIM_WAIT_MS = 15_000;
 
 interface TaskToken {
   k: 'w' | 'a' | 'q';
@@ -110,6 +112,10 @@ export class WorkflowService {
   private timerHandle: NodeJS.Timeout | undefined;
   private armedAt = Number.POSITIVE_INFINITY;
   private readonly namespaceId = randomUUID();
+  private readonly runCache = new RunCache();
+  private readonly taskQueues = new TaskQueues();
+  /** The session holding this server's claim on its schema (see `start`). */
+  private owner: PoolClient | undefined;
 
   constructor(
     private readonly pool: Pool,
@@ -130,49 +136,99 @@ export class WorkflowService {
   }
 
   transact<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return runTransaction(this.pool, this.schema, this.clock, fn, (tx) => this.onCommit(tx));
+    return runTransaction(this.pool, this.schema, this.clock, this.runCache, fn, (tx) => this.onCommit(tx));
   }
 
   private onCommit(tx: Tx): void {
-    for (const t of tx.tasks) this.notifier.notifyTask(Notifier.taskKey(t.namespace, t.queue, t.kind));
+    for (const t of tx.queuedTasks) this.queueTask(t);
     for (const run of tx.runs.values()) if (run.dirty) this.notifier.notifyRun(run.runId, !run.isRunning);
     let kick = this.clock.timeSkipping;
     for (const t of tx.timers) if (t.fireAt < this.armedAt) kick = true;
     if (kick) this.kick();
   }
 
+  private queueTask(task: QueuedTask): void {
+    const key = Notifier.taskKey(task.namespace, task.queue, task.kind);
+    this.taskQueues.add(key, task);
+    this.notifier.notifyTask(key);
+  }
+
   /**
-   * Starts the timer loop after dropping sticky state: sticky queues are not durable, so after a restart every
-   * scheduled task waiting on one is served from its normal queue (with full history) right away.
+   * Claims the schema, recovers, loads the task queues and starts the timer loop. Sticky queues are not
+   * durable, so after a restart every scheduled task waiting on one is served from its normal queue (with full
+   * history) right away.
    */
   async start(): Promise<void> {
-    await runTransaction(
-      this.pool,
-      this.schema,
-      this.clock,
-      async (tx) => {
-        await tx.query(
-          `DELETE FROM ${this.table('tasks')} t USING ${this.table('executions')} e
-            WHERE t.kind = 1 AND e.namespace = t.namespace AND e.run_id = t.run_id AND t.task_queue <> e.task_queue`,
-        );
-        await tx.query(
-          `INSERT INTO ${this.table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
-           SELECT namespace, task_queue, 1, run_id, (state->'wft'->>'scheduledId')::bigint,
-                  coalesce((state->'wft'->>'attempt')::int, 1)
-             FROM ${this.table('executions')}
-            WHERE status = 1 AND (state->'wft'->>'onSticky')::boolean AND NOT (state->'wft' ? 'startedId')`,
-        );
-        await tx.query(
-          `UPDATE ${this.table('executions')}
-              SET sticky_queue = NULL,
-                  state = CASE WHEN state ? 'wft' THEN jsonb_set(state - 'sticky', '{wft,onSticky}', 'false'::jsonb)
-                               ELSE state - 'sticky' END
-            WHERE status = 1 AND (state ? 'sticky' OR (state->'wft'->>'onSticky')::boolean)`,
-        );
-      },
-      () => undefined,
-    );
+    await this.claimSchema();
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `DELETE FROM ${this.table('tasks')} t USING ${this.table('executions')} e
+          WHERE t.kind = 1 AND e.namespace = t.namespace AND e.run_id = t.run_id AND t.task_queue <> e.task_queue`,
+      );
+      await client.query(
+        `INSERT INTO ${this.table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
+         SELECT namespace, task_queue, 1, run_id, (state->'wft'->>'scheduledId')::bigint,
+                coalesce((state->'wft'->>'attempt')::int, 1)
+           FROM ${this.table('executions')}
+          WHERE status = 1 AND (state->'wft'->>'onSticky')::boolean AND NOT (state->'wft' ? 'startedId')`,
+      );
+      await client.query(
+        `UPDATE ${this.table('executions')}
+            SET sticky_queue = NULL, version = version + 1,
+                state = CASE WHEN state ? 'wft' THEN jsonb_set(state - 'sticky', '{wft,onSticky}', 'false'::jsonb)
+                             ELSE state - 'sticky' END
+          WHERE status = 1 AND (state ? 'sticky' OR (state->'wft'->>'onSticky')::boolean)`,
+      );
+      const { rows } = await client.query<Msg>(
+        `SELECT id, namespace, task_queue, kind, run_id, ref, attempt FROM ${this.table('tasks')} ORDER BY id`,
+      );
+      await client.query('COMMIT');
+      for (const r of rows)
+        this.queueTask({
+          id: String(r.id),
+          namespace: r.namespace,
+          queue: r.task_queue,
+          kind: r.kind,
+          runId: r.run_id,
+          ref: Number(r.ref),
+          attempt: r.attempt,
+        });
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
     this.kick();
+  }
+
+  /**
+   * Holds a session-level advisory lock on the schema for the server's lifetime: the task queues and the run
+   * cache live in this process, so a second server on the same schema would hand out tasks this one cannot
+   * see. A server killed a moment ago loses its lock when PostgreSQL notices its connection is gone, so the
+   * claim is retried for a while before giving up.
+   */
+  private async claimSchema(): Promise<void> {
+    const client = await this.pool.connect();
+    const deadline = Date.now() + SCHEMA_CLAIM_WAIT_MS;
+    for (;;) {
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
+        `temporal-server:${this.schema}`,
+      ]);
+      if (rows[0]?.ok) {
+        this.owner = client;
+        return;
+      }
+      if (Date.now() > deadline) {
+        client.release();
+        throw new Error(
+          `another Temporal server is using schema "${this.schema}" of this database; stop it, or give this one its own schema`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   /** Stops the timer loop and wakes every long poll; resolves once the loop's last transaction is done. */
@@ -184,6 +240,8 @@ export class WorkflowService {
       w.reject(new TemporalServiceError(GrpcCode.UNAVAILABLE, 'server stopping'));
     this.queryWaiters.clear();
     await this.loopDone;
+    this.owner?.release(true); // closing the session gives up the schema claim
+    this.owner = undefined;
   }
 
   // ---- timer loop -----------------------------------------------------------------------------------------
@@ -264,18 +322,16 @@ export class WorkflowService {
   private async fireTimer(id: string): Promise<void> {
     try {
       await this.transact(async (tx) => {
-        // Lock the run (not the timer row) first: every other writer of a run's timers holds the run first.
         const { rows } = await tx.query(
-          `SELECT t.namespace, t.kind, t.ref, t.seq, ${Tx.RUN_COLUMNS}
-             FROM ${this.table('timers')} t JOIN ${this.table('executions')} e ON e.namespace = t.namespace AND e.run_id = t.run_id
-            WHERE t.id = $1 FOR UPDATE OF e`,
+          `SELECT namespace, run_id, kind, ref, seq FROM ${this.table('timers')} WHERE id = $1`,
           [id],
         );
         const t = rows[0];
         tx.deleteTimerById(id);
-        if (!t) return;
-        const run = tx.adoptRun(t.namespace as string, t);
-        await this.engine.fireTimer(tx, run, { kind: t.kind as string, ref: t.ref as string, seq: Number(t.seq) });
+        const run = t && (await tx.loadRun(t.namespace as string, t.run_id as string));
+        // A timer whose run has moved on meanwhile is checked against the run's state by the engine.
+        if (run)
+          await this.engine.fireTimer(tx, run, { kind: t.kind as string, ref: t.ref as string, seq: Number(t.seq) });
       });
     } catch (err) {
       this.logger.error({ err, timerId: id }, 'timer failed');
@@ -543,73 +599,78 @@ export class WorkflowService {
     }
   }
 
-  private async claimWorkflowTask(ns: string, queue: string, identity: string): Promise<Msg | undefined> {
-    for (let i = 0; i < 20; i++) {
-      const r = await this.transact(async (tx): Promise<Msg | 'stale' | undefined> => {
-        // One statement claims the task, locks its run and reads the history the response needs: full history
-        // on the normal queue, events after the last completed task on a sticky queue.
-        const { rows } = await tx.query(
-          `WITH t AS (DELETE FROM ${this.table('tasks')} WHERE id = (SELECT id FROM ${this.table('tasks')}
-             WHERE namespace = $1 AND task_queue = $2 AND kind = 1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             RETURNING run_id, ref)
-           SELECT t.ref, ${Tx.RUN_COLUMNS},
-             (SELECT array_agg(h.data ORDER BY h.event_id) FROM ${this.table('history_events')} h
-               WHERE h.run_id = t.run_id AND h.event_id > CASE WHEN e.task_queue = $2 THEN 0
-                 ELSE coalesce((e.state->>'lastWftStartedId')::bigint, 0) END) AS history
-           FROM t JOIN ${this.table('executions')} e ON e.namespace = $1 AND e.run_id = t.run_id
-           FOR UPDATE OF e`,
-          [ns, queue],
-        );
-        const row = rows[0];
-        // No row: the queue is empty (runs are never deleted, so a claimed task always joins its run).
-        if (!row) return undefined;
-        const run = tx.adoptRun(ns, row);
-        let stored = (row.history as Buffer[] | null) ?? [];
-        const wft = run?.state.wft;
-        if (!run || !run.isRunning || !wft || wft.scheduledId !== Number(row.ref) || wft.startedId !== undefined)
-          return 'stale';
-        const sticky = queue !== run.taskQueue;
-        if (sticky && (!wft.onSticky || run.state.sticky?.name !== queue)) return 'stale';
-        if (!sticky && wft.onSticky) return 'stale';
-        // The history subquery ran on the statement's snapshot; if another transaction appended events while we
-        // waited for the run's lock, it missed them (READ COMMITTED re-reads only the locked row). Read again.
-        const from = sticky ? run.state.lastWftStartedId : 0;
-        if (stored.length !== run.state.nextEventId - 1 - from) stored = await tx.readEvents(run, from);
-        await tx.deleteTimers(run, ['sticky_timeout']);
-        const startedId = this.engine.startWorkflowTask(tx, run, identity, randomUUID());
-        const events = [...stored, ...run.newEvents.map((e) => e.bytes)];
-        // A long full history goes out a page at a time; sdk-core fetches the rest with GetWorkflowExecutionHistory.
-        const paged = !sticky && events.length > POLL_HISTORY_PAGE;
-        const messages = Object.values(run.state.updates)
-          .filter((u) => u.stage === 'admitted')
-          .map((u) => ({
-            id: `${u.id}/request`,
-            protocolInstanceId: u.id,
-            eventId: startedId - 1,
-            body: packAny(
-              'temporal.api.update.v1.Request',
-              messageFromJson('temporal.api.update.v1.Request', u.request),
-            ),
-          }));
-        return {
-          taskToken: encodeToken({ k: 'w', n: ns, r: run.runId, w: run.workflowId, s: wft.scheduledId, t: startedId }),
-          workflowExecution: run.execution,
-          workflowType: { name: run.workflowType },
-          previousStartedEventId: run.state.lastWftStartedId,
-          startedEventId: startedId,
-          attempt: wft.attempt,
-          history: new RawHistory(paged ? events.slice(0, POLL_HISTORY_PAGE) : events),
-          nextPageToken: paged ? Buffer.from(String(POLL_HISTORY_PAGE + 1)) : Buffer.alloc(0),
-          workflowExecutionTaskQueue: { name: run.taskQueue, kind: 1 },
-          scheduledTime: msToTimestamp(wft.scheduledTime),
-          startedTime: msToTimestamp(tx.now),
-          messages,
-        };
-      });
-      if (r === 'stale') continue;
-      return r;
+  /**
+   * Takes tasks from the in-memory queue until one is still current, and starts it in the write that deletes
+   * its row. A stale task (its run moved on) only has its row deleted. If the write fails the task goes back.
+   */
+  private async claimTask(
+    key: string,
+    start: (tx: Tx, task: QueuedTask) => Promise<Msg | 'stale'>,
+  ): Promise<Msg | undefined> {
+    for (;;) {
+      const task = this.taskQueues.take(key);
+      if (!task) return undefined;
+      let response: Msg | 'stale';
+      try {
+        response = await this.transact((tx) => {
+          tx.deleteTaskById(task.id);
+          return start(tx, task);
+        });
+      } catch (err) {
+        this.taskQueues.giveBack(key, task);
+        throw err;
+      }
+      if (response !== 'stale') return response;
     }
-    return undefined;
+  }
+
+  private claimWorkflowTask(ns: string, queue: string, identity: string): Promise<Msg | undefined> {
+    return this.claimTask(Notifier.taskKey(ns, queue, TaskKind.Workflow), async (tx, task) => {
+      const run = await tx.loadRun(ns, task.runId);
+      const wft = run?.state.wft;
+      if (!run || !run.isRunning || !wft || wft.scheduledId !== task.ref || wft.startedId !== undefined) return 'stale';
+      const sticky = queue !== run.taskQueue;
+      if (sticky && (!wft.onSticky || run.state.sticky?.name !== queue)) return 'stale';
+      if (!sticky && wft.onSticky) return 'stale';
+      return this.startWorkflowTask(tx, run, sticky, identity);
+    });
+  }
+
+  /**
+   * Starts the run's scheduled workflow task and builds what the worker gets, from a poll or eagerly in the
+   * start response: the full history on the normal queue, the events after the last completed task on a
+   * sticky one.
+   */
+  private async startWorkflowTask(tx: Tx, run: Run, sticky: boolean, identity: string): Promise<Msg> {
+    const ns = run.namespace;
+    const wft = run.state.wft!;
+    await tx.deleteTimers(run, ['sticky_timeout']);
+    const startedId = this.engine.startWorkflowTask(tx, run, identity, randomUUID());
+    const events = await tx.readEvents(run, sticky ? run.state.lastWftStartedId : 0);
+    // A long full history goes out a page at a time; sdk-core fetches the rest with GetWorkflowExecutionHistory.
+    const paged = !sticky && events.length > POLL_HISTORY_PAGE;
+    const messages = Object.values(run.state.updates)
+      .filter((u) => u.stage === 'admitted')
+      .map((u) => ({
+        id: `${u.id}/request`,
+        protocolInstanceId: u.id,
+        eventId: startedId - 1,
+        body: packAny('temporal.api.update.v1.Request', messageFromJson('temporal.api.update.v1.Request', u.request)),
+      }));
+    return {
+      taskToken: encodeToken({ k: 'w', n: ns, r: run.runId, w: run.workflowId, s: wft.scheduledId, t: startedId }),
+      workflowExecution: run.execution,
+      workflowType: { name: run.workflowType },
+      previousStartedEventId: run.state.lastWftStartedId,
+      startedEventId: startedId,
+      attempt: wft.attempt,
+      history: new RawHistory(paged ? events.slice(0, POLL_HISTORY_PAGE) : events),
+      nextPageToken: paged ? Buffer.from(String(POLL_HISTORY_PAGE + 1)) : Buffer.alloc(0),
+      workflowExecutionTaskQueue: { name: run.taskQueue, kind: 1 },
+      scheduledTime: msToTimestamp(wft.scheduledTime),
+      startedTime: msToTimestamp(tx.now),
+      messages,
+    };
   }
 
   private async loadForToken(tx: Tx, token: TaskToken): Promise<Run> {
@@ -682,37 +743,16 @@ export class WorkflowService {
     }
   }
 
-  private async claimActivityTask(ns: string, queue: string, identity: string): Promise<Msg | undefined> {
-    for (let i = 0; i < 20; i++) {
-      const r = await this.transact(async (tx): Promise<Msg | 'stale' | undefined> => {
-        const { rows } = await tx.query(
-          `WITH t AS (DELETE FROM ${this.table('tasks')} WHERE id = (SELECT id FROM ${this.table('tasks')}
-             WHERE namespace = $1 AND task_queue = $2 AND kind = 2 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             RETURNING run_id, ref, attempt)
-           SELECT t.ref, t.attempt, ${Tx.RUN_COLUMNS},
-             (SELECT h.data FROM ${this.table('history_events')} h WHERE h.run_id = t.run_id AND h.event_id = t.ref) AS scheduled
-           FROM t JOIN ${this.table('executions')} e ON e.namespace = $1 AND e.run_id = t.run_id
-           FOR UPDATE OF e`,
-          [ns, queue],
-        );
-        const row = rows[0];
-        // No row: the queue is empty (runs are never deleted, so a claimed task always joins its run).
-        if (!row) return undefined;
-        const run = tx.adoptRun(ns, row);
-        const act = run?.state.activities[String(row.ref)];
-        if (!run || !run.isRunning || !act || act.phase !== 'scheduled' || act.attempt !== Number(row.attempt))
-          return 'stale';
-        const scheduledBytes = row.scheduled as Buffer | null;
-        const scheduled = scheduledBytes
-          ? (decodeEvent(scheduledBytes).activityTaskScheduledEventAttributes ?? {})
-          : {};
-        this.engine.startActivity(tx, run, act, identity);
-        return activityTask(run, act, scheduled, tx.now);
-      });
-      if (r === 'stale') continue;
-      return r;
-    }
-    return undefined;
+  private claimActivityTask(ns: string, queue: string, identity: string): Promise<Msg | undefined> {
+    return this.claimTask(Notifier.taskKey(ns, queue, TaskKind.Activity), async (tx, task) => {
+      const run = await tx.loadRun(ns, task.runId);
+      const act = run?.state.activities[String(task.ref)];
+      if (!run || !run.isRunning || !act || act.phase !== 'scheduled' || act.attempt !== task.attempt) return 'stale';
+      const scheduledBytes = await tx.readEvent(run, act.scheduledId);
+      const scheduled = scheduledBytes ? (decodeEvent(scheduledBytes).activityTaskScheduledEventAttributes ?? {}) : {};
+      this.engine.startActivity(tx, run, act, identity);
+      return activityTask(run, act, scheduled, tx.now);
+    });
   }
 
   /**
