@@ -372,7 +372,7 @@ export class WorkflowService {
         encodedFailureAttributes: true,
         buildIdBasedVersioning: false,
         upsertMemo: true,
-        eagerWorkflowStart: false,
+        eagerWorkflowStart: true,
         sdkMetadata: true,
         countGroupByExecutionStatus: true,
         nexus: false,
@@ -388,7 +388,7 @@ export class WorkflowService {
         state: 1,
         description: 'embedded Throughcare Temporal server',
         id: req.id || this.namespaceId,
-        capabilities: { eagerWorkflowStart: false, syncUpdate: true, asyncUpdate: true, workerHeartbeats: false },
+        capabilities: { eagerWorkflowStart: true, syncUpdate: true, asyncUpdate: true, workerHeartbeats: false },
       },
       config: { workflowExecutionRetentionTtl: msToDuration(24 * 3600 * 1000) },
       isGlobalNamespace: false,
@@ -431,15 +431,22 @@ export class WorkflowService {
     const p = this.startParams(req);
     await this.visibility.ensureTypes(p.namespace);
     if (req.cronSchedule) throw invalidArgument('CronSchedule is not supported by the embedded server.');
-    const { run, started } = await this.transact((tx) =>
-      this.engine.startWorkflow(
+    return this.transact(async (tx) => {
+      const { run, started } = await this.engine.startWorkflow(
         tx,
         p,
         Number(req.workflowIdReusePolicy || 0),
         Number(req.workflowIdConflictPolicy || 0),
-      ),
-    );
-    return { runId: run.runId, started };
+      );
+      // Eager start (requested by a client that shares its connection with a worker for this task queue): the
+      // first workflow task starts now and goes back in the response instead of through the queue.
+      const wft = run.state.wft;
+      if (!started || !req.requestEagerExecution || !wft || wft.startedId !== undefined)
+        return { runId: run.runId, started };
+      await tx.deleteTasks(run, TaskKind.Workflow, wft.scheduledId);
+      const eagerWorkflowTask = await this.startWorkflowTask(tx, run, false, String(req.identity ?? ''));
+      return { runId: run.runId, started, eagerWorkflowTask };
+    });
   }
 
   async signalWithStartWorkflowExecution(req: Msg): Promise<Msg> {

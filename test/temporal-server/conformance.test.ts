@@ -1,4 +1,5 @@
 import {
+  Client,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -54,6 +55,21 @@ describe('embedded Temporal server conformance (official client and worker)', ()
         WorkflowExecutionAlreadyStartedError,
       );
       await first.terminate('cleanup');
+    });
+
+    it('starts a workflow eagerly on a worker that shares the client connection', async () => {
+      // The SDK asks for eager start only over a NativeConnection the worker also uses.
+      const client = new Client({ connection: t.nativeConnection });
+      const handle = await client.workflow.start('greetAndSleep', {
+        taskQueue,
+        workflowId: id('eager-start'),
+        args: ['Ada', 1],
+        requestEagerStart: true,
+      });
+      expect(handle.eagerlyStarted).toBe(true);
+      expect(await handle.result()).toBe('Hello, Ada! after 1ms');
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.slice(0, 3).map((e) => e.eventType)).toEqual([1, 5, 6]); // started, WFT scheduled, WFT started
     });
 
     it('returns the same run for a repeated request id', async () => {
