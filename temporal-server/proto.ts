@@ -237,17 +237,28 @@ function lengthDelimited(fieldId: number, payload: Buffer): Buffer[] {
   return [varint((fieldId << 3) | 2), varint(payload.length), payload];
 }
 
-/** Encodes a response message; a RawHistory in its `history` field is spliced in as pre-encoded bytes. */
+/**
+ * Encodes a response message. A RawHistory is spliced in as pre-encoded bytes, whether it is the message's own
+ * `history` (a poll response) or sits one message down (the eager workflow task in a start response).
+ */
 export function encodeResponse(typeName: string, value: Msg): Buffer {
-  const history = value.history;
-  if (!(history instanceof RawHistory)) return encodeMessage(typeName, value);
-  const rest = { ...value };
-  delete rest.history;
-  const head = encodeMessage(typeName, rest);
-  const historyField = lookupType(typeName).fields.history;
-  if (!historyField) throw new Error(`${typeName} has no history field`);
-  const parts: Buffer[] = [];
-  for (const e of history.events) parts.push(...lengthDelimited(1, e));
-  const historyBytes = Buffer.concat(parts);
-  return Buffer.concat([head, ...lengthDelimited(historyField.id, historyBytes)]);
+  const type = lookupType(typeName);
+  const rest: Msg = { ...value };
+  const spliced: Buffer[] = [];
+  for (const [name, v] of Object.entries(value)) {
+    const field = type.fields[name];
+    if (!field) continue;
+    if (v instanceof RawHistory) {
+      const events = Buffer.concat(v.events.flatMap((e) => lengthDelimited(1, e)));
+      spliced.push(...lengthDelimited(field.id, events));
+    } else if (typeof v === 'object' && v !== null && (v as Msg).history instanceof RawHistory) {
+      const nested = field.resolve().resolvedType?.fullName.replace(/^\./, '');
+      if (!nested) throw new Error(`${typeName}.${name} is not a message field`);
+      spliced.push(...lengthDelimited(field.id, encodeResponse(nested, v as Msg)));
+    } else continue;
+    delete rest[name];
+  }
+  return spliced.length === 0
+    ? encodeMessage(typeName, value)
+    : Buffer.concat([encodeMessage(typeName, rest), ...spliced]);
 }

@@ -70,6 +70,8 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       expect(await handle.result()).toBe('Hello, Ada! after 1ms');
       const events = (await handle.fetchHistory()).events ?? [];
       expect(events.slice(0, 3).map((e) => e.eventType)).toEqual([1, 5, 6]); // started, WFT scheduled, WFT started
+      // No WORKFLOW_TASK_TIMED_OUT (8) or _FAILED (9): the worker ran the eager task as it was given.
+      expect(events.filter((e) => e.eventType === 8 || e.eventType === 9)).toEqual([]);
     });
 
     it('returns the same run for a repeated request id', async () => {
