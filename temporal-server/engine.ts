@@ -28,7 +28,7 @@ import {
   type Msg,
 } from './proto';
 import { TaskKind, type Run, type Tx } from './store';
-import type { ActivityState, ParentRef, RetryPolicyState, RunState } from './state';
+import { TimerKind, type ActivityState, type ParentRef, type RetryPolicyState, type RunState } from './state';
 
 const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 10_000;
 const MAX_WORKFLOW_TASK_TIMEOUT_MS = 120_000;
@@ -40,19 +40,6 @@ function attributesTypeName(eventType: number): string {
   return `temporal.api.history.v1.${eventTypeName[eventType]}EventAttributes`;
 }
 
-export const TimerKind = {
-  UserTimer: 'timer',
-  WorkflowTaskTimeout: 'wft_timeout',
-  StickyTimeout: 'sticky_timeout',
-  WorkflowTaskBackoff: 'wft_backoff',
-  ActivityScheduleToClose: 'act_s2c',
-  ActivityScheduleToStart: 'act_s2s',
-  ActivityStartToClose: 'act_st2c',
-  ActivityHeartbeat: 'act_hb',
-  ActivityRetry: 'act_retry',
-  RunTimeout: 'wf_run_timeout',
-  ExecutionTimeout: 'wf_exec_timeout',
-} as const;
 const ACTIVITY_TIMER_KINDS = [
   TimerKind.ActivityScheduleToClose,
   TimerKind.ActivityScheduleToStart,

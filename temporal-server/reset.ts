@@ -7,7 +7,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- history events are dynamically shaped protobuf objects (Msg) */
 import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
-import { defaultRetryPolicy, TimerKind } from './engine';
+import { defaultRetryPolicy } from './engine';
 import { invalidArgument, notFound } from './errors';
 import {
   decodeEvent,
@@ -19,7 +19,7 @@ import {
   type Msg,
 } from './proto';
 import { TaskKind, type Run, type Tx } from './store';
-import type { RunState } from './state';
+import { TimerKind, type RunState } from './state';
 
 const ResetReapplyType = { Unspecified: 0, Signal: 1, None: 2, AllEligible: 3 } as const;
 

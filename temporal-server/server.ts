@@ -35,13 +35,18 @@ export interface TemporalServer {
 export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
   const logger = (options.logger ?? silentLogger).child({ component: 'temporal-server' });
   const schema = options.schema ?? 'temporal';
-  // The engine's statements are all prepared from a fixed set of texts (see `prepared` in store.ts); a generic
-  // plan serves them all, and re-planning per call cost PostgreSQL more CPU than running them. Visibility's
-  // queries are written by operators, so they keep per-query plans on a pool of their own.
+  // The engine's statements are all prepared from a fixed set of texts (see `prepared` in store.ts) and each is a
+  // keyed lookup or write. A generic plan serves them all: re-planning per call cost PostgreSQL more CPU than
+  // running them. But a generic plan is made once per connection, often while the tables are still empty, when
+  // a sequential scan or hash join looks cheapest, and it would then be kept as the tables grow; so the engine's
+  // sessions plan with indexes and nested loops only. Visibility's queries are written by operators, so they keep
+  // PostgreSQL's usual planning on a pool of their own.
   const pool = new Pool({
     connectionString: options.databaseUrl,
     max: options.poolSize ?? 20,
-    options: '-c plan_cache_mode=force_generic_plan',
+    options: ['plan_cache_mode=force_generic_plan', 'enable_seqscan=off', 'enable_hashjoin=off', 'enable_mergejoin=off']
+      .map((setting) => `-c ${setting}`)
+      .join(' '),
   });
   const visibilityPool = new Pool({ connectionString: options.databaseUrl, max: 4 });
   for (const p of [pool, visibilityPool])

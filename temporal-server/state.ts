@@ -4,6 +4,33 @@
  */
 import type { Msg } from './proto';
 
+export const TimerKind = {
+  UserTimer: 'timer',
+  WorkflowTaskTimeout: 'wft_timeout',
+  StickyTimeout: 'sticky_timeout',
+  WorkflowTaskBackoff: 'wft_backoff',
+  ActivityScheduleToClose: 'act_s2c',
+  ActivityScheduleToStart: 'act_s2s',
+  ActivityStartToClose: 'act_st2c',
+  ActivityHeartbeat: 'act_hb',
+  ActivityRetry: 'act_retry',
+  RunTimeout: 'wf_run_timeout',
+  ExecutionTimeout: 'wf_exec_timeout',
+} as const;
+
+/**
+ * Timers that only guard work in flight, kept in memory and never written to the database: a sticky queue's
+ * schedule-to-start (sticky queues do not survive a restart anyway, see WorkflowService.start) and the timeouts
+ * of started workflow and activity tasks, which the server re-arms from each run's state when it starts. They
+ * were most of the rows the server wrote per workflow.
+ */
+export const VOLATILE_TIMER_KINDS: ReadonlySet<string> = new Set([
+  TimerKind.StickyTimeout,
+  TimerKind.WorkflowTaskTimeout,
+  TimerKind.ActivityStartToClose,
+  TimerKind.ActivityHeartbeat,
+]);
+
 export interface RetryPolicyState {
   initialIntervalMs: number;
   backoffCoefficient: number;

@@ -13,7 +13,7 @@ import type { Pool, QueryConfig } from 'pg';
 import type { Clock } from './clock';
 import { encodeEvent, eventAttributesField, msToTimestamp, type Msg, type WorkflowStatus } from './proto';
 import { quoteIdent } from './schema';
-import type { RunState } from './state';
+import { VOLATILE_TIMER_KINDS, type RunState } from './state';
 
 const statementNames = new Map<string, string>();
 
@@ -259,8 +259,11 @@ export class Tx {
     this.timers.push({ fireAt, namespace: run.namespace, runId: run.runId, kind, ref: String(ref), seq, holdsLock });
   }
 
-  /** Timer deletions, applied in the flush statement: (run, kind, ref or '' for any ref). */
-  private readonly timerDeletes: Array<{ runId: string; kind: string; ref: string }> = [];
+  /**
+   * Timer deletions: (run, kind or '*' for every kind, ref or '' for any ref). The flush applies those of stored
+   * kinds; the service cancels volatile ones once the write is done.
+   */
+  readonly timerDeletes: Array<{ runId: string; kind: string; ref: string }> = [];
   private readonly timerIdDeletes: string[] = [];
   private readonly taskIdDeletes: string[] = [];
   private readonly taskDeletes: Array<{ runId: string; kind: number; ref: number }> = [];
@@ -397,8 +400,9 @@ export class Tx {
           ${p(t.map((x) => x.kind))}::smallint[], ${p(t.map((x) => x.runId))}::text[], ${p(t.map((x) => x.ref))}::bigint[],
           ${p(t.map((x) => x.attempt))}::int[]) RETURNING id)`);
     }
-    if (this.timers.length > 0) {
-      const t = this.timers;
+    const storedTimers = this.timers.filter((x) => !VOLATILE_TIMER_KINDS.has(x.kind));
+    if (storedTimers.length > 0) {
+      const t = storedTimers;
       parts.push(`ins_timers AS (INSERT INTO ${this.table('timers')} (fire_at, namespace, run_id, kind, ref, seq, holds_lock)
         SELECT * FROM unnest(${p(t.map((x) => Math.round(x.fireAt)))}::bigint[], ${p(t.map((x) => x.namespace))}::text[],
           ${p(t.map((x) => x.runId))}::text[], ${p(t.map((x) => x.kind))}::text[], ${p(t.map((x) => x.ref))}::text[],
@@ -414,8 +418,9 @@ export class Tx {
         `del_task_ids AS (DELETE FROM ${this.table('tasks')} WHERE id = ANY(${p(this.taskIdDeletes)}::bigint[]))`,
       );
     }
-    if (this.timerDeletes.length > 0) {
-      const d = this.timerDeletes;
+    const storedTimerDeletes = this.timerDeletes.filter((x) => x.kind === '*' || !VOLATILE_TIMER_KINDS.has(x.kind));
+    if (storedTimerDeletes.length > 0) {
+      const d = storedTimerDeletes;
       parts.push(`del_timers AS (DELETE FROM ${this.table('timers')} WHERE id IN (
         SELECT t.id FROM ${this.table('timers')} t
           JOIN unnest(${p(d.map((x) => x.runId))}::text[], ${p(d.map((x) => x.kind))}::text[], ${p(d.map((x) => x.ref))}::text[])

@@ -33,7 +33,8 @@ import {
 import { quoteIdent } from './schema';
 import { prepared, RunCache, runTransaction, TaskKind, type QueuedTask, type Run, type Tx } from './store';
 import { TaskQueues } from './task-queues';
-import type { ActivityState } from './state';
+import { TimerKind, VOLATILE_TIMER_KINDS, type ActivityState, type RunState } from './state';
+import { VolatileTimers, type VolatileTimer } from './volatile-timers';
 import type { Visibility } from './visibility-wiring';
 import { assertResettable, resetWorkflow } from './reset';
 
@@ -114,6 +115,10 @@ export class WorkflowService {
   private readonly namespaceId = randomUUID();
   private readonly runCache = new RunCache();
   private readonly taskQueues = new TaskQueues();
+  private readonly volatileTimers = new VolatileTimers(
+    () => this.clock.now(),
+    (timer) => this.fireVolatileTimer(timer),
+  );
   /** The session holding this server's claim on its schema (see `start`). */
   private owner: PoolClient | undefined;
 
@@ -140,10 +145,13 @@ export class WorkflowService {
   }
 
   private onCommit(tx: Tx): void {
+    for (const d of tx.timerDeletes)
+      if (d.kind === '*' || VOLATILE_TIMER_KINDS.has(d.kind)) this.volatileTimers.cancel(d.runId, d.kind, d.ref);
+    for (const t of tx.timers) if (VOLATILE_TIMER_KINDS.has(t.kind)) this.volatileTimers.arm(t);
     for (const t of tx.queuedTasks) this.queueTask(t);
     for (const run of tx.runs.values()) if (run.dirty) this.notifier.notifyRun(run.runId, !run.isRunning);
     let kick = this.clock.timeSkipping;
-    for (const t of tx.timers) if (t.fireAt < this.armedAt) kick = true;
+    for (const t of tx.timers) if (!VOLATILE_TIMER_KINDS.has(t.kind) && t.fireAt < this.armedAt) kick = true;
     if (kick) this.kick();
   }
 
@@ -184,7 +192,14 @@ export class WorkflowService {
       const { rows } = await client.query<Msg>(
         `SELECT id, namespace, task_queue, kind, run_id, ref, attempt FROM ${this.table('tasks')} ORDER BY id`,
       );
+      const inFlight = await client.query<Msg>(
+        `SELECT namespace, run_id, state FROM ${this.table('executions')}
+          WHERE status = 1 AND (state->'wft' ? 'startedId' OR state->'activities' <> '{}'::jsonb)`,
+      );
       await client.query('COMMIT');
+      for (const r of inFlight.rows)
+        for (const timer of inFlightTimers(r.namespace as string, r.run_id as string, r.state as RunState))
+          this.volatileTimers.arm(timer);
       for (const r of rows)
         this.queueTask({
           id: String(r.id),
@@ -240,6 +255,7 @@ export class WorkflowService {
       w.reject(new TemporalServiceError(GrpcCode.UNAVAILABLE, 'server stopping'));
     this.queryWaiters.clear();
     await this.loopDone;
+    this.volatileTimers.clear();
     this.owner?.release(true); // closing the session gives up the schema claim
     this.owner = undefined;
   }
@@ -316,7 +332,18 @@ export class WorkflowService {
     const { rows } = await this.pool.query(
       `SELECT EXISTS (SELECT 1 FROM ${this.table('tasks')}) OR EXISTS (SELECT 1 FROM ${this.table('timers')} WHERE holds_lock) AS busy`,
     );
-    return rows[0]?.busy === true || this.legacyQueries.size > 0;
+    return rows[0]?.busy === true || this.legacyQueries.size > 0 || this.volatileTimers.holdsLock();
+  }
+
+  private async fireVolatileTimer(timer: VolatileTimer): Promise<void> {
+    try {
+      await this.transact(async (tx) => {
+        const run = await tx.loadRun(timer.namespace, timer.runId);
+        if (run) await this.engine.fireTimer(tx, run, timer);
+      });
+    } catch (err) {
+      this.logger.error({ err, runId: timer.runId, kind: timer.kind }, 'timer failed');
+    }
   }
 
   private async fireTimer(id: string): Promise<void> {
@@ -1269,4 +1296,27 @@ function activityTask(run: Run, act: ActivityState, carried: Msg, startedTime: n
     retryPolicy: retryPolicyToProto(act.retry),
     priority: carried.priority ?? undefined,
   };
+}
+
+/** The timeouts guarding a run's started workflow and activity tasks, as they stand in its state. */
+function inFlightTimers(namespace: string, runId: string, state: RunState): VolatileTimer[] {
+  const timers: VolatileTimer[] = [];
+  const timer = (kind: string, ref: number, seq: number, fireAt: number): void => {
+    timers.push({ namespace, runId, kind, ref: String(ref), seq, fireAt, holdsLock: true });
+  };
+  const wft = state.wft;
+  if (wft?.startedId !== undefined && wft.startedTime !== undefined)
+    timer(TimerKind.WorkflowTaskTimeout, wft.scheduledId, wft.startedId, wft.startedTime + state.workflowTaskTimeoutMs);
+  for (const act of Object.values(state.activities)) {
+    if (act.phase !== 'started' || act.startedTime === undefined) continue;
+    timer(TimerKind.ActivityStartToClose, act.scheduledId, act.attempt, act.startedTime + act.startToCloseMs);
+    if (act.heartbeatMs > 0)
+      timer(
+        TimerKind.ActivityHeartbeat,
+        act.scheduledId,
+        act.attempt,
+        (act.lastHeartbeatTime ?? act.startedTime) + act.heartbeatMs,
+      );
+  }
+  return timers;
 }

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { useFreshDatabase } from '../support/database';
 import * as activities from './conformance.activities';
+import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
 import { workflowsPath } from './support';
 
@@ -78,6 +79,20 @@ describe('durability across kill -9', () => {
         ),
       );
       await new Promise((r) => setTimeout(r, 400));
+      // An activity that never heartbeats (timeout 300 ms), running when the server dies: its heartbeat timeout
+      // lives only in memory, so the restarted server must re-arm it from the run's state. Were it lost, the
+      // activity would finish after 3 s and the workflow would report no timeout.
+      const silent = await client.workflow.start('activityTimeout', {
+        taskQueue: 'restart',
+        workflowId: 'restart-silent-activity',
+        args: ['heartbeat'],
+      });
+      await eventually(
+        'the silent activity started',
+        async () => (await silent.describe()).raw.pendingActivities?.[0]?.state,
+        (state) => state === 2, // PENDING_ACTIVITY_STATE_STARTED
+        { intervalMs: 20 },
+      );
       const killedAt = Date.now();
       child.kill('SIGKILL');
       await new Promise((r) => child!.once('exit', r));
@@ -86,6 +101,7 @@ describe('durability across kill -9', () => {
       child = await startServerProcess(address, db.url);
       const results = await Promise.all(handles.map((h) => h.result()));
       results.forEach((r, i) => expect(r).toBe(`Hello, p${i}! | Hello, p${i} again!`));
+      expect(await silent.result()).toBe('TimeoutFailure:HEARTBEAT');
       // Every timer fired: each history has exactly one TimerFired and the workflow completed.
       for (const h of handles.slice(0, 10)) {
         const history = await h.fetchHistory();
