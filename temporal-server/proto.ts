@@ -2,7 +2,7 @@
  * Protobuf plumbing for the embedded Temporal server: the reflected root from @temporalio/proto, message
  * encoding for storage and the wire, and the enum numbers the engine uses (as const objects, never strings).
  */
-/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
+/* eslint-disable @typescript-eslint/no-unsafe-argument -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import type * as protobuf from 'protobufjs';
 // The JSON module is the reflected root the SDK itself uses; importing it keeps one copy of every type.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -33,7 +33,7 @@ export class VolatileTimers {
     this.cancel(timer.runId, timer.kind, timer.ref);
     const key = `${timer.kind}/${timer.ref}`;
     let timers = this.byRun.get(timer.runId);
-    if (!timers) this.byRun.set(timer.runId, (timers = new Map()));
+    if (!timers) this.byRun.set(timer.runId, (timers = new Map<string, Armed>()));
     // A fired timer stays armed (and holding time skipping) until its transition is written, so the clock cannot
     // skip ahead between the timer firing and the work it schedules.
     const delay = Math.max(0, Math.min(timer.fireAt - this.now(), 2 ** 31 - 1));

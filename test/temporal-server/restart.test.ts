@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { useFreshDatabase } from '../support/database';
 import * as activities from './conformance.activities';
@@ -90,7 +91,7 @@ describe('durability across kill -9', () => {
       await eventually(
         'the silent activity started',
         async () => (await silent.describe()).raw.pendingActivities?.[0]?.state,
-        (state) => state === 2, // PENDING_ACTIVITY_STATE_STARTED
+        (state) => state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
         { intervalMs: 20 },
       );
       const killedAt = Date.now();
