@@ -7,10 +7,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import { createLogger } from '../log';
+import { workerConnectionOptions } from '../worker';
 import { startEmbeddedPostgres, type RunningPostgres } from '../store/embedded-postgres';
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
@@ -25,6 +26,23 @@ export async function processCpuSeconds(pid: number): Promise<number> {
   const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/**
+ * CPU seconds used so far by every PostgreSQL process on this machine (the embedded server's postmaster and
+ * backends; exited backends count through the postmaster's reaped-children time). Meaningful when the
+ * benchmark's database is the only PostgreSQL running here, which is the case for the embedded default.
+ */
+export async function postgresCpuSeconds(): Promise<number> {
+  let ticks = 0;
+  for (const pid of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (!stat.includes('(postgres)')) continue;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return ticks / CLOCK_TICKS;
 }
 
 export async function residentMegabytes(pid: number): Promise<{ rss: number; peak: number }> {
@@ -56,6 +74,8 @@ export async function pool(count: number, limit: number, task: (i: number) => Pr
 export interface BenchDatabase {
   readonly url: string;
   readonly postgresVersion: string;
+  /** Whether it is the benchmark's own embedded PostgreSQL (whose CPU can then be measured). */
+  readonly embedded: boolean;
   stop(): Promise<void>;
 }
 
@@ -81,6 +101,7 @@ export async function startBenchDatabase(name: string): Promise<BenchDatabase> {
   return {
     url,
     postgresVersion,
+    embedded: embedded !== undefined,
     stop: async () => {
       await embedded?.stop();
       if (tmp) await fs.rm(tmp, { recursive: true, force: true });
@@ -144,9 +165,12 @@ export async function startBenchEngine(options: {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const database = await startBenchDatabase(options.databaseName);
   const server = await startServerProcess(database.url);
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  // The client shares the worker's connection, as a service that starts its own workflows would: the SDK
+  // then sends its calls through sdk-core rather than grpc-js, and can ask for eager start.
+  const connection = await NativeConnection.connect(workerConnectionOptions(server.address));
+  const client = new Client({ connection });
   const worker = await Worker.create({
-    connection: await NativeConnection.connect({ address: server.address }),
+    connection,
     taskQueue: options.taskQueue,
     workflowsPath: options.workflowsPath,
     activities: options.activities,

@@ -16,6 +16,7 @@ import {
   option,
   ownCpuSeconds,
   percentile,
+  postgresCpuSeconds,
   pool,
   processCpuSeconds,
   residentMegabytes,
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
 
     const latencies: number[] = [];
     const serverCpu0 = await processCpuSeconds(server.pid);
+    const postgresCpu0 = await postgresCpuSeconds();
     const workerCpu0 = ownCpuSeconds();
     const t0 = performance.now();
     await pool(workflows, concurrency, async (i) => {
@@ -67,6 +69,8 @@ async function main(): Promise<void> {
         taskQueue: TASK_QUEUE,
         workflowId: `bench-${run}-${i}`,
         args: [`wf-${i}`],
+        // The first workflow task comes back in the start response (eager start) instead of through a poll.
+        requestEagerStart: true,
       });
       if (result !== `wf-${i}`) throw new Error(`workflow ${i} returned ${String(result)}`);
       latencies.push(performance.now() - started);
@@ -74,6 +78,7 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     const serverCpu = (await processCpuSeconds(server.pid)) - serverCpu0;
     const workerCpu = ownCpuSeconds() - workerCpu0;
+    const postgresCpu = (await postgresCpuSeconds()) - postgresCpu0;
     latencies.sort((a, b) => a - b);
 
     const memoryBefore = await residentMegabytes(server.pid);
@@ -90,7 +95,11 @@ async function main(): Promise<void> {
       concurrency,
       workflowsPerSecond: workflows / seconds,
       latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
-      cpuSecondsPerWorkflow: { server: serverCpu / workflows, workerAndClient: workerCpu / workflows },
+      cpuSecondsPerWorkflow: {
+        server: serverCpu / workflows,
+        workerAndClient: workerCpu / workflows,
+        postgres: database.embedded ? postgresCpu / workflows : undefined,
+      },
       serverToWorkerCpuRatio: serverCpu / workerCpu,
       waiting: {
         workflows: waiting,
@@ -122,6 +131,7 @@ async function main(): Promise<void> {
       `| start-to-result latency p50 / p99 | ${f(results.latencyMs.p50, 0)} ms / ${f(results.latencyMs.p99, 0)} ms | |`,
       `| server CPU per workflow | ${f(results.cpuSecondsPerWorkflow.server * 1000, 2)} ms | below the worker's |`,
       `| worker (+ client) CPU per workflow | ${f(results.cpuSecondsPerWorkflow.workerAndClient * 1000, 2)} ms | |`,
+      `| PostgreSQL CPU per workflow | ${results.cpuSecondsPerWorkflow.postgres === undefined ? 'not measured (DATABASE_URL)' : `${f(results.cpuSecondsPerWorkflow.postgres * 1000, 2)} ms`} | |`,
       `| server CPU ÷ worker CPU | ${f(results.serverToWorkerCpuRatio, 2)} | < 1 |`,
       `| server memory with ${waiting} workflows waiting on a timer${results.waiting.lastOneHasTimer ? '' : ' (timers not yet started!)'} | ${f(results.waiting.serverRssMb, 0)} MB (peak ${f(results.waiting.serverPeakRssMb, 0)} MB; ${f(results.waiting.serverRssBeforeMb, 0)} MB before) | < 300 MB |`,
       '',
