@@ -140,14 +140,30 @@ export class WorkflowService {
     return `${quoteIdent(this.schema)}.${name}`;
   }
 
+  /** Transitions being worked out or written; time skipping waits for them (see isBusy). */
+  private transitionsInFlight = 0;
+
   transact<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return runTransaction(this.pool, this.schema, this.clock, this.runCache, fn, (tx) => this.onCommit(tx));
+    this.transitionsInFlight++;
+    const done = (): void => {
+      // The last transition of a burst may have held back a time skip: let the timer loop look again.
+      if (--this.transitionsInFlight === 0 && this.clock.timeSkipping) this.kick();
+    };
+    return runTransaction(this.pool, this.schema, this.clock, this.runCache, fn, (tx) => this.onCommit(tx)).finally(
+      done,
+    );
   }
 
+  /**
+   * Applies a written transition to what lives in memory. A transition that builds on this one can only have
+   * read it after this runs (from the cache, updated just before, or from a database reply that arrives after
+   * this one's), so the timers and queues see a run's transitions in order.
+   */
   private onCommit(tx: Tx): void {
     for (const d of tx.timerDeletes)
       if (d.kind === '*' || VOLATILE_TIMER_KINDS.has(d.kind)) this.volatileTimers.cancel(d.runId, d.kind, d.ref);
     for (const t of tx.timers) if (VOLATILE_TIMER_KINDS.has(t.kind)) this.volatileTimers.arm(t);
+    for (const d of tx.taskDeletes) this.taskQueues.remove(d.runId, d.kind, d.ref);
     for (const t of tx.queuedTasks) this.queueTask(t);
     for (const run of tx.runs.values()) if (run.dirty) this.notifier.notifyRun(run.runId, !run.isRunning);
     let kick = this.clock.timeSkipping;
@@ -209,6 +225,7 @@ export class WorkflowService {
           runId: r.run_id,
           ref: Number(r.ref),
           attempt: r.attempt,
+          stored: true,
         });
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -327,12 +344,22 @@ export class WorkflowService {
     } while (this.loopAgain);
   }
 
-  /** Time skipping is held while any task is queued or in flight (the Java server's lock discipline). */
+  /**
+   * Time skipping is held while any task is queued or in flight (the Java server's lock discipline). Part of that
+   * lives in memory (sticky tasks, in-flight timeouts) and is updated once a transition is written, so a
+   * transition still being written holds it too.
+   */
   private async isBusy(): Promise<boolean> {
     const { rows } = await this.pool.query(
       `SELECT EXISTS (SELECT 1 FROM ${this.table('tasks')}) OR EXISTS (SELECT 1 FROM ${this.table('timers')} WHERE holds_lock) AS busy`,
     );
-    return rows[0]?.busy === true || this.legacyQueries.size > 0 || this.volatileTimers.holdsLock();
+    return (
+      rows[0]?.busy === true ||
+      this.legacyQueries.size > 0 ||
+      this.transitionsInFlight > 0 ||
+      this.volatileTimers.holdsLock() ||
+      this.taskQueues.holdsUnstored()
+    );
   }
 
   private async fireVolatileTimer(timer: VolatileTimer): Promise<void> {
@@ -647,7 +674,7 @@ export class WorkflowService {
       let response: Msg | 'stale';
       try {
         response = await this.transact((tx) => {
-          tx.deleteTaskById(task.id);
+          tx.deleteTaskById(task);
           return start(tx, task);
         });
       } catch (err) {
