@@ -64,6 +64,8 @@ const TIMER_BATCH = 256;
 const POLL_HISTORY_PAGE = 1000;
 const TIMER_CONCURRENCY = 8;
 const SCHEMA_CLAIM_WAIT_MS = 15_000;
+const FIRST_ANALYZE_AFTER_WRITES = 500;
+const MAX_ANALYZE_AFTER_WRITES = 1_000_000;
 
 interface TaskToken {
   k: 'w' | 'a' | 'q';
@@ -140,6 +142,26 @@ export class WorkflowService {
     return `${quoteIdent(this.schema)}.${name}`;
   }
 
+  private writesSinceAnalyze = 0;
+  private analyzeAfterWrites = FIRST_ANALYZE_AFTER_WRITES;
+
+  /**
+   * Refreshes PostgreSQL's statistics on the server's tables. The engine's statements are planned once per
+   * connection (see server.ts); a plan made while a table was empty can pick any index that starts with
+   * `namespace` and then read every row of the namespace. ANALYZE invalidates those plans, and they are made
+   * again from real figures. It runs at start and again after 1,000, 3,000, 7,000... writes, as the tables grow.
+   */
+  private async analyze(): Promise<void> {
+    this.writesSinceAnalyze = 0;
+    this.analyzeAfterWrites = Math.min(this.analyzeAfterWrites * 2, MAX_ANALYZE_AFTER_WRITES);
+    const tables = ['executions', 'history_events', 'tasks', 'timers'].map((t) => this.table(t)).join(', ');
+    try {
+      await this.pool.query(`ANALYZE ${tables}`);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not ANALYZE the server tables; query plans may stay poor until autovacuum does');
+    }
+  }
+
   /** Transitions being worked out or written; time skipping waits for them (see isBusy). */
   private transitionsInFlight = 0;
 
@@ -160,6 +182,7 @@ export class WorkflowService {
    * this one's), so the timers and queues see a run's transitions in order.
    */
   private onCommit(tx: Tx): void {
+    if (++this.writesSinceAnalyze >= this.analyzeAfterWrites) void this.analyze();
     for (const d of tx.timerDeletes)
       if (d.kind === '*' || VOLATILE_TIMER_KINDS.has(d.kind)) this.volatileTimers.cancel(d.runId, d.kind, d.ref);
     for (const t of tx.timers) if (VOLATILE_TIMER_KINDS.has(t.kind)) this.volatileTimers.arm(t);
@@ -233,6 +256,7 @@ export class WorkflowService {
     } finally {
       client.release();
     }
+    await this.analyze();
     this.kick();
   }
 
