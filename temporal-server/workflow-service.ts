@@ -332,16 +332,16 @@ export class WorkflowService {
         const now = this.clock.now();
         const { rows } = await this.pool.query(
           prepared(
-            `SELECT id FROM ${this.table('timers')} WHERE fire_at <= $1 ORDER BY fire_at, id LIMIT ${TIMER_BATCH}`,
+            `SELECT id, namespace, run_id, kind, ref, seq FROM ${this.table('timers')}
+              WHERE fire_at <= $1 ORDER BY fire_at, id LIMIT ${TIMER_BATCH}`,
             [now],
           ),
         );
         if (rows.length === 0) break;
-        const ids = rows.map((r) => String(r.id));
         let i = 0;
         await Promise.all(
-          Array.from({ length: Math.min(TIMER_CONCURRENCY, ids.length) }, async () => {
-            while (i < ids.length && !this.stopped) await this.fireTimer(ids[i++]!);
+          Array.from({ length: Math.min(TIMER_CONCURRENCY, rows.length) }, async () => {
+            while (i < rows.length && !this.stopped) await this.fireTimer(rows[i++]);
           }),
         );
         if (rows.length < TIMER_BATCH || this.stopped) break;
@@ -397,22 +397,17 @@ export class WorkflowService {
     }
   }
 
-  private async fireTimer(id: string): Promise<void> {
+  /** Fires a stored timer, a row as the timer loop read it (the engine checks it against the run's state). */
+  private async fireTimer(t: Msg): Promise<void> {
     try {
       await this.transact(async (tx) => {
-        const { rows } = await tx.query(
-          `SELECT namespace, run_id, kind, ref, seq FROM ${this.table('timers')} WHERE id = $1`,
-          [id],
-        );
-        const t = rows[0];
-        tx.deleteTimerById(id);
-        const run = t && (await tx.loadRun(t.namespace as string, t.run_id as string));
-        // A timer whose run has moved on meanwhile is checked against the run's state by the engine.
+        tx.deleteTimerById(String(t.id));
+        const run = await tx.loadRun(t.namespace as string, t.run_id as string);
         if (run)
           await this.engine.fireTimer(tx, run, { kind: t.kind as string, ref: t.ref as string, seq: Number(t.seq) });
       });
     } catch (err) {
-      this.logger.error({ err, timerId: id }, 'timer failed');
+      this.logger.error({ err, timerId: t.id }, 'timer failed');
     }
   }
 
