@@ -133,17 +133,14 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   addProtoService(server, 'temporal.api.testservice.v1.TestService', testHandlers, logger);
   addProtoService(server, 'grpc.health.v1.Health', { check: () => ({ status: 1 }) }, logger);
 
+  // Recover first (claim the schema, reload the task queues, re-arm in-flight timeouts), then serve: a worker's
+  // retried completion must not land before the timeouts it raced are back.
   let address: string;
   try {
+    await service.start();
     address = await bindServer(server, options.address ?? '127.0.0.1:7233');
   } catch (err) {
-    await closePools();
-    throw err;
-  }
-  try {
-    await service.start();
-  } catch (err) {
-    server.forceShutdown();
+    await service.stop();
     await closePools();
     throw err;
   }

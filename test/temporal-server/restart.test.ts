@@ -82,7 +82,7 @@ describe('durability across kill -9', () => {
       await new Promise((r) => setTimeout(r, 400));
       // An activity that never heartbeats (timeout 300 ms), running when the server dies: its heartbeat timeout
       // lives only in memory, so the restarted server must re-arm it from the run's state. Were it lost, the
-      // activity would finish after 3 s and the workflow would report no timeout.
+      // activity would finish after 8 s and the workflow would report no timeout.
       const silent = await client.workflow.start('activityTimeout', {
         taskQueue: 'restart',
         workflowId: 'restart-silent-activity',

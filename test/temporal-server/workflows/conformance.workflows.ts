@@ -221,7 +221,7 @@ export async function activityTimeout(
 ): Promise<string> {
   try {
     if (kind === 'startToClose') await neverFinishesNoRetry();
-    else if (kind === 'heartbeat') await neverHeartbeats(3000);
+    else if (kind === 'heartbeat') await neverHeartbeats(8000); // long enough to outlive a server restart (restart.test.ts)
     else if (kind === 'scheduleToStart') await greetNowhere('nobody');
     else await greetNowhereClose('nobody');
     return 'no timeout';
