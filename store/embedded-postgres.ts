@@ -46,6 +46,11 @@ interface InstanceFile {
 }
 
 const SUPERUSER = 'throughcare';
+/**
+ * Errors that are part of normal work and only worth a debug line: the Temporal server's write conflicts (its
+ * optimistic concurrency raises one whenever two transitions of a run race; see temporal-server/schema.ts).
+ */
+const ROUTINE_ERRORS = /ERROR: {2}a run changed after it was read/;
 const OWNER_FILE = 'owner.pid';
 const STOP_TIMEOUT_MS = 15_000;
 const START_TIMEOUT_MS = 60_000;
@@ -333,7 +338,7 @@ function launch(
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       recent = (recent + chunk).slice(-4000);
       for (const line of chunk.split('\n').filter(Boolean)) {
-        if (/\b(ERROR|FATAL|PANIC|WARNING):/.test(line)) pgLog.warn({ line }, 'postgres');
+        if (/\b(ERROR|FATAL|PANIC|WARNING):/.test(line) && !ROUTINE_ERRORS.test(line)) pgLog.warn({ line }, 'postgres');
         else pgLog.debug({ line }, 'postgres');
       }
       if (chunk.includes('database system is ready to accept connections')) {
