@@ -101,11 +101,6 @@ interface PendingTask {
   runId: string;
   ref: number;
   attempt: number;
-  /**
-   * False for a workflow task on a worker's sticky queue: it lives only in memory, as sticky queues do not
-   * survive a restart (WorkflowService.start serves such tasks from the normal queue).
-   */
-  stored: boolean;
 }
 
 interface PendingTimer {
@@ -257,8 +252,7 @@ export class Tx {
   }
 
   addTask(run: Run, kind: number, queue: string, ref: number, attempt = 1): void {
-    const stored = kind !== TaskKind.Workflow || queue === run.taskQueue;
-    this.tasks.push({ namespace: run.namespace, queue, kind, runId: run.runId, ref, attempt, stored });
+    this.tasks.push({ namespace: run.namespace, queue, kind, runId: run.runId, ref, attempt });
   }
 
   addTimer(run: Run, kind: string, ref: string | number, fireAt: number, seq = 0, holdsLock = false): void {
@@ -272,8 +266,7 @@ export class Tx {
   readonly timerDeletes: Array<{ runId: string; kind: string; ref: string }> = [];
   private readonly timerIdDeletes: string[] = [];
   private readonly taskIdDeletes: string[] = [];
-  /** Task deletions: (run, kind or 0 for every kind, ref or 0 for every ref), in the database and in memory. */
-  readonly taskDeletes: Array<{ runId: string; kind: number; ref: number }> = [];
+  private readonly taskDeletes: Array<{ runId: string; kind: number; ref: number }> = [];
 
   /**
    * Drops timers of a run. Applied with SKIP LOCKED in the flush, so a timer being fired concurrently never
@@ -297,8 +290,8 @@ export class Tx {
   }
 
   /** Deletes a task row taken from the in-memory queues, whether or not it was still worth starting. */
-  deleteTaskById(task: QueuedTask): void {
-    if (task.stored) this.taskIdDeletes.push(task.id);
+  deleteTaskById(id: string): void {
+    this.taskIdDeletes.push(id);
   }
 
   deleteAllTimersAndTasks(run: Run): Promise<void> {
@@ -400,9 +393,8 @@ export class Tx {
         SELECT * FROM unnest(${p(events.map((e) => e.runId))}::text[], ${p(events.map((e) => e.id))}::bigint[],
           ${p(events.map((e) => e.bytes))}::bytea[]))`);
     }
-    const storedTasks = this.tasks.filter((x) => x.stored);
-    if (storedTasks.length > 0) {
-      const t = storedTasks;
+    if (this.tasks.length > 0) {
+      const t = this.tasks;
       parts.push(`ins_tasks AS (INSERT INTO ${this.table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
         SELECT * FROM unnest(${p(t.map((x) => x.namespace))}::text[], ${p(t.map((x) => x.queue))}::text[],
           ${p(t.map((x) => x.kind))}::smallint[], ${p(t.map((x) => x.runId))}::text[], ${p(t.map((x) => x.ref))}::bigint[],
@@ -451,14 +443,13 @@ export class Tx {
       updates.length > 0
         ? `${quoteIdent(this.schema)}.expect_rows((SELECT count(*) FROM upd_exec), ${p(updates.length)})`
         : 'true';
-    // Task ids come from one sequence in insertion order, so sorted they line up with storedTasks.
-    const taskIds = storedTasks.length > 0 ? '(SELECT array_agg(id ORDER BY id) FROM ins_tasks)' : 'NULL::bigint[]';
+    // Task ids come from one sequence in insertion order, so sorted they line up with this.tasks.
+    const taskIds = this.tasks.length > 0 ? '(SELECT array_agg(id ORDER BY id) FROM ins_tasks)' : 'NULL::bigint[]';
     const { rows } = await this.pool.query(
       prepared(`WITH ${parts.join(',\n')} SELECT ${checked} AS checked, ${taskIds} AS task_ids`, params),
     );
     const ids = ((rows[0] as Msg | undefined)?.task_ids as string[] | null) ?? [];
-    let stored = 0;
-    for (const t of this.tasks) this.queuedTasks.push({ ...t, id: t.stored ? ids[stored++]! : '' });
+    this.tasks.forEach((t, i) => this.queuedTasks.push({ ...t, id: ids[i]! }));
     for (const r of [...inserts, ...updates])
       this.written.push({
         namespace: r.namespace,
