@@ -524,7 +524,7 @@ export interface CachedRun {
 export class RunCache {
   private readonly rows = new Map<string, CachedRun>();
 
-  constructor(private readonly capacity = 4096) {}
+  constructor(private readonly capacity = 1024) {}
 
   get(key: string): CachedRun | undefined {
     const row = this.rows.get(key);
