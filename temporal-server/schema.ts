@@ -3,7 +3,7 @@
  * (the columns the visibility compiler reads are part of its CONTRACT), history events append-only as encoded
  * HistoryEvent bytes, and timers and queued tasks as rows so that waiting workflows cost no server memory.
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -80,13 +80,24 @@ export async function ensureSchema(pool: Pool, schema: string): Promise<void> {
     `CREATE INDEX IF NOT EXISTS tasks_by_queue ON ${s}.tasks (namespace, task_queue, kind, id)`,
     `CREATE INDEX IF NOT EXISTS tasks_by_run ON ${s}.tasks (run_id)`,
   ];
-  const client = await pool.connect();
-  try {
-    // Concurrent starts against one database would race on CREATE ... IF NOT EXISTS; serialise them.
-    await client.query('BEGIN');
+  // Concurrent starts against one database would race on CREATE ... IF NOT EXISTS; serialise them.
+  await inTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`temporal-server-schema:${schema}`]);
     for (const sql of statements) await client.query(sql);
+  });
+}
+
+/**
+ * Runs `work` in one ordinary PostgreSQL transaction, for the set-up and recovery statements that run outside the
+ * server's single-statement transitions (store.ts).
+ */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
     await client.query('COMMIT');
+    return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

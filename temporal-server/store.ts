@@ -38,6 +38,18 @@ export interface NewEvent {
   bytes: Buffer;
 }
 
+/** The columns of an `executions` row that a Run carries as they are, whatever form its JSON is in. */
+interface RunColumns {
+  namespace: string;
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  taskQueue: string;
+  status: WorkflowStatus;
+  requestId: string | null;
+  version: number;
+}
+
 export class Run {
   readonly namespace: string;
   readonly workflowId: string;
@@ -54,19 +66,7 @@ export class Run {
   readonly newEvents: NewEvent[] = [];
   dirty = false;
 
-  constructor(row: {
-    namespace: string;
-    workflowId: string;
-    runId: string;
-    workflowType: string;
-    taskQueue: string;
-    status: WorkflowStatus;
-    state: RunState;
-    searchAttributes: Record<string, unknown>;
-    requestId: string | null;
-    isNew: boolean;
-    version: number;
-  }) {
+  constructor(row: RunColumns & { state: RunState; searchAttributes: Record<string, unknown>; isNew: boolean }) {
     this.namespace = row.namespace;
     this.workflowId = row.workflowId;
     this.runId = row.runId;
@@ -111,10 +111,6 @@ interface PendingTimer {
   ref: string;
   seq: number;
   holdsLock: boolean;
-}
-
-export interface TxHooks {
-  onCommit(tx: Tx): void;
 }
 
 export class Tx {
@@ -502,18 +498,7 @@ export async function runTransaction<T>(
 }
 
 /** A run row as the cache keeps it: JSON kept as text, so each transition parses its own private copy. */
-export interface CachedRun {
-  namespace: string;
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  taskQueue: string;
-  status: WorkflowStatus;
-  state: string;
-  searchAttributes: string;
-  requestId: string | null;
-  version: number;
-}
+export type CachedRun = RunColumns & { state: string; searchAttributes: string };
 
 /**
  * The rows of recently used runs, so that most transitions read nothing before they write. It holds only

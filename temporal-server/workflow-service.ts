@@ -30,7 +30,7 @@ import {
   UpdateStage,
   type Msg,
 } from './proto';
-import { quoteIdent } from './schema';
+import { inTransaction, quoteIdent } from './schema';
 import { prepared, RunCache, runTransaction, TaskKind, type QueuedTask, type Run, type Tx } from './store';
 import { TaskQueues } from './task-queues';
 import { TimerKind, VOLATILE_TIMER_KINDS, type ActivityState, type RunState } from './state';
@@ -206,9 +206,7 @@ export class WorkflowService {
    */
   async start(): Promise<void> {
     await this.claimSchema();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const { tasks, inFlight } = await inTransaction(this.pool, async (client) => {
       await client.query(
         `DELETE FROM ${this.table('tasks')} t USING ${this.table('executions')} e
           WHERE t.kind = 1 AND e.namespace = t.namespace AND e.run_id = t.run_id AND t.task_queue <> e.task_queue`,
@@ -227,33 +225,28 @@ export class WorkflowService {
                              ELSE state - 'sticky' END
           WHERE status = 1 AND (state ? 'sticky' OR (state->'wft'->>'onSticky')::boolean)`,
       );
-      const { rows } = await client.query<Msg>(
+      const queued = await client.query<Msg>(
         `SELECT id, namespace, task_queue, kind, run_id, ref, attempt FROM ${this.table('tasks')} ORDER BY id`,
       );
-      const inFlight = await client.query<Msg>(
+      const running = await client.query<Msg>(
         `SELECT namespace, run_id, state FROM ${this.table('executions')}
           WHERE status = 1 AND (state->'wft' ? 'startedId' OR state->'activities' <> '{}'::jsonb)`,
       );
-      await client.query('COMMIT');
-      for (const r of inFlight.rows)
-        for (const timer of inFlightTimers(r.namespace as string, r.run_id as string, r.state as RunState))
-          this.volatileTimers.arm(timer);
-      for (const r of rows)
-        this.queueTask({
-          id: String(r.id),
-          namespace: r.namespace,
-          queue: r.task_queue,
-          kind: r.kind,
-          runId: r.run_id,
-          ref: Number(r.ref),
-          attempt: r.attempt,
-        });
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return { tasks: queued.rows, inFlight: running.rows };
+    });
+    for (const r of inFlight)
+      for (const timer of inFlightTimers(r.namespace as string, r.run_id as string, r.state as RunState))
+        this.volatileTimers.arm(timer);
+    for (const r of tasks)
+      this.queueTask({
+        id: String(r.id),
+        namespace: r.namespace,
+        queue: r.task_queue,
+        kind: r.kind,
+        runId: r.run_id,
+        ref: Number(r.ref),
+        attempt: r.attempt,
+      });
     await this.analyze();
     this.kick();
   }
