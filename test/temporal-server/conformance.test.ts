@@ -11,6 +11,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Workflow } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { Client as PgClient } from 'pg';
+import { startTemporalServer } from '../../temporal-server';
 import { useFreshDatabase } from '../support/database';
 import { startServerAndWorker, type ServerAndWorker } from './support';
 
@@ -33,6 +34,13 @@ describe('embedded Temporal server conformance (official client and worker)', ()
   afterAll(async () => {
     await t?.stop();
   });
+
+  it('refuses to start a second server on a schema another server is using', async () => {
+    // The task queues live in the running server's process; a second one would hand out tasks it cannot see.
+    await expect(startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url })).rejects.toThrow(
+      'another Temporal server is using schema "temporal" of this database',
+    );
+  }, 40_000);
 
   describe('connection-time RPCs', () => {
     it('reports honest system capabilities', async () => {
