@@ -40,6 +40,19 @@ function attributesTypeName(eventType: number): string {
   return `temporal.api.history.v1.${eventTypeName[eventType]}EventAttributes`;
 }
 
+const ACTIVITY_CLOSED_EVENTS = new Set<number>([
+  EventType.ActivityTaskCompleted,
+  EventType.ActivityTaskFailed,
+  EventType.ActivityTaskTimedOut,
+  EventType.ActivityTaskCanceled,
+]);
+const TIMER_FIRED_EVENT = new Set<number>([EventType.TimerFired]);
+
+/** Where the buffer holds an event of one of `types` whose attribute `field` is `value`, or -1. */
+function bufferedIndex(s: RunState, types: Set<number>, field: string, value: string | number): number {
+  return s.buffered.findIndex((b) => types.has(b.t as number) && String((b.a as Msg)[field]) === String(value));
+}
+
 const ACTIVITY_TIMER_KINDS = [
   TimerKind.ActivityScheduleToClose,
   TimerKind.ActivityScheduleToStart,
@@ -489,11 +502,17 @@ export class Engine {
     const s = run.state;
     const timerIds = new Set(Object.keys(s.timers));
     const activityIds = new Set(Object.values(s.activities).map((a) => a.activityId));
+    const cancelledActivities = new Set<number>();
+    const cancelledTimers = new Set<string>();
     for (const cmd of commands) {
       switch (cmd.commandType) {
         case CommandType.StartTimer: {
           const id = String(cmd.startTimerCommandAttributes?.timerId ?? '');
-          if (timerIds.has(id)) return { cause: 12, message: `StartTimer: duplicate timer id ${id}` };
+          if (timerIds.has(id))
+            return {
+              cause: WorkflowTaskFailedCause.StartTimerDuplicateId,
+              message: `StartTimer: duplicate timer id ${id}`,
+            };
           timerIds.add(id);
           break;
         }
@@ -501,12 +520,19 @@ export class Engine {
           const a = cmd.scheduleActivityTaskCommandAttributes ?? {};
           const id = String(a.activityId ?? '');
           if (!id || !a.activityType?.name)
-            return { cause: 2, message: 'ScheduleActivityTask: activityId and activityType are required' };
-          if (activityIds.has(id)) return { cause: 22, message: `ScheduleActivityTask: duplicate activity id ${id}` };
+            return {
+              cause: WorkflowTaskFailedCause.BadScheduleActivityAttributes,
+              message: 'ScheduleActivityTask: activityId and activityType are required',
+            };
+          if (activityIds.has(id))
+            return {
+              cause: WorkflowTaskFailedCause.ScheduleActivityDuplicateId,
+              message: `ScheduleActivityTask: duplicate activity id ${id}`,
+            };
           activityIds.add(id);
           if (!positiveMs(a.scheduleToCloseTimeout) && !positiveMs(a.startToCloseTimeout))
             return {
-              cause: 2,
+              cause: WorkflowTaskFailedCause.BadScheduleActivityAttributes,
               message: 'ScheduleActivityTask: a valid StartToClose or ScheduleToCloseTimeout is not set on the command',
             };
           break;
@@ -529,10 +555,35 @@ export class Engine {
           }
           break;
         }
-        case CommandType.RequestCancelActivityTask:
+        case CommandType.RequestCancelActivityTask: {
+          // An activity that finished while this task was in flight can still be cancelled: its result is
+          // buffered, and Temporal records the request (the SDK expects the event for its command).
+          const scheduledId = Number(cmd.requestCancelActivityTaskCommandAttributes?.scheduledEventId ?? 0);
+          const act = s.activities[scheduledId];
+          const known = act
+            ? !act.cancelRequested
+            : bufferedIndex(s, ACTIVITY_CLOSED_EVENTS, 'scheduledEventId', scheduledId) >= 0;
+          if (!known || cancelledActivities.has(scheduledId))
+            return {
+              cause: WorkflowTaskFailedCause.BadRequestCancelActivityAttributes,
+              message: `RequestCancelActivityTask: no open activity was scheduled by event ${scheduledId}`,
+            };
+          cancelledActivities.add(scheduledId);
+          break;
+        }
+        case CommandType.CancelTimer: {
+          const id = String(cmd.cancelTimerCommandAttributes?.timerId ?? '');
+          const known = s.timers[id] !== undefined || bufferedIndex(s, TIMER_FIRED_EVENT, 'timerId', id) >= 0;
+          if (!known || cancelledTimers.has(id))
+            return {
+              cause: WorkflowTaskFailedCause.BadCancelTimerAttributes,
+              message: `CancelTimer: no running timer has id ${id}`,
+            };
+          cancelledTimers.add(id);
+          break;
+        }
         case CommandType.CompleteWorkflowExecution:
         case CommandType.FailWorkflowExecution:
-        case CommandType.CancelTimer:
         case CommandType.CancelWorkflowExecution:
         case CommandType.RequestCancelExternalWorkflowExecution:
         case CommandType.RecordMarker:
@@ -566,11 +617,11 @@ export class Engine {
       case CommandType.RequestCancelActivityTask: {
         const scheduledId = Number(cmd.requestCancelActivityTaskCommandAttributes?.scheduledEventId ?? 0);
         const act = s.activities[scheduledId];
-        if (!act) return 'ok';
         const cancelId = tx.addEvent(run, EventType.ActivityTaskCancelRequested, {
           scheduledEventId: scheduledId,
           workflowTaskCompletedEventId: completedId,
         });
+        if (!act) return 'ok'; // it already finished; its buffered result follows the request
         if (act.phase !== 'started') {
           tx.addEvent(run, EventType.ActivityTaskCanceled, {
             scheduledEventId: scheduledId,
@@ -602,11 +653,15 @@ export class Engine {
       }
       case CommandType.CancelTimer: {
         const timerId = String(cmd.cancelTimerCommandAttributes?.timerId ?? '');
-        const t = s.timers[timerId];
-        if (!t) return 'ok';
+        let startedId = s.timers[timerId]?.startedId;
+        if (startedId === undefined) {
+          // It fired while this task was in flight: the cancel takes its buffered TimerFired back, as Temporal does.
+          const [fired] = s.buffered.splice(bufferedIndex(s, TIMER_FIRED_EVENT, 'timerId', timerId), 1);
+          startedId = Number((fired?.a as Msg).startedEventId);
+        }
         tx.addEvent(run, EventType.TimerCanceled, {
           timerId,
-          startedEventId: t.startedId,
+          startedEventId: startedId,
           workflowTaskCompletedEventId: completedId,
           identity: '',
         });

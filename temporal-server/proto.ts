@@ -193,8 +193,12 @@ export const TimeoutType = { StartToClose: 1, ScheduleToStart: 2, ScheduleToClos
 export const WorkflowTaskFailedCause = {
   UnhandledCommand: 1,
   BadScheduleActivityAttributes: 2,
+  BadRequestCancelActivityAttributes: 3,
+  BadCancelTimerAttributes: 5,
+  StartTimerDuplicateId: 12,
   WorkerUnhandledFailure: 14,
   ResetWorkflow: 20,
+  ScheduleActivityDuplicateId: 22,
   BadSearchAttributes: 23,
 } as const;
 

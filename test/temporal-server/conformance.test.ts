@@ -300,6 +300,85 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       expect(types).toContain(12); // the cleanup activity completed
     });
 
+    it('records the cancel of an activity and a timer that finished while the workflow task was in flight', async () => {
+      // The race behind a flaky pathway test: the worker cancels what it last saw running, but the activity has
+      // completed and the timer fired since. The SDK expects an event for each cancel command; a second cancel
+      // of the same activity is a bad command.
+      const { CommandType, EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
+      const svc = t.connection.workflowService;
+      const queue = id('manual');
+      const handle = await t.client.workflow.start('accumulator', { taskQueue: queue, workflowId: id('late-cancel') });
+      const pollWorkflowTask = () =>
+        svc.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: queue }, identity: 'test' });
+
+      const first = await pollWorkflowTask();
+      await svc.respondWorkflowTaskCompleted({
+        taskToken: first.taskToken,
+        commands: [
+          {
+            commandType: CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+            scheduleActivityTaskCommandAttributes: {
+              activityId: 'a',
+              activityType: { name: 'echo' },
+              taskQueue: { name: queue },
+              startToCloseTimeout: { seconds: 60 },
+            },
+          },
+          {
+            commandType: CommandType.COMMAND_TYPE_START_TIMER,
+            startTimerCommandAttributes: { timerId: 't', startToFireTimeout: { seconds: 1 } },
+          },
+        ],
+      });
+      const activity = await svc.pollActivityTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: queue },
+        identity: 'test',
+      });
+      await handle.signal('add', 1);
+      const inFlight = await pollWorkflowTask();
+      await svc.respondActivityTaskCompleted({ taskToken: activity.taskToken, identity: 'test' });
+      await new Promise((r) => setTimeout(r, 2_000)); // the timer fires meanwhile
+      const cancelBoth = [
+        {
+          commandType: CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
+          requestCancelActivityTaskCommandAttributes: { scheduledEventId: 5 },
+        },
+        { commandType: CommandType.COMMAND_TYPE_CANCEL_TIMER, cancelTimerCommandAttributes: { timerId: 't' } },
+      ];
+      await svc.respondWorkflowTaskCompleted({ taskToken: inFlight.taskToken, commands: cancelBoth });
+
+      const next = await pollWorkflowTask();
+      const again: unknown = await svc
+        .respondWorkflowTaskCompleted({ taskToken: next.taskToken, commands: cancelBoth.slice(0, 1) })
+        .catch((e: unknown) => e);
+      expect(isGrpcServiceError(again) && again.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+
+      const history = await handle.fetchHistory();
+      const events = history.events ?? [];
+      const names = events.slice(4).map((e) => EventType[e.eventType!].replace('EVENT_TYPE_', ''));
+      expect(names).toEqual([
+        'ACTIVITY_TASK_SCHEDULED',
+        'TIMER_STARTED',
+        'WORKFLOW_EXECUTION_SIGNALED',
+        'WORKFLOW_TASK_SCHEDULED',
+        'WORKFLOW_TASK_STARTED',
+        'WORKFLOW_TASK_COMPLETED',
+        'ACTIVITY_TASK_CANCEL_REQUESTED',
+        'TIMER_CANCELED',
+        'ACTIVITY_TASK_STARTED',
+        'ACTIVITY_TASK_COMPLETED',
+        'WORKFLOW_TASK_SCHEDULED',
+        'WORKFLOW_TASK_STARTED',
+        'WORKFLOW_TASK_FAILED',
+        'WORKFLOW_TASK_SCHEDULED',
+      ]);
+      expect(events.at(-2)?.workflowTaskFailedEventAttributes?.cause).toBe(
+        WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES,
+      );
+      await handle.terminate();
+    });
+
     it('terminates a workflow', async () => {
       const handle = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('terminate') });
       await handle.terminate('no longer needed');
