@@ -9,6 +9,7 @@ import {
 } from '@temporalio/client';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Workflow } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { Client as PgClient } from 'pg';
 import { startTemporalServer } from '../../temporal-server';
@@ -321,12 +322,12 @@ describe('embedded Temporal server conformance (official client and worker)', ()
               activityId: 'a',
               activityType: { name: 'echo' },
               taskQueue: { name: queue },
-              startToCloseTimeout: { seconds: 60 },
+              startToCloseTimeout: msToTs('1 minute'),
             },
           },
           {
             commandType: CommandType.COMMAND_TYPE_START_TIMER,
-            startTimerCommandAttributes: { timerId: 't', startToFireTimeout: { seconds: 1 } },
+            startTimerCommandAttributes: { timerId: 't', startToFireTimeout: msToTs('1 second') },
           },
         ],
       });
@@ -339,10 +340,13 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       const inFlight = await pollWorkflowTask();
       await svc.respondActivityTaskCompleted({ taskToken: activity.taskToken, identity: 'test' });
       await new Promise((r) => setTimeout(r, 2_000)); // the timer fires meanwhile
-      const cancelBoth = [
+      const scheduled = (await handle.fetchHistory()).events?.find(
+        (e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+      );
+      const cancelBoth: temporal.api.command.v1.ICommand[] = [
         {
           commandType: CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
-          requestCancelActivityTaskCommandAttributes: { scheduledEventId: 5 },
+          requestCancelActivityTaskCommandAttributes: { scheduledEventId: scheduled?.eventId },
         },
         { commandType: CommandType.COMMAND_TYPE_CANCEL_TIMER, cancelTimerCommandAttributes: { timerId: 't' } },
       ];
