@@ -48,9 +48,11 @@ describe('the journey on the workflow server with the real activities', () => {
     );
 
     // Then the prison's reception task is in the worklist of the same case, for prison healthcare
-    const receptionTasks = await scenario.query<{ workflow_id: string; candidate_groups: string[] }>(
+    const receptionTasks = await scenario.queryUntil<{ workflow_id: string; candidate_groups: string[] }>(
+      'projected the reception task',
       `select workflow_id, candidate_groups from worklist_tasks where case_id = ? and element_id = 'ReceptionScreening'`,
       [caseId],
+      (rows) => rows.length > 0,
     );
     expect(receptionTasks).toEqual([{ workflow_id: prison.workflowId, candidate_groups: ['prison-healthcare'] }]);
     // and the custody alerts are active on her record, as the prison sees it

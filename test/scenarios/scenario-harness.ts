@@ -82,6 +82,11 @@ export interface Scenario {
   /** Writes the run's history to test/fixtures/histories/<name>.json for the replay test. */
   recordHistory(handle: PathwayHandle, name: string): Promise<void>;
   query<T>(sql: string, bindings?: unknown[]): Promise<T[]>;
+  /**
+   * Runs `sql` until `accept` holds for its rows: worklist projections are written by an activity just after
+   * the workflow moves on, so a read right after a state change can come too early.
+   */
+  queryUntil<T>(what: string, sql: string, bindings: unknown[], accept: (rows: T[]) => boolean): Promise<T[]>;
 }
 
 /** Registers the file's hooks and returns the world once `beforeAll` has run. */
@@ -139,6 +144,11 @@ export function useScenario(prefix: string): Scenario {
   }, 180_000);
 
   const knex = () => store.orm.em.getConnection().getKnex();
+
+  async function query<T>(sql: string, bindings: unknown[] = []): Promise<T[]> {
+    const result = await knex().raw<{ rows: T[] }>(sql, bindings as never);
+    return result.rows;
+  }
 
   async function waitFor(handle: PathwayHandle, what: string, predicate: (view: PathwayView) => boolean) {
     const deadline = Date.now() + 30_000;
@@ -293,9 +303,16 @@ export function useScenario(prefix: string): Scenario {
       fs.writeFileSync(path.join(HISTORIES_DIRECTORY, `${name}.json`), `${JSON.stringify(fixture, null, 1)}\n`);
     },
 
-    async query<T>(sql: string, bindings: unknown[] = []) {
-      const result = await knex().raw<{ rows: T[] }>(sql, bindings as never);
-      return result.rows;
+    query,
+
+    async queryUntil<T>(what: string, sql: string, bindings: unknown[], accept: (rows: T[]) => boolean) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const rows = await query<T>(sql, bindings);
+        if (accept(rows)) return rows;
+        if (Date.now() > deadline) throw new Error(`never ${what}; last read ${JSON.stringify(rows)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     },
   };
 }

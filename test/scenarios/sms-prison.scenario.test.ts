@@ -25,15 +25,19 @@ interface TaskRow {
   candidate_groups: string[];
 }
 
+// The driver may hand timestamps back as text: read them as instants.
+function readTaskRow(row: TaskRow): TaskRow {
+  const instant = (value: unknown) => (value === null ? null : new Date(value as string));
+  return { ...row, due_at: instant(row.due_at), follow_up_at: instant(row.follow_up_at) };
+}
+
 async function tasksOf(caseId: string): Promise<TaskRow[]> {
   const rows = await scenario.query<TaskRow>(
     `select t.element_id, t.status, t.due_at, t.follow_up_at, t.candidate_groups
        from worklist_tasks t where t.case_id = ? order by t.created_at`,
     [caseId],
   );
-  // The driver may hand timestamps back as text: read them as instants.
-  const instant = (value: unknown) => (value === null ? null : new Date(value as string));
-  return rows.map((row) => ({ ...row, due_at: instant(row.due_at), follow_up_at: instant(row.follow_up_at) }));
+  return rows.map(readTaskRow);
 }
 
 async function task(
@@ -41,13 +45,14 @@ async function task(
   elementId: string,
   accept: (row: TaskRow) => boolean = () => true,
 ): Promise<TaskRow> {
-  // The projection is written by an activity just after the task opens: wait for it.
-  for (let i = 0; i < 100; i += 1) {
-    const found = (await tasksOf(caseId)).filter((t) => t.element_id === elementId && accept(t)).at(-1);
-    if (found) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`worklist task ${elementId} never projected`);
+  const rows = await scenario.queryUntil<TaskRow>(
+    `projected worklist task ${elementId}`,
+    `select t.element_id, t.status, t.due_at, t.follow_up_at, t.candidate_groups
+       from worklist_tasks t where t.case_id = ? and t.element_id = ? order by t.created_at`,
+    [caseId, elementId],
+    (found) => found.map(readTaskRow).some(accept),
+  );
+  return rows.map(readTaskRow).filter(accept).at(-1)!;
 }
 
 function alertsOf(caseId: string, code: string) {
