@@ -50,6 +50,33 @@ interface RunColumns {
   version: number;
 }
 
+/**
+ * A run's latest events, contiguous up to its last one, kept with its cached row: the next sticky workflow
+ * task needs only the events after the last one the worker saw, and a closed run's result is its last event,
+ * so neither has to be read back from the database.
+ */
+export interface EventTail {
+  readonly firstId: number;
+  readonly events: readonly Buffer[];
+}
+
+/** Tails longer than this start at a later event: a longer read goes to the database. */
+const MAX_TAIL_EVENTS = 64;
+
+/**
+ * Copies of `buffers` that can be kept: encoded events are slices of Node's shared 8 KB allocation pool, and a
+ * kept slice would pin its whole slab. One unpooled buffer per transition holds them all.
+ */
+function keepable(buffers: Buffer[]): Buffer[] {
+  const whole = Buffer.allocUnsafeSlow(buffers.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  return buffers.map((b) => {
+    b.copy(whole, at);
+    at += b.length;
+    return whole.subarray(at - b.length, at);
+  });
+}
+
 export class Run {
   readonly namespace: string;
   readonly workflowId: string;
@@ -65,8 +92,12 @@ export class Run {
   requestId: string | null;
   readonly newEvents: NewEvent[] = [];
   dirty = false;
+  /** The committed events this run ended with when it was read, when the cache had them. */
+  readonly tail: EventTail | undefined;
 
-  constructor(row: RunColumns & { state: RunState; searchAttributes: Record<string, unknown>; isNew: boolean }) {
+  constructor(
+    row: RunColumns & { state: RunState; searchAttributes: Record<string, unknown>; isNew: boolean; tail?: EventTail },
+  ) {
     this.namespace = row.namespace;
     this.workflowId = row.workflowId;
     this.runId = row.runId;
@@ -78,6 +109,23 @@ export class Run {
     this.requestId = row.requestId;
     this.isNew = row.isNew;
     this.version = row.version;
+    this.tail = row.tail;
+  }
+
+  /** The run's events as committed once this transition is written: its tail (when known) and its new events. */
+  tailAfterWrite(): EventTail {
+    const firstNew = this.newEvents[0]?.id ?? this.state.nextEventId;
+    const known = this.isNew ? { firstId: 1, events: [] } : this.tail;
+    const contiguous = known && known.firstId + known.events.length === firstNew;
+    let firstId = contiguous ? known.firstId : firstNew;
+    let events = [...(contiguous ? known.events : []), ...keepable(this.newEvents.map((e) => e.bytes))];
+    // Keep what the next sticky task reads (everything after the last started workflow task), within a bound.
+    const drop = Math.max(0, this.state.lastWftStartedId + 1 - firstId, events.length - MAX_TAIL_EVENTS);
+    if (drop > 0) {
+      events = events.slice(drop);
+      firstId += drop;
+    }
+    return { firstId, events };
   }
 
   get isRunning(): boolean {
@@ -314,7 +362,10 @@ export class Tx {
   async readEvents(run: Run, after: number, upTo = Number.MAX_SAFE_INTEGER): Promise<Buffer[]> {
     const out: Buffer[] = [];
     const firstNew = run.newEvents[0]?.id ?? run.state.nextEventId;
-    if (after + 1 < firstNew && !run.isNew) {
+    const tail = run.tail;
+    if (after + 1 < firstNew && tail && tail.firstId <= after + 1 && tail.firstId + tail.events.length === firstNew) {
+      for (let id = after + 1; id < firstNew && id <= upTo; id++) out.push(tail.events[id - tail.firstId]!);
+    } else if (after + 1 < firstNew && !run.isNew) {
       const { rows } = await this.query(
         `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id > $2 AND event_id < $3 AND event_id <= $4 ORDER BY event_id`,
         [run.runId, after, firstNew, upTo],
@@ -328,6 +379,8 @@ export class Tx {
   async readEvent(run: Run, eventId: number): Promise<Buffer | undefined> {
     const fresh = run.newEvents.find((e) => e.id === eventId);
     if (fresh) return fresh.bytes;
+    const inTail = run.tail?.events[eventId - run.tail.firstId];
+    if (inTail) return inTail;
     const { rows } = await this.query(
       `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id = $2`,
       [run.runId, eventId],
@@ -458,6 +511,7 @@ export class Tx {
         searchAttributes: saJson.get(r)!,
         requestId: r.requestId,
         version: r.isNew ? 0 : r.version + 1,
+        tail: r.tailAfterWrite(),
       });
   }
 }
@@ -498,7 +552,7 @@ export async function runTransaction<T>(
 }
 
 /** A run row as the cache keeps it: JSON kept as text, so each transition parses its own private copy. */
-export type CachedRun = RunColumns & { state: string; searchAttributes: string };
+export type CachedRun = RunColumns & { state: string; searchAttributes: string; tail?: EventTail };
 
 /**
  * The rows of recently used runs, so that most transitions read nothing before they write. It holds only

@@ -31,7 +31,7 @@ import {
   type Msg,
 } from './proto';
 import { inTransaction, quoteIdent } from './schema';
-import { prepared, RunCache, runTransaction, TaskKind, type QueuedTask, type Run, type Tx } from './store';
+import { prepared, RunCache, runTransaction, TaskKind, Tx, type EventTail, type QueuedTask, type Run } from './store';
 import { TaskQueues } from './task-queues';
 import { TimerKind, VOLATILE_TIMER_KINDS, type ActivityState, type RunState } from './state';
 import { VolatileTimers, type VolatileTimer } from './volatile-timers';
@@ -590,42 +590,20 @@ export class WorkflowService {
     if (!Number.isFinite(from) || from < 1) from = 1;
     let runId: string | undefined = exec.runId || undefined;
     for (;;) {
-      const { rows } = await this.pool.query(
-        prepared(
-          runId
-            ? `SELECT run_id, status, state->'closeEventId' AS close_id, history_length FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2 AND workflow_id = $3`
-            : `SELECT run_id, status, state->'closeEventId' AS close_id, history_length FROM ${this.table('executions')} WHERE namespace = $1 AND workflow_id = $3 AND ($2::text IS NULL) ORDER BY seq DESC LIMIT 1`,
-          [ns, runId ?? null, exec.workflowId],
-        ),
-      );
-      const row = rows[0];
-      if (!row) throw notFound(`workflow execution not found: ${exec.workflowId}`);
-      runId = row.run_id as string;
-      const running = row.status === 1;
-      const length = Number(row.history_length);
+      const head = await this.historyHead(ns, exec.workflowId, runId);
+      runId = head.runId;
+      const { running, length, tail } = head;
       if (closeOnly) {
-        if (!running) {
-          const ev = await this.pool.query(
-            prepared(`SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id = $2`, [
-              runId,
-              Number(row.close_id),
-            ]),
-          );
-          return { history: new RawHistory(ev.rows.map((r) => r.data as Buffer)) };
-        }
+        // A closed run's close event is its last.
+        if (!running) return { history: new RawHistory(await this.historyEvents(runId, length, 1, tail)) };
         if (!req.waitNewEvent) return { history: { events: [] } };
       } else if (from <= length || !running || !req.waitNewEvent) {
-        const ev = await this.pool.query(
-          prepared(
-            `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id >= $2 ORDER BY event_id LIMIT $3`,
-            [runId, from, pageSize],
-          ),
-        );
-        const last = from + ev.rows.length - 1;
-        const more = ev.rows.length === pageSize && last < length;
+        const events = await this.historyEvents(runId, from, pageSize, tail);
+        const last = from + events.length - 1;
+        const more = events.length === pageSize && last < length;
         const waitMore = !!req.waitNewEvent && running && !more;
         return {
-          history: new RawHistory(ev.rows.map((r) => r.data as Buffer)),
+          history: new RawHistory(events),
           nextPageToken: more || waitMore ? Buffer.from(String(last + 1)) : Buffer.alloc(0),
         };
       }
@@ -637,6 +615,45 @@ export class WorkflowService {
       }
       await this.waitOrCancel(this.notifier.waitRun(runId, remaining, closeOnly), ctx);
     }
+  }
+
+  /**
+   * Where a run's history stands: from the run cache when it holds the run with its latest events (a client
+   * awaiting a result polls this for every workflow), else from the database.
+   */
+  private async historyHead(
+    namespace: string,
+    workflowId: string,
+    runId: string | undefined,
+  ): Promise<{ runId: string; running: boolean; length: number; tail?: EventTail }> {
+    const cached = runId ? this.runCache.get(Tx.key(namespace, runId)) : undefined;
+    if (cached?.tail && cached.workflowId === workflowId) {
+      const { tail } = cached;
+      return { runId: cached.runId, running: cached.status === 1, length: tail.firstId + tail.events.length - 1, tail };
+    }
+    const { rows } = await this.pool.query(
+      prepared(
+        runId
+          ? `SELECT run_id, status, history_length FROM ${this.table('executions')} WHERE namespace = $1 AND run_id = $2 AND workflow_id = $3`
+          : `SELECT run_id, status, history_length FROM ${this.table('executions')} WHERE namespace = $1 AND workflow_id = $3 AND ($2::text IS NULL) ORDER BY seq DESC LIMIT 1`,
+        [namespace, runId ?? null, workflowId],
+      ),
+    );
+    const row = rows[0];
+    if (!row) throw notFound(`workflow execution not found: ${workflowId}`);
+    return { runId: row.run_id as string, running: row.status === 1, length: Number(row.history_length) };
+  }
+
+  /** Up to `count` events of the run from `from` on: from its cached tail when that reaches back far enough. */
+  private async historyEvents(runId: string, from: number, count: number, tail?: EventTail): Promise<Buffer[]> {
+    if (tail && tail.firstId <= from) return tail.events.slice(from - tail.firstId, from - tail.firstId + count);
+    const { rows } = await this.pool.query(
+      prepared(
+        `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id >= $2 ORDER BY event_id LIMIT $3`,
+        [runId, from, count],
+      ),
+    );
+    return rows.map((r) => r.data as Buffer);
   }
 
   // ---- workflow tasks -------------------------------------------------------------------------------------
