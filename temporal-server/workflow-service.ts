@@ -63,6 +63,7 @@ const TIMER_BATCH = 256;
 /** Events in one poll response; the worker pages through the rest (the history RPC's page size matches). */
 const POLL_HISTORY_PAGE = 1000;
 const TIMER_CONCURRENCY = 8;
+const TIMER_RETRY_MS = 1_000;
 const SCHEMA_CLAIM_WAIT_MS = 15_000;
 const FIRST_ANALYZE_AFTER_WRITES = 500;
 const MAX_ANALYZE_AFTER_WRITES = 1_000_000;
@@ -319,31 +320,42 @@ export class WorkflowService {
       if (this.stopped) return;
       if (this.timerHandle) clearTimeout(this.timerHandle);
       this.armedAt = Number.POSITIVE_INFINITY;
+      let next: number | undefined;
       for (;;) {
+        // The due timers and, in the same read, when the next one after them is due. A timer written meanwhile
+        // kicks the loop (loopAgain), so a stale `next` never outlives this pass.
         const now = this.clock.now();
         const { rows } = await this.pool.query(
           prepared(
-            `SELECT id, namespace, run_id, kind, ref, seq FROM ${this.table('timers')}
-              WHERE fire_at <= $1 ORDER BY fire_at, id LIMIT ${TIMER_BATCH}`,
+            `(SELECT id, namespace, run_id, kind, ref, seq, NULL::bigint AS next FROM ${this.table('timers')}
+               WHERE fire_at <= $1 ORDER BY fire_at, id LIMIT ${TIMER_BATCH})
+             UNION ALL
+             SELECT NULL, NULL, NULL, NULL, NULL, NULL, min(fire_at) FROM ${this.table('timers')} WHERE fire_at > $1`,
             [now],
           ),
         );
-        if (rows.length === 0) break;
+        const after = rows.find((r) => r.id === null)?.next as string | null | undefined;
+        next = after === null || after === undefined ? undefined : Number(after);
+        const due = rows.filter((r) => r.id !== null);
+        if (due.length === 0) break;
         let i = 0;
+        let failed = false;
         await Promise.all(
-          Array.from({ length: Math.min(TIMER_CONCURRENCY, rows.length) }, async () => {
-            while (i < rows.length && !this.stopped) await this.fireTimer(rows[i++]);
+          Array.from({ length: Math.min(TIMER_CONCURRENCY, due.length) }, async () => {
+            while (i < due.length && !this.stopped) failed = !(await this.fireTimer(due[i++])) || failed;
           }),
         );
-        if (rows.length < TIMER_BATCH || this.stopped) break;
+        // A timer that could not fire keeps its row; try it again shortly rather than at once.
+        if (failed) next = Math.min(next ?? Number.POSITIVE_INFINITY, this.clock.now() + TIMER_RETRY_MS);
+        if (due.length < TIMER_BATCH || this.stopped) break;
       }
-      const { rows } = await this.pool.query(prepared(`SELECT min(fire_at) AS next FROM ${this.table('timers')}`));
-      const next = rows[0]?.next === null || rows[0]?.next === undefined ? undefined : Number(rows[0].next);
       const clock = this.clock;
       if (clock instanceof SkippingClock) {
         const sleeper = clock.nextSleeper();
         const target = next === undefined ? sleeper : sleeper === undefined ? next : Math.min(next, sleeper);
-        if (target !== undefined && target > clock.now() && !clock.isLocked() && !(await this.isBusy())) {
+        // A transition written during this pass may have added an earlier timer: look again before jumping.
+        const jump = target !== undefined && target > clock.now() && !clock.isLocked() && !this.loopAgain;
+        if (jump && !(await this.isBusy()) && !this.loopAgain) {
           clock.advanceTo(target);
           this.loopAgain = true;
           continue;
@@ -387,8 +399,11 @@ export class WorkflowService {
     }
   }
 
-  /** Fires a stored timer, a row as the timer loop read it (the engine checks it against the run's state). */
-  private async fireTimer(t: Msg): Promise<void> {
+  /**
+   * Fires a stored timer, a row as the timer loop read it (the engine checks it against the run's state).
+   * False when it could not: the row stays for the next try.
+   */
+  private async fireTimer(t: Msg): Promise<boolean> {
     try {
       await this.transact(async (tx) => {
         tx.deleteTimerById(String(t.id));
@@ -396,8 +411,10 @@ export class WorkflowService {
         if (run)
           await this.engine.fireTimer(tx, run, { kind: t.kind as string, ref: t.ref as string, seq: Number(t.seq) });
       });
+      return true;
     } catch (err) {
-      this.logger.error({ err, timerId: t.id }, 'timer failed');
+      this.logger.error({ err, timerId: t.id }, 'timer failed; trying again shortly');
+      return false;
     }
   }
 
