@@ -1,4 +1,4 @@
-import { Run, type EventTail } from './store';
+import { Run, RunCache, type CachedRun, type EventTail } from './store';
 import type { RunState } from './state';
 
 /** A run as a transition reads it: `committed` events written so far, the last of them in `tail` when known. */
@@ -59,5 +59,32 @@ describe('the event tail a cached run keeps', () => {
     expect(tail.firstId).toBe(37);
     expect(tail.events).toHaveLength(64);
     expect(tail.events.at(-1)?.toString()).toBe('event 100');
+  });
+});
+
+describe("the run cache's index of running runs", () => {
+  const row = (runId: string, status: CachedRun['status'], version: number): CachedRun => ({
+    namespace: 'default',
+    workflowId: 'wf',
+    runId,
+    workflowType: 'type',
+    taskQueue: 'queue',
+    status,
+    requestId: null,
+    version,
+    state: '{}',
+    searchAttributes: '{}',
+  });
+
+  it('answers with the running run of a workflow id, and nothing once it has closed', () => {
+    const cache = new RunCache();
+    expect(cache.runningRunOf('default', 'wf')).toBeUndefined();
+    cache.put(row('first', 1, 0));
+    expect(cache.runningRunOf('default', 'wf')).toBe('first');
+    cache.put(row('first', 2, 1));
+    expect(cache.runningRunOf('default', 'wf')).toBeUndefined();
+    cache.put(row('second', 1, 0));
+    expect(cache.runningRunOf('default', 'wf')).toBe('second');
+    expect(cache.runningRunOf('default', 'other')).toBeUndefined();
   });
 });

@@ -243,6 +243,11 @@ export class Tx {
     for (const run of this.runs.values()) {
       if (run.namespace === namespace && run.workflowId === workflowId && run.isNew) return run;
     }
+    const running = this.cache.runningRunOf(namespace, workflowId);
+    if (running) {
+      const run = await this.loadRun(namespace, running);
+      if (run?.isRunning) return run;
+    }
     for (let i = 0; i < 3; i++) {
       const { rows } = await this.query(
         `SELECT run_id FROM ${this.table('executions')} WHERE namespace = $1 AND workflow_id = $2 ORDER BY seq DESC LIMIT 1`,
@@ -562,6 +567,8 @@ export type CachedRun = RunColumns & { state: string; searchAttributes: string; 
  */
 export class RunCache {
   private readonly rows = new Map<string, CachedRun>();
+  /** The newest run this cache has seen of each workflow id (namespace and id as the key). */
+  private readonly newestRuns = new Map<string, string>();
 
   constructor(private readonly capacity = 1024) {}
 
@@ -582,7 +589,23 @@ export class RunCache {
     this.rows.delete(key);
     this.rows.set(key, row);
     if (this.rows.size > this.capacity) this.rows.delete(this.rows.keys().next().value!);
+    if (row.status === 1) {
+      const id = Tx.key(row.namespace, row.workflowId);
+      this.newestRuns.delete(id);
+      this.newestRuns.set(id, row.runId);
+      if (this.newestRuns.size > this.capacity) this.newestRuns.delete(this.newestRuns.keys().next().value!);
+    }
     return row;
+  }
+
+  /**
+   * The running run of a workflow id, when the cache holds it. A running run is always the newest of its id
+   * (a new run starts only once the last has closed), so the answer needs no database read to confirm it.
+   */
+  runningRunOf(namespace: string, workflowId: string): string | undefined {
+    const runId = this.newestRuns.get(Tx.key(namespace, workflowId));
+    const row = runId === undefined ? undefined : this.rows.get(Tx.key(namespace, runId));
+    return row?.status === 1 ? runId : undefined;
   }
 
   drop(key: string): void {

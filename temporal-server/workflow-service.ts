@@ -643,7 +643,8 @@ export class WorkflowService {
     workflowId: string,
     runId: string | undefined,
   ): Promise<{ runId: string; running: boolean; length: number; tail?: EventTail }> {
-    const cached = runId ? this.runCache.get(Tx.key(namespace, runId)) : undefined;
+    const known = runId ?? this.runCache.runningRunOf(namespace, workflowId);
+    const cached = known ? this.runCache.get(Tx.key(namespace, known)) : undefined;
     if (cached?.tail && cached.workflowId === workflowId) {
       const { tail } = cached;
       return { runId: cached.runId, running: cached.status === 1, length: tail.firstId + tail.events.length - 1, tail };
