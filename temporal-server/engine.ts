@@ -263,7 +263,10 @@ export class Engine {
     reusePolicy: number,
     conflictPolicy: number,
   ): Promise<{ run: Run; started: boolean }> {
-    const current = await tx.loadCurrentRun(p.namespace, p.workflowId);
+    // Most starts are of a new workflow id. The first attempt skips the read that looks for other runs and
+    // inserts only if there are none; when there are, the write fails and the next attempt reads.
+    const assumeFirst = tx.attempt === 1 && !tx.cache.knowsWorkflowId(p.namespace, p.workflowId);
+    const current = assumeFirst ? undefined : await tx.loadCurrentRun(p.namespace, p.workflowId);
     if (current) {
       if (p.requestId && current.state.requestIds.includes(p.requestId)) return { run: current, started: false };
       if (current.isRunning) {
@@ -304,7 +307,9 @@ export class Engine {
         );
       }
     }
-    return { run: this.createRun(tx, p), started: true };
+    const run = this.createRun(tx, p);
+    run.assumedFirstOfId = assumeFirst;
+    return { run, started: true };
   }
 
   // ---- workflow tasks -----------------------------------------------------------------------------------

@@ -92,6 +92,11 @@ export class Run {
   requestId: string | null;
   readonly newEvents: NewEvent[] = [];
   dirty = false;
+  /**
+   * Set on a new run started without first looking for other runs of its workflow id: the flush inserts it only
+   * if there are none, and otherwise fails the attempt, which then looks (see Engine.startWorkflow).
+   */
+  assumedFirstOfId = false;
   /** The committed events this run ended with when it was read, when the cache had them. */
   readonly tail: EventTail | undefined;
 
@@ -177,6 +182,8 @@ export class Tx {
     readonly schema: string,
     clock: Clock,
     readonly cache: RunCache,
+    /** 1 for a transition's first attempt; later attempts follow a conflict. */
+    readonly attempt = 1,
   ) {
     this.now = clock.now();
   }
@@ -429,9 +436,10 @@ export class Tx {
     // Runs closed in this transaction are updated before new runs of the same workflow id are inserted (the
     // reference to upd_exec orders the two), so the one-running-run index never sees both as running.
     if (inserts.length > 0) {
-      parts.push(`ins_exec AS (INSERT INTO ${this.table('executions')} (namespace, workflow_id, run_id, workflow_type,
-          task_queue, status, start_time, execution_time, close_time, search_attributes, history_length, request_id, state, sticky_queue)
-        SELECT * FROM unnest(${p(inserts.map((r) => r.namespace))}::text[], ${p(inserts.map((r) => r.workflowId))}::text[],
+      const columns = `namespace, workflow_id, run_id, workflow_type, task_queue, status, start_time, execution_time,
+          close_time, search_attributes, history_length, request_id, state, sticky_queue`;
+      parts.push(`ins_exec AS (INSERT INTO ${this.table('executions')} (${columns})
+        SELECT ${columns} FROM unnest(${p(inserts.map((r) => r.namespace))}::text[], ${p(inserts.map((r) => r.workflowId))}::text[],
           ${p(inserts.map((r) => r.runId))}::text[], ${p(inserts.map((r) => r.workflowType))}::text[],
           ${p(inserts.map((r) => r.taskQueue))}::text[], ${p(inserts.map((r) => r.status))}::smallint[],
           ${p(inserts.map((r) => new Date(r.state.startTime)))}::timestamptz[],
@@ -439,8 +447,12 @@ export class Tx {
           ${p(inserts.map(close))}::timestamptz[], ${p(inserts.map((r) => saJson.get(r)))}::jsonb[],
           ${p(inserts.map((r) => r.state.nextEventId - 1))}::bigint[], ${p(inserts.map((r) => r.requestId))}::text[],
           ${p(inserts.map((r) => stateJson.get(r)))}::jsonb[],
-          ${p(inserts.map((r) => r.state.sticky?.name ?? null))}::text[])
-        ${updates.length > 0 ? 'WHERE (SELECT count(*) FROM upd_exec) >= 0' : ''})`);
+          ${p(inserts.map((r) => r.state.sticky?.name ?? null))}::text[], ${p(inserts.map((r) => r.assumedFirstOfId))}::boolean[])
+          AS n(${columns}, assumed_first)
+        WHERE NOT (n.assumed_first AND EXISTS (SELECT 1 FROM ${this.table('executions')} e
+                   WHERE e.namespace = n.namespace AND e.workflow_id = n.workflow_id))
+          ${updates.length > 0 ? 'AND (SELECT count(*) FROM upd_exec) >= 0' : ''}
+        RETURNING 1)`);
     }
     if (events.length > 0) {
       parts.push(`ins_events AS (INSERT INTO ${this.table('history_events')} (run_id, event_id, data)
@@ -493,9 +505,10 @@ export class Tx {
     }
     if (parts.length === 0) return;
     // Raising in the final SELECT aborts the whole statement, every data-modifying CTE with it.
+    const written = [updates.length > 0 ? 'upd_exec' : '', inserts.length > 0 ? 'ins_exec' : ''].filter(Boolean);
     const checked =
-      updates.length > 0
-        ? `${quoteIdent(this.schema)}.expect_rows((SELECT count(*) FROM upd_exec), ${p(updates.length)})`
+      written.length > 0
+        ? `${quoteIdent(this.schema)}.expect_rows(${written.map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')}, ${p(updates.length + inserts.length)})`
         : 'true';
     // Task ids come from one sequence in insertion order, so sorted they line up with this.tasks.
     const taskIds = this.tasks.length > 0 ? '(SELECT array_agg(id ORDER BY id) FROM ins_tasks)' : 'NULL::bigint[]';
@@ -539,7 +552,7 @@ export async function runTransaction<T>(
   onCommit: (tx: Tx) => void,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const tx = new Tx(pool, schema, clock, cache);
+    const tx = new Tx(pool, schema, clock, cache, attempt);
     try {
       const result = await fn(tx);
       await tx.flush();
@@ -596,6 +609,11 @@ export class RunCache {
       if (this.newestRuns.size > this.capacity) this.newestRuns.delete(this.newestRuns.keys().next().value!);
     }
     return row;
+  }
+
+  /** Whether the cache has seen any run of this workflow id. */
+  knowsWorkflowId(namespace: string, workflowId: string): boolean {
+    return this.newestRuns.has(Tx.key(namespace, workflowId));
   }
 
   /**
