@@ -154,6 +154,11 @@ interface PendingTask {
   runId: string;
   ref: number;
   attempt: number;
+  /**
+   * False for a workflow task on a worker's sticky queue: it lives only in memory, as sticky queues do not
+   * survive a restart (WorkflowService.start serves such tasks from the normal queue).
+   */
+  stored: boolean;
 }
 
 interface PendingTimer {
@@ -308,7 +313,8 @@ export class Tx {
   }
 
   addTask(run: Run, kind: number, queue: string, ref: number, attempt = 1): void {
-    this.tasks.push({ namespace: run.namespace, queue, kind, runId: run.runId, ref, attempt });
+    const stored = kind !== TaskKind.Workflow || queue === run.taskQueue;
+    this.tasks.push({ namespace: run.namespace, queue, kind, runId: run.runId, ref, attempt, stored });
   }
 
   addTimer(run: Run, kind: string, ref: string | number, fireAt: number, seq = 0, holdsLock = false): void {
@@ -322,7 +328,8 @@ export class Tx {
   readonly timerDeletes: Array<{ runId: string; kind: string; ref: string }> = [];
   private readonly timerIdDeletes: string[] = [];
   private readonly taskIdDeletes: string[] = [];
-  private readonly taskDeletes: Array<{ runId: string; kind: number; ref: number }> = [];
+  /** Task deletions: (run, kind or 0 for every kind, ref or 0 for every ref), in the database and in memory. */
+  readonly taskDeletes: Array<{ runId: string; kind: number; ref: number }> = [];
 
   /**
    * Drops timers of a run. Applied with SKIP LOCKED in the flush, so a timer being fired concurrently never
@@ -346,8 +353,8 @@ export class Tx {
   }
 
   /** Deletes a task row taken from the in-memory queues, whether or not it was still worth starting. */
-  deleteTaskById(id: string): void {
-    this.taskIdDeletes.push(id);
+  deleteTaskById(task: QueuedTask): void {
+    if (task.stored) this.taskIdDeletes.push(task.id);
   }
 
   deleteAllTimersAndTasks(run: Run): Promise<void> {
@@ -459,8 +466,9 @@ export class Tx {
         SELECT * FROM unnest(${p(events.map((e) => e.runId))}::text[], ${p(events.map((e) => e.id))}::bigint[],
           ${p(events.map((e) => e.bytes))}::bytea[]))`);
     }
-    if (this.tasks.length > 0) {
-      const t = this.tasks;
+    const storedTasks = this.tasks.filter((x) => x.stored);
+    if (storedTasks.length > 0) {
+      const t = storedTasks;
       parts.push(`ins_tasks AS (INSERT INTO ${this.table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
         SELECT * FROM unnest(${p(t.map((x) => x.namespace))}::text[], ${p(t.map((x) => x.queue))}::text[],
           ${p(t.map((x) => x.kind))}::smallint[], ${p(t.map((x) => x.runId))}::text[], ${p(t.map((x) => x.ref))}::bigint[],
@@ -510,13 +518,14 @@ export class Tx {
       written.length > 0
         ? `${quoteIdent(this.schema)}.expect_rows(${written.map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')}, ${p(updates.length + inserts.length)})`
         : 'true';
-    // Task ids come from one sequence in insertion order, so sorted they line up with this.tasks.
-    const taskIds = this.tasks.length > 0 ? '(SELECT array_agg(id ORDER BY id) FROM ins_tasks)' : 'NULL::bigint[]';
+    // Task ids come from one sequence in insertion order, so sorted they line up with storedTasks.
+    const taskIds = storedTasks.length > 0 ? '(SELECT array_agg(id ORDER BY id) FROM ins_tasks)' : 'NULL::bigint[]';
     const { rows } = await this.pool.query(
       prepared(`WITH ${parts.join(',\n')} SELECT ${checked} AS checked, ${taskIds} AS task_ids`, params),
     );
     const ids = ((rows[0] as Msg | undefined)?.task_ids as string[] | null) ?? [];
-    this.tasks.forEach((t, i) => this.queuedTasks.push({ ...t, id: ids[i]! }));
+    let stored = 0;
+    for (const t of this.tasks) this.queuedTasks.push({ ...t, id: t.stored ? ids[stored++]! : '' });
     for (const r of [...inserts, ...updates])
       this.written.push({
         namespace: r.namespace,

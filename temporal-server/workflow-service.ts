@@ -187,6 +187,7 @@ export class WorkflowService {
     for (const d of tx.timerDeletes)
       if (d.kind === '*' || VOLATILE_TIMER_KINDS.has(d.kind)) this.volatileTimers.cancel(d.runId, d.kind, d.ref);
     for (const t of tx.timers) if (VOLATILE_TIMER_KINDS.has(t.kind)) this.volatileTimers.arm(t);
+    for (const d of tx.taskDeletes) this.taskQueues.removeUnstored(d.runId, d.kind, d.ref);
     for (const t of tx.queuedTasks) this.queueTask(t);
     for (const run of tx.runs.values()) if (run.dirty) this.notifier.notifyRun(run.runId, !run.isRunning);
     let kick = this.clock.timeSkipping;
@@ -247,6 +248,7 @@ export class WorkflowService {
         runId: r.run_id,
         ref: Number(r.ref),
         attempt: r.attempt,
+        stored: true,
       });
     await this.analyze();
     this.kick();
@@ -372,9 +374,9 @@ export class WorkflowService {
   }
 
   /**
-   * Time skipping is held while any task is queued or in flight (the Java server's lock discipline). In-flight
-   * timeouts live in memory and are armed once a transition is written, so a transition still being written
-   * holds it too.
+   * Time skipping is held while any task is queued or in flight (the Java server's lock discipline). Part of that
+   * lives in memory (sticky tasks, in-flight timeouts) and is updated once a transition is written, so a
+   * transition still being written holds it too.
    */
   private async isBusy(): Promise<boolean> {
     const { rows } = await this.pool.query(
@@ -384,7 +386,8 @@ export class WorkflowService {
       rows[0]?.busy === true ||
       this.legacyQueries.size > 0 ||
       this.transitionsInFlight > 0 ||
-      this.volatileTimers.holdsLock()
+      this.volatileTimers.holdsLock() ||
+      this.taskQueues.holdsUnstored()
     );
   }
 
@@ -718,7 +721,7 @@ export class WorkflowService {
       let response: Msg | 'stale';
       try {
         response = await this.transact((tx) => {
-          tx.deleteTaskById(task.id);
+          tx.deleteTaskById(task);
           return start(tx, task);
         });
       } catch (err) {
