@@ -52,13 +52,16 @@ describe('the event tail a cached run keeps', () => {
     expect(ids(run.tailAfterWrite())).toEqual(['event 6', 'event 7']);
   });
 
-  it('keeps at most 64 events', () => {
+  it('keeps at most 64 events, copied', () => {
     const run = runWith({ committed: 0, lastWftStartedId: 0, isNew: true });
     add(run, 100);
     const tail = run.tailAfterWrite();
     expect(tail.firstId).toBe(37);
     expect(tail.events).toHaveLength(64);
     expect(tail.events.at(-1)?.toString()).toBe('event 100');
+    // Only the kept events are copied, into memory of their own (not a slab of the shared pool).
+    const kept = tail.events.reduce((n, b) => n + b.length, 0);
+    expect(tail.events.every((b) => b.buffer.byteLength === kept)).toBe(true);
   });
 });
 

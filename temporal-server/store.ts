@@ -122,15 +122,14 @@ export class Run {
     const firstNew = this.newEvents[0]?.id ?? this.state.nextEventId;
     const known = this.isNew ? { firstId: 1, events: [] } : this.tail;
     const contiguous = known && known.firstId + known.events.length === firstNew;
-    let firstId = contiguous ? known.firstId : firstNew;
-    let events = [...(contiguous ? known.events : []), ...keepable(this.newEvents.map((e) => e.bytes))];
-    // Keep what the next sticky task reads (everything after the last started workflow task), within a bound.
-    const drop = Math.max(0, this.state.lastWftStartedId + 1 - firstId, events.length - MAX_TAIL_EVENTS);
-    if (drop > 0) {
-      events = events.slice(drop);
-      firstId += drop;
-    }
-    return { firstId, events };
+    const before = contiguous ? known.events : [];
+    const firstId = contiguous ? known.firstId : firstNew;
+    // Keep what the next sticky task reads (everything after the last started workflow task), within a bound;
+    // only the new events that stay are copied.
+    const total = before.length + this.newEvents.length;
+    const drop = Math.max(0, this.state.lastWftStartedId + 1 - firstId, total - MAX_TAIL_EVENTS);
+    const fresh = this.newEvents.slice(Math.max(0, drop - before.length)).map((e) => e.bytes);
+    return { firstId: firstId + drop, events: [...before.slice(drop), ...keepable(fresh)] };
   }
 
   get isRunning(): boolean {
