@@ -63,6 +63,12 @@ export interface EventTail {
 /** Tails longer than this start at a later event: a longer read goes to the database. */
 const MAX_TAIL_EVENTS = 64;
 
+/** Events `from` to `to` (inclusive, cut at the tail's end) when the tail reaches back to `from`; else undefined. */
+export function tailEvents(tail: EventTail | undefined, from: number, to: number): Buffer[] | undefined {
+  if (!tail || tail.firstId > from) return undefined;
+  return tail.events.slice(from - tail.firstId, to - tail.firstId + 1);
+}
+
 /**
  * Copies of `buffers` that can be kept: encoded events are slices of Node's shared 8 KB allocation pool, and a
  * kept slice would pin its whole slab. One unpooled buffer per transition holds them all.
@@ -380,9 +386,10 @@ export class Tx {
   async readEvents(run: Run, after: number, upTo = Number.MAX_SAFE_INTEGER): Promise<Buffer[]> {
     const out: Buffer[] = [];
     const firstNew = run.newEvents[0]?.id ?? run.state.nextEventId;
-    const tail = run.tail;
-    if (after + 1 < firstNew && tail && tail.firstId <= after + 1 && tail.firstId + tail.events.length === firstNew) {
-      for (let id = after + 1; id < firstNew && id <= upTo; id++) out.push(tail.events[id - tail.firstId]!);
+    const tail = run.tail && run.tail.firstId + run.tail.events.length === firstNew ? run.tail : undefined;
+    const cached = after + 1 < firstNew ? tailEvents(tail, after + 1, Math.min(firstNew - 1, upTo)) : undefined;
+    if (cached) {
+      out.push(...cached);
     } else if (after + 1 < firstNew && !run.isNew) {
       const { rows } = await this.query(
         `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id > $2 AND event_id < $3 AND event_id <= $4 ORDER BY event_id`,
@@ -397,7 +404,7 @@ export class Tx {
   async readEvent(run: Run, eventId: number): Promise<Buffer | undefined> {
     const fresh = run.newEvents.find((e) => e.id === eventId);
     if (fresh) return fresh.bytes;
-    const inTail = run.tail?.events[eventId - run.tail.firstId];
+    const inTail = tailEvents(run.tail, eventId, eventId)?.[0];
     if (inTail) return inTail;
     const { rows } = await this.query(
       `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id = $2`,
@@ -595,11 +602,15 @@ export class RunCache {
 
   get(key: string): CachedRun | undefined {
     const row = this.rows.get(key);
-    if (row) {
-      this.rows.delete(key);
-      this.rows.set(key, row);
-    }
+    if (row) this.keepNewest(this.rows, key, row);
     return row;
+  }
+
+  /** Sets `key` as the most recently used entry of `map`, dropping the least recently used one when full. */
+  private keepNewest<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > this.capacity) map.delete(map.keys().next().value!);
   }
 
   /** Keeps `row` unless a newer version is already here; returns the row the cache now holds. */
@@ -607,15 +618,8 @@ export class RunCache {
     const key = Tx.key(row.namespace, row.runId);
     const held = this.rows.get(key);
     if (held && held.version > row.version) return held;
-    this.rows.delete(key);
-    this.rows.set(key, row);
-    if (this.rows.size > this.capacity) this.rows.delete(this.rows.keys().next().value!);
-    if (row.status === 1) {
-      const id = Tx.key(row.namespace, row.workflowId);
-      this.newestRuns.delete(id);
-      this.newestRuns.set(id, row.runId);
-      if (this.newestRuns.size > this.capacity) this.newestRuns.delete(this.newestRuns.keys().next().value!);
-    }
+    this.keepNewest(this.rows, key, row);
+    if (row.status === 1) this.keepNewest(this.newestRuns, Tx.key(row.namespace, row.workflowId), row.runId);
     return row;
   }
 

@@ -31,7 +31,17 @@ import {
   type Msg,
 } from './proto';
 import { inTransaction, quoteIdent } from './schema';
-import { prepared, RunCache, runTransaction, TaskKind, Tx, type EventTail, type QueuedTask, type Run } from './store';
+import {
+  prepared,
+  RunCache,
+  runTransaction,
+  tailEvents,
+  TaskKind,
+  Tx,
+  type EventTail,
+  type QueuedTask,
+  type Run,
+} from './store';
 import { TaskQueues } from './task-queues';
 import { TimerKind, VOLATILE_TIMER_KINDS, type ActivityState, type RunState } from './state';
 import { VolatileTimers, type VolatileTimer } from './volatile-timers';
@@ -667,7 +677,8 @@ export class WorkflowService {
 
   /** Up to `count` events of the run from `from` on: from its cached tail when that reaches back far enough. */
   private async historyEvents(runId: string, from: number, count: number, tail?: EventTail): Promise<Buffer[]> {
-    if (tail && tail.firstId <= from) return tail.events.slice(from - tail.firstId, from - tail.firstId + count);
+    const cached = tailEvents(tail, from, from + count - 1);
+    if (cached) return cached;
     const { rows } = await this.pool.query(
       prepared(
         `SELECT data FROM ${this.table('history_events')} WHERE run_id = $1 AND event_id >= $2 ORDER BY event_id LIMIT $3`,
