@@ -1,11 +1,12 @@
 /**
  * The transaction unit of the server. Nothing is locked while a transition is worked out: the runs it touches
  * come from the run cache (or one plain read), it mutates their JSON state and appends events in memory, and
- * `flush` writes everything (runs, events, tasks, timers and deletions) in ONE statement, which PostgreSQL
- * applies atomically. Every run row carries a version; the flush fails whole if a run it changes has moved on
- * since it was read, and the transition is worked out again from fresh state. This is optimistic concurrency,
- * as Temporal's own persistence conditions each write on the run's version, and it makes a transition one
- * round trip instead of BEGIN, locking reads, writes and COMMIT. Wake-ups run after the write.
+ * one statement writes everything (runs, events, tasks, timers and deletions), which PostgreSQL applies
+ * atomically. Every run row carries a version; the write applies only if each run it changes is still at the
+ * version that was read, and otherwise the transition is worked out again from fresh state. This is optimistic
+ * concurrency, as Temporal's own persistence conditions each write on the run's version, and it makes a
+ * transition one round trip instead of BEGIN, locking reads, writes and COMMIT; under load, transitions that
+ * queue up share one (TransitionWriter). Wake-ups run after the write.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-assignment -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import { createHash, randomUUID } from 'node:crypto';
@@ -93,13 +94,13 @@ export class Run {
   state: RunState;
   searchAttributes: Record<string, unknown>;
   readonly isNew: boolean;
-  /** The row's version when it was read (0 for a new run); the flush writes only over this version. */
+  /** The row's version when it was read (0 for a new run); the write applies only over this version. */
   readonly version: number;
   requestId: string | null;
   readonly newEvents: NewEvent[] = [];
   dirty = false;
   /**
-   * Set on a new run started without first looking for other runs of its workflow id: the flush inserts it only
+   * Set on a new run started without first looking for other runs of its workflow id: the write inserts it only
    * if there are none, and otherwise fails the attempt, which then looks (see Engine.startWorkflow).
    */
   assumedFirstOfId = false;
@@ -179,12 +180,12 @@ interface PendingTimer {
 export class Tx {
   readonly runs = new Map<string, Run>();
   readonly tasks: PendingTask[] = [];
-  /** The tasks the flush queued, with the ids PostgreSQL gave them (in the order of `tasks`). */
+  /** The tasks the write queued, with the ids PostgreSQL gave them (in the order of `tasks`). */
   readonly queuedTasks: QueuedTask[] = [];
   readonly timers: PendingTimer[] = [];
   readonly afterCommit: Array<() => void> = [];
   readonly now: number;
-  /** Rows of the runs the flush wrote, as they now stand: the cache takes them once the write is done. */
+  /** Rows of the runs the write changed, as they now stand: the cache takes them once the write is done. */
   readonly written: CachedRun[] = [];
 
   constructor(
@@ -202,7 +203,7 @@ export class Tx {
     return `${quoteIdent(this.schema)}.${name}`;
   }
 
-  /** Runs one read (a prepared statement; see `prepared`). Reads take no locks: the flush checks versions. */
+  /** Runs one read (a prepared statement; see `prepared`). Reads take no locks: the write checks versions. */
   async query(sql: string, params: unknown[] = []): Promise<{ rows: Msg[]; rowCount: number | null }> {
     const r = await this.pool.query(prepared(sql, params));
     return { rows: r.rows as Msg[], rowCount: r.rowCount };
@@ -327,7 +328,7 @@ export class Tx {
   }
 
   /**
-   * Timer deletions: (run, kind or '*' for every kind, ref or '' for any ref). The flush applies those of stored
+   * Timer deletions: (run, kind or '*' for every kind, ref or '' for any ref). The write applies those of stored
    * kinds; the service cancels volatile ones once the write is done.
    */
   readonly timerDeletes: Array<{ runId: string; kind: string; ref: string }> = [];
@@ -337,7 +338,7 @@ export class Tx {
   readonly taskDeletes: Array<{ runId: string; kind: number; ref: number }> = [];
 
   /**
-   * Drops timers of a run. Applied with SKIP LOCKED in the flush, so a timer being fired concurrently never
+   * Drops timers of a run. Applied with SKIP LOCKED in the write, so a timer being fired concurrently never
    * blocks us (the firing transaction re-validates against the run state and finds it stale).
    */
   deleteTimers(run: Run, kinds: string[], ref?: string | number): Promise<void> {
@@ -413,126 +414,35 @@ export class Tx {
     return rows[0]?.data as Buffer | undefined;
   }
 
-  /**
-   * Writes everything in ONE statement (data-modifying CTEs): new and changed runs, events, tasks, timers and
-   * the deletions. It fails whole, with a serialization failure, if any changed run's version has moved on.
-   */
-  async flush(): Promise<void> {
-    const inserts = [...this.runs.values()].filter((r) => r.dirty && r.isNew);
-    const updates = [...this.runs.values()].filter((r) => r.dirty && !r.isNew);
-    const stateJson = new Map<Run, string>();
-    const saJson = new Map<Run, string>();
-    for (const r of [...inserts, ...updates]) {
-      stateJson.set(r, JSON.stringify(r.state));
-      saJson.set(r, JSON.stringify(r.searchAttributes));
-    }
-    const events = [...this.runs.values()].flatMap((r) => r.newEvents.map((e) => ({ runId: r.runId, ...e })));
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    const p = (v: unknown): string => {
-      params.push(v);
-      return `$${params.length}`;
+  /** Whether the transition has anything to write (a transition that only read has not). */
+  get hasWrites(): boolean {
+    return Object.values(this.writeSet).some((rows: unknown[]) => rows.length > 0);
+  }
+
+  /** The runs the write inserts or updates. */
+  get writtenRuns(): Run[] {
+    return [...this.runs.values()].filter((r) => r.dirty);
+  }
+
+  /** What the write applies, for the statement that carries it (see writeTransitions). */
+  get writeSet(): WriteSet {
+    return {
+      runs: this.writtenRuns,
+      events: [...this.runs.values()].flatMap((r) => r.newEvents.map((e) => ({ runId: r.runId, ...e }))),
+      tasks: this.tasks.filter((x) => x.stored),
+      timers: this.timers.filter((x) => !VOLATILE_TIMER_KINDS.has(x.kind)),
+      timerIdDeletes: this.timerIdDeletes,
+      taskIdDeletes: this.taskIdDeletes,
+      timerDeletes: this.timerDeletes.filter((x) => x.kind === '*' || !VOLATILE_TIMER_KINDS.has(x.kind)),
+      taskDeletes: this.taskDeletes,
     };
-    const close = (r: Run): Date | null => (r.state.closeTime ? new Date(r.state.closeTime) : null);
-    if (updates.length > 0) {
-      parts.push(`upd_exec AS (UPDATE ${this.table('executions')} e SET status = u.status, close_time = u.close_time,
-          search_attributes = u.sa, history_length = u.hl, state = u.state, sticky_queue = u.sticky, version = e.version + 1
-        FROM unnest(${p(updates.map((r) => r.namespace))}::text[], ${p(updates.map((r) => r.runId))}::text[],
-          ${p(updates.map((r) => r.status))}::smallint[], ${p(updates.map(close))}::timestamptz[],
-          ${p(updates.map((r) => saJson.get(r)))}::jsonb[],
-          ${p(updates.map((r) => r.state.nextEventId - 1))}::bigint[],
-          ${p(updates.map((r) => stateJson.get(r)))}::jsonb[],
-          ${p(updates.map((r) => r.state.sticky?.name ?? null))}::text[],
-          ${p(updates.map((r) => r.version))}::bigint[]) AS u(ns, run_id, status, close_time, sa, hl, state, sticky, version)
-        WHERE e.namespace = u.ns AND e.run_id = u.run_id AND e.version = u.version RETURNING 1)`);
-    }
-    // Runs closed in this transaction are updated before new runs of the same workflow id are inserted (the
-    // reference to upd_exec orders the two), so the one-running-run index never sees both as running.
-    if (inserts.length > 0) {
-      const columns = `namespace, workflow_id, run_id, workflow_type, task_queue, status, start_time, execution_time,
-          close_time, search_attributes, history_length, request_id, state, sticky_queue`;
-      parts.push(`ins_exec AS (INSERT INTO ${this.table('executions')} (${columns})
-        SELECT ${columns} FROM unnest(${p(inserts.map((r) => r.namespace))}::text[], ${p(inserts.map((r) => r.workflowId))}::text[],
-          ${p(inserts.map((r) => r.runId))}::text[], ${p(inserts.map((r) => r.workflowType))}::text[],
-          ${p(inserts.map((r) => r.taskQueue))}::text[], ${p(inserts.map((r) => r.status))}::smallint[],
-          ${p(inserts.map((r) => new Date(r.state.startTime)))}::timestamptz[],
-          ${p(inserts.map((r) => new Date(r.state.executionTime)))}::timestamptz[],
-          ${p(inserts.map(close))}::timestamptz[], ${p(inserts.map((r) => saJson.get(r)))}::jsonb[],
-          ${p(inserts.map((r) => r.state.nextEventId - 1))}::bigint[], ${p(inserts.map((r) => r.requestId))}::text[],
-          ${p(inserts.map((r) => stateJson.get(r)))}::jsonb[],
-          ${p(inserts.map((r) => r.state.sticky?.name ?? null))}::text[], ${p(inserts.map((r) => r.assumedFirstOfId))}::boolean[])
-          AS n(${columns}, assumed_first)
-        WHERE NOT (n.assumed_first AND EXISTS (SELECT 1 FROM ${this.table('executions')} e
-                   WHERE e.namespace = n.namespace AND e.workflow_id = n.workflow_id))
-          ${updates.length > 0 ? 'AND (SELECT count(*) FROM upd_exec) >= 0' : ''}
-        RETURNING 1)`);
-    }
-    if (events.length > 0) {
-      parts.push(`ins_events AS (INSERT INTO ${this.table('history_events')} (run_id, event_id, data)
-        SELECT * FROM unnest(${p(events.map((e) => e.runId))}::text[], ${p(events.map((e) => e.id))}::bigint[],
-          ${p(events.map((e) => e.bytes))}::bytea[]))`);
-    }
-    const storedTasks = this.tasks.filter((x) => x.stored);
-    if (storedTasks.length > 0) {
-      const t = storedTasks;
-      parts.push(`ins_tasks AS (INSERT INTO ${this.table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
-        SELECT * FROM unnest(${p(t.map((x) => x.namespace))}::text[], ${p(t.map((x) => x.queue))}::text[],
-          ${p(t.map((x) => x.kind))}::smallint[], ${p(t.map((x) => x.runId))}::text[], ${p(t.map((x) => x.ref))}::bigint[],
-          ${p(t.map((x) => x.attempt))}::int[]) RETURNING id)`);
-    }
-    const storedTimers = this.timers.filter((x) => !VOLATILE_TIMER_KINDS.has(x.kind));
-    if (storedTimers.length > 0) {
-      const t = storedTimers;
-      parts.push(`ins_timers AS (INSERT INTO ${this.table('timers')} (fire_at, namespace, run_id, kind, ref, seq, holds_lock)
-        SELECT * FROM unnest(${p(t.map((x) => Math.round(x.fireAt)))}::bigint[], ${p(t.map((x) => x.namespace))}::text[],
-          ${p(t.map((x) => x.runId))}::text[], ${p(t.map((x) => x.kind))}::text[], ${p(t.map((x) => x.ref))}::text[],
-          ${p(t.map((x) => x.seq))}::bigint[], ${p(t.map((x) => x.holdsLock))}::boolean[]))`);
-    }
-    if (this.timerIdDeletes.length > 0) {
-      parts.push(
-        `del_timer_ids AS (DELETE FROM ${this.table('timers')} WHERE id = ANY(${p(this.timerIdDeletes)}::bigint[]))`,
-      );
-    }
-    if (this.taskIdDeletes.length > 0) {
-      parts.push(
-        `del_task_ids AS (DELETE FROM ${this.table('tasks')} WHERE id = ANY(${p(this.taskIdDeletes)}::bigint[]))`,
-      );
-    }
-    const storedTimerDeletes = this.timerDeletes.filter((x) => x.kind === '*' || !VOLATILE_TIMER_KINDS.has(x.kind));
-    if (storedTimerDeletes.length > 0) {
-      const d = storedTimerDeletes;
-      parts.push(`del_timers AS (DELETE FROM ${this.table('timers')} WHERE id IN (
-        SELECT t.id FROM ${this.table('timers')} t
-          JOIN unnest(${p(d.map((x) => x.runId))}::text[], ${p(d.map((x) => x.kind))}::text[], ${p(d.map((x) => x.ref))}::text[])
-            AS d(run_id, kind, ref) ON t.run_id = d.run_id
-          WHERE (d.kind = '*' OR t.kind = d.kind) AND (d.ref = '' OR t.ref = d.ref)
-          FOR UPDATE OF t SKIP LOCKED))`);
-    }
-    if (this.taskDeletes.length > 0) {
-      const d = this.taskDeletes;
-      parts.push(`del_tasks AS (DELETE FROM ${this.table('tasks')} WHERE id IN (
-        SELECT t.id FROM ${this.table('tasks')} t
-          JOIN unnest(${p(d.map((x) => x.runId))}::text[], ${p(d.map((x) => x.kind))}::smallint[],
-            ${p(d.map((x) => x.ref))}::bigint[]) AS d(run_id, kind, ref) ON t.run_id = d.run_id
-          WHERE (d.kind = 0 OR t.kind = d.kind) AND (d.ref = 0 OR t.ref = d.ref)
-          FOR UPDATE OF t SKIP LOCKED))`);
-    }
-    if (parts.length === 0) return;
-    // Raising in the final SELECT aborts the whole statement, every data-modifying CTE with it.
-    const written = [updates.length > 0 ? 'upd_exec' : '', inserts.length > 0 ? 'ins_exec' : ''].filter(Boolean);
-    const checked =
-      written.length > 0
-        ? `${quoteIdent(this.schema)}.expect_rows(${written.map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')}, ${p(updates.length + inserts.length)})`
-        : 'true';
-    // Task ids come from one sequence in insertion order, so sorted they line up with storedTasks.
-    const taskIds = storedTasks.length > 0 ? '(SELECT array_agg(id ORDER BY id) FROM ins_tasks)' : 'NULL::bigint[]';
-    const { rows } = await this.pool.query(
-      prepared(`WITH ${parts.join(',\n')} SELECT ${checked} AS checked, ${taskIds} AS task_ids`, params),
-    );
-    const ids = ((rows[0] as Msg | undefined)?.task_ids as string[] | null) ?? [];
+  }
+
+  /** Records what the write did: the ids of the tasks it stored, in order, and the rows the cache takes. */
+  wrote(storedTaskIds: readonly string[], json: ReadonlyMap<Run, { state: string; sa: string }>): void {
     let stored = 0;
-    for (const t of this.tasks) this.queuedTasks.push({ ...t, id: t.stored ? ids[stored++]! : '' });
-    for (const r of [...inserts, ...updates])
+    for (const t of this.tasks) this.queuedTasks.push({ ...t, id: t.stored ? storedTaskIds[stored++]! : '' });
+    for (const r of this.writtenRuns)
       this.written.push({
         namespace: r.namespace,
         workflowId: r.workflowId,
@@ -540,8 +450,8 @@ export class Tx {
         workflowType: r.workflowType,
         taskQueue: r.taskQueue,
         status: r.status,
-        state: stateJson.get(r)!,
-        searchAttributes: saJson.get(r)!,
+        state: json.get(r)!.state,
+        searchAttributes: json.get(r)!.sa,
         requestId: r.requestId,
         version: r.isNew ? 0 : r.version + 1,
         tail: r.tailAfterWrite(),
@@ -549,9 +459,288 @@ export class Tx {
   }
 }
 
+interface WriteSet {
+  runs: Run[];
+  events: Array<NewEvent & { runId: string }>;
+  tasks: PendingTask[];
+  timers: PendingTimer[];
+  timerIdDeletes: string[];
+  taskIdDeletes: string[];
+  timerDeletes: Array<{ runId: string; kind: string; ref: string }>;
+  taskDeletes: Array<{ runId: string; kind: number; ref: number }>;
+}
+
+/**
+ * Writes transitions in ONE statement (data-modifying CTEs): new and changed runs, events, tasks, timers and
+ * deletions. Every row carries the index of its transition. A transition's writes apply only if every run it
+ * changes still has the version it read (and a run it inserts as the first of its workflow id still is): the
+ * statement returns the transitions that applied, and the others change nothing.
+ *
+ * A lone transition may change several runs, and must apply whole or not at all: its statement raises a
+ * serialization failure when any run has moved on, which undoes the runs already updated. Transitions written
+ * together change at most one run each (see TransitionWriter), so for them "its one run was written" is the
+ * whole test.
+ */
+async function writeTransitions(pool: Pool, schema: string, txs: readonly Tx[]): Promise<boolean[]> {
+  const table = (name: string): string => `${quoteIdent(schema)}.${name}`;
+  const sets = txs.map((tx) => tx.writeSet);
+  /** The items `pick` takes from every transition, and beside them the index of the transition of each. */
+  const all = <T>(pick: (w: WriteSet) => readonly T[]): { items: T[]; tags: number[] } => {
+    const items: T[] = [];
+    const tags: number[] = [];
+    sets.forEach((w, k) => {
+      for (const x of pick(w)) {
+        items.push(x);
+        tags.push(k);
+      }
+    });
+    return { items, tags };
+  };
+  const json = new Map<Run, { state: string; sa: string }>();
+  for (const w of sets)
+    for (const r of w.runs) json.set(r, { state: JSON.stringify(r.state), sa: JSON.stringify(r.searchAttributes) });
+  const updates = all((w) => w.runs.filter((r) => !r.isNew));
+  const inserts = all((w) => w.runs.filter((r) => r.isNew));
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const ok = (alias: string): string => `${alias}.tx IN (SELECT tx FROM ok)`;
+  const close = (r: Run): Date | null => (r.state.closeTime ? new Date(r.state.closeTime) : null);
+  const written: string[] = [];
+  if (updates.items.length > 0) {
+    const u = updates.items;
+    parts.push(`upd_exec AS (UPDATE ${table('executions')} e SET status = u.status, close_time = u.close_time,
+          search_attributes = u.sa, history_length = u.hl, state = u.state, sticky_queue = u.sticky, version = e.version + 1
+        FROM unnest(${p(u.map((r) => r.namespace))}::text[], ${p(u.map((r) => r.runId))}::text[],
+          ${p(u.map((r) => r.status))}::smallint[], ${p(u.map(close))}::timestamptz[],
+          ${p(u.map((r) => json.get(r)!.sa))}::jsonb[],
+          ${p(u.map((r) => r.state.nextEventId - 1))}::bigint[],
+          ${p(u.map((r) => json.get(r)!.state))}::jsonb[],
+          ${p(u.map((r) => r.state.sticky?.name ?? null))}::text[],
+          ${p(u.map((r) => r.version))}::bigint[], ${p(updates.tags)}::int[])
+          AS u(ns, run_id, status, close_time, sa, hl, state, sticky, version, tx)
+        WHERE e.namespace = u.ns AND e.run_id = u.run_id AND e.version = u.version RETURNING u.tx)`);
+    written.push('SELECT tx FROM upd_exec');
+  }
+  // Runs closed in this statement are updated before new runs of the same workflow id are inserted (the
+  // reference to upd_exec orders the two), so the one-running-run index never sees both as running.
+  if (inserts.items.length > 0) {
+    const n = inserts.items;
+    const columns = `namespace, workflow_id, run_id, workflow_type, task_queue, status, start_time, execution_time,
+          close_time, search_attributes, history_length, request_id, state, sticky_queue`;
+    parts.push(`ins_exec AS (INSERT INTO ${table('executions')} (${columns})
+        SELECT ${columns} FROM unnest(${p(n.map((r) => r.namespace))}::text[], ${p(n.map((r) => r.workflowId))}::text[],
+          ${p(n.map((r) => r.runId))}::text[], ${p(n.map((r) => r.workflowType))}::text[],
+          ${p(n.map((r) => r.taskQueue))}::text[], ${p(n.map((r) => r.status))}::smallint[],
+          ${p(n.map((r) => new Date(r.state.startTime)))}::timestamptz[],
+          ${p(n.map((r) => new Date(r.state.executionTime)))}::timestamptz[],
+          ${p(n.map(close))}::timestamptz[], ${p(n.map((r) => json.get(r)!.sa))}::jsonb[],
+          ${p(n.map((r) => r.state.nextEventId - 1))}::bigint[], ${p(n.map((r) => r.requestId))}::text[],
+          ${p(n.map((r) => json.get(r)!.state))}::jsonb[],
+          ${p(n.map((r) => r.state.sticky?.name ?? null))}::text[], ${p(n.map((r) => r.assumedFirstOfId))}::boolean[])
+          AS n(${columns}, assumed_first)
+        WHERE NOT (n.assumed_first AND EXISTS (SELECT 1 FROM ${table('executions')} e
+                   WHERE e.namespace = n.namespace AND e.workflow_id = n.workflow_id))
+          ${updates.items.length > 0 ? 'AND (SELECT count(*) FROM upd_exec) >= 0' : ''}
+        RETURNING namespace, run_id)`);
+    written.push(`SELECT k.tx FROM ins_exec i JOIN unnest(${p(n.map((r) => r.namespace))}::text[],
+        ${p(n.map((r) => r.runId))}::text[], ${p(inserts.tags)}::int[]) AS k(namespace, run_id, tx)
+        ON k.namespace = i.namespace AND k.run_id = i.run_id`);
+  }
+  parts.push(`written AS (${written.length > 0 ? written.join(' UNION ALL ') : 'SELECT 0 AS tx WHERE false'})`);
+  parts.push(`ok AS (SELECT k.tx FROM unnest(${p(txs.map((_, k) => k))}::int[], ${p(sets.map((w) => w.runs.length))}::bigint[])
+        AS k(tx, expected) WHERE k.expected = (SELECT count(*) FROM written w WHERE w.tx = k.tx))`);
+  const events = all((w) => w.events);
+  if (events.items.length > 0) {
+    const e = events.items;
+    parts.push(`ins_events AS (INSERT INTO ${table('history_events')} (run_id, event_id, data)
+        SELECT x.run_id, x.event_id, x.data FROM unnest(${p(e.map((x) => x.runId))}::text[], ${p(e.map((x) => x.id))}::bigint[],
+          ${p(e.map((x) => x.bytes))}::bytea[], ${p(events.tags)}::int[]) AS x(run_id, event_id, data, tx) WHERE ${ok('x')})`);
+  }
+  const tasks = all((w) => w.tasks);
+  if (tasks.items.length > 0) {
+    const t = tasks.items;
+    parts.push(`ins_tasks AS (INSERT INTO ${table('tasks')} (namespace, task_queue, kind, run_id, ref, attempt)
+        SELECT x.namespace, x.queue, x.kind, x.run_id, x.ref, x.attempt
+          FROM unnest(${p(t.map((x) => x.namespace))}::text[], ${p(t.map((x) => x.queue))}::text[],
+          ${p(t.map((x) => x.kind))}::smallint[], ${p(t.map((x) => x.runId))}::text[], ${p(t.map((x) => x.ref))}::bigint[],
+          ${p(t.map((x) => x.attempt))}::int[], ${p(tasks.tags)}::int[]) AS x(namespace, queue, kind, run_id, ref, attempt, tx)
+          WHERE ${ok('x')} RETURNING id)`);
+  }
+  const timers = all((w) => w.timers);
+  if (timers.items.length > 0) {
+    const t = timers.items;
+    parts.push(`ins_timers AS (INSERT INTO ${table('timers')} (fire_at, namespace, run_id, kind, ref, seq, holds_lock)
+        SELECT x.fire_at, x.namespace, x.run_id, x.kind, x.ref, x.seq, x.holds_lock
+          FROM unnest(${p(t.map((x) => Math.round(x.fireAt)))}::bigint[], ${p(t.map((x) => x.namespace))}::text[],
+          ${p(t.map((x) => x.runId))}::text[], ${p(t.map((x) => x.kind))}::text[], ${p(t.map((x) => x.ref))}::text[],
+          ${p(t.map((x) => x.seq))}::bigint[], ${p(t.map((x) => x.holdsLock))}::boolean[], ${p(timers.tags)}::int[])
+          AS x(fire_at, namespace, run_id, kind, ref, seq, holds_lock, tx) WHERE ${ok('x')})`);
+  }
+  for (const [name, target, pick] of [
+    ['del_timer_ids', 'timers', (w: WriteSet) => w.timerIdDeletes],
+    ['del_task_ids', 'tasks', (w: WriteSet) => w.taskIdDeletes],
+  ] as const) {
+    const ids = all(pick);
+    if (ids.items.length === 0) continue;
+    parts.push(`${name} AS (DELETE FROM ${table(target)} WHERE id IN (
+        SELECT x.id FROM unnest(${p(ids.items)}::bigint[], ${p(ids.tags)}::int[]) AS x(id, tx) WHERE ${ok('x')}))`);
+  }
+  // Deletions by run skip rows another transaction holds: a timer being fired concurrently never blocks us
+  // (the firing transition checks the run's state and finds it stale).
+  const timerDeletes = all((w) => w.timerDeletes);
+  if (timerDeletes.items.length > 0) {
+    const d = timerDeletes.items;
+    parts.push(`del_timers AS (DELETE FROM ${table('timers')} WHERE id IN (
+        SELECT t.id FROM ${table('timers')} t
+          JOIN unnest(${p(d.map((x) => x.runId))}::text[], ${p(d.map((x) => x.kind))}::text[], ${p(d.map((x) => x.ref))}::text[],
+            ${p(timerDeletes.tags)}::int[]) AS d(run_id, kind, ref, tx) ON t.run_id = d.run_id
+          WHERE (d.kind = '*' OR t.kind = d.kind) AND (d.ref = '' OR t.ref = d.ref) AND ${ok('d')}
+          FOR UPDATE OF t SKIP LOCKED))`);
+  }
+  const taskDeletes = all((w) => w.taskDeletes);
+  if (taskDeletes.items.length > 0) {
+    const d = taskDeletes.items;
+    parts.push(`del_tasks AS (DELETE FROM ${table('tasks')} WHERE id IN (
+        SELECT t.id FROM ${table('tasks')} t
+          JOIN unnest(${p(d.map((x) => x.runId))}::text[], ${p(d.map((x) => x.kind))}::smallint[],
+            ${p(d.map((x) => x.ref))}::bigint[], ${p(taskDeletes.tags)}::int[]) AS d(run_id, kind, ref, tx) ON t.run_id = d.run_id
+          WHERE (d.kind = 0 OR t.kind = d.kind) AND (d.ref = 0 OR t.ref = d.ref) AND ${ok('d')}
+          FOR UPDATE OF t SKIP LOCKED))`);
+  }
+  // Raising in the final SELECT aborts the whole statement, every data-modifying CTE with it.
+  const checked =
+    txs.length === 1
+      ? `${quoteIdent(schema)}.expect_rows((SELECT count(*) FROM written), ${p(sets[0]!.runs.length)})`
+      : 'true';
+  // Task ids come from one sequence in insertion order, so sorted they line up with the stored tasks of the
+  // transitions that applied, in order.
+  const taskIds = tasks.items.length > 0 ? '(SELECT array_agg(id ORDER BY id) FROM ins_tasks)' : 'NULL::bigint[]';
+  const { rows } = await pool.query(
+    prepared(
+      `WITH ${parts.join(',\n')} SELECT ${checked} AS checked, (SELECT array_agg(tx) FROM ok) AS ok, ${taskIds} AS task_ids`,
+      params,
+    ),
+  );
+  const row = rows[0] as Msg;
+  const applied = new Set((row.ok as number[] | null) ?? []);
+  const ids = ((row.task_ids as string[] | null) ?? []).values();
+  return txs.map((tx, k) => {
+    if (!applied.has(k)) return false;
+    tx.wrote(
+      sets[k]!.tasks.map(() => ids.next().value!),
+      json,
+    );
+    return true;
+  });
+}
+
 /** Conflicts a fresh attempt resolves: a run changed under us (40001) or a racing insert of the same key. */
 const RETRYABLE_PG_CODES = new Set(['40001', '23505']);
 const MAX_ATTEMPTS = 25;
+
+/** The error a transition's write fails with when a run it changes has moved on: a conflict, worked out again. */
+function conflict(): Error {
+  return Object.assign(new Error('a run changed after it was read'), { code: '40001' });
+}
+
+/**
+ * Writes transitions, several in one statement when they queue up. Under load most of a transition's cost in
+ * PostgreSQL and in this process is the statement around its rows (the round trip, the plan's start, the
+ * commit), so at most `maxStatements` writes are in flight and the transitions that arrive meanwhile go
+ * together in the next one. A lone transition goes at once, so nothing waits when the server is quiet.
+ *
+ * Transitions go together only when each changes at most one run, and no two touch the same run or start the
+ * same workflow id: then each applies or fails on its own (see writeTransitions). A transition that changes
+ * several runs goes alone.
+ */
+interface WaitingWrite {
+  tx: Tx;
+  /** Called with nothing once written, or with the error the write failed with. */
+  done: (err?: Error) => void;
+}
+
+export class TransitionWriter {
+  private readonly queue: WaitingWrite[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly pool: Pool,
+    readonly schemaName: string,
+    /**
+     * Two: on the two-core machine of bench/README.md, four or eight in flight wrote smaller batches and cost
+     * PostgreSQL more CPU per workflow (more commits and WAL flushes) for no more throughput.
+     */
+    private readonly maxStatements = 2,
+    private readonly maxBatch = 32,
+  ) {}
+
+  /** Resolves once `tx` is written; rejects with a conflict (code 40001) when a run it changes moved on. */
+  write(tx: Tx): Promise<void> {
+    if (!tx.hasWrites) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ tx, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      this.sendWhatWaits();
+    });
+  }
+
+  private sendWhatWaits(): void {
+    while (this.inFlight < this.maxStatements && this.queue.length > 0) {
+      this.inFlight++;
+      void this.send(this.takeBatch());
+    }
+  }
+
+  private async send(batch: WaitingWrite[]): Promise<void> {
+    const outcomes = await this.outcomes(batch.map((b) => b.tx));
+    // The slot is free before anyone hears back, so that a write made on hearing goes out at once.
+    this.inFlight--;
+    this.sendWhatWaits();
+    batch.forEach((b, k) => b.done(outcomes[k]));
+  }
+
+  /** Writes `txs` in one statement; for each, undefined when written or the error it failed with. */
+  private async outcomes(txs: Tx[]): Promise<Array<Error | undefined>> {
+    try {
+      const applied = await writeTransitions(this.pool, this.schemaName, txs);
+      return applied.map((ok) => (ok ? undefined : conflict()));
+    } catch (err) {
+      if (txs.length === 1) return [err instanceof Error ? err : new Error(String(err))];
+      // The statement changed nothing (a racing insert of the same key, say): each is written alone, and
+      // whichever of them is at fault fails on its own.
+      return (await Promise.all(txs.map((tx) => this.outcomes([tx])))).flat();
+    }
+  }
+
+  /** The first waiting transition and the later ones that can go in the same statement. */
+  private takeBatch(): WaitingWrite[] {
+    const first = this.queue.shift()!;
+    if (first.tx.writtenRuns.length > 1) return [first];
+    const batch = [first];
+    const taken = new Set(TransitionWriter.keys(first.tx));
+    for (let i = 0; i < this.queue.length && batch.length < this.maxBatch;) {
+      const next = this.queue[i]!;
+      const keys = TransitionWriter.keys(next.tx);
+      if (next.tx.writtenRuns.length > 1 || keys.some((k) => taken.has(k))) {
+        i++;
+        continue;
+      }
+      for (const k of keys) taken.add(k);
+      batch.push(next);
+      this.queue.splice(i, 1);
+    }
+    return batch;
+  }
+
+  /** The runs a transition touches and the workflow ids it starts. */
+  private static keys(tx: Tx): string[] {
+    const started = tx.writtenRuns.filter((r) => r.isNew).map((r) => `id\u0000${Tx.key(r.namespace, r.workflowId)}`);
+    return [...tx.runs.keys(), ...started];
+  }
+}
 
 /**
  * Runs fn as one transition, working it out again from fresh state when its write conflicts. Conflicts on one
@@ -560,17 +749,17 @@ const MAX_ATTEMPTS = 25;
  */
 export async function runTransaction<T>(
   pool: Pool,
-  schema: string,
+  writer: TransitionWriter,
   clock: Clock,
   cache: RunCache,
   fn: (tx: Tx) => Promise<T>,
   onCommit: (tx: Tx) => void,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const tx = new Tx(pool, schema, clock, cache, attempt);
+    const tx = new Tx(pool, writer.schemaName, clock, cache, attempt);
     try {
       const result = await fn(tx);
-      await tx.flush();
+      await writer.write(tx);
       for (const row of tx.written) cache.put(row);
       onCommit(tx);
       for (const cb of tx.afterCommit) cb();
@@ -590,7 +779,7 @@ export type CachedRun = RunColumns & { state: string; searchAttributes: string; 
 /**
  * The rows of recently used runs, so that most transitions read nothing before they write. It holds only
  * committed rows and never goes back to an older version; a stale row costs one conflicting attempt, never a
- * wrong write, because the flush checks versions. Least recently used rows leave first, which bounds memory
+ * wrong write, because the write checks versions. Least recently used rows leave first, which bounds memory
  * however many workflows are open.
  */
 export class RunCache {

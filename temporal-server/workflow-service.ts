@@ -35,6 +35,7 @@ import {
   prepared,
   RunCache,
   runTransaction,
+  TransitionWriter,
   tailEvents,
   TaskKind,
   Tx,
@@ -127,6 +128,7 @@ export class WorkflowService {
   private armedAt = Number.POSITIVE_INFINITY;
   private readonly namespaceId = randomUUID();
   private readonly runCache = new RunCache();
+  private readonly writer: TransitionWriter;
   private readonly taskQueues = new TaskQueues();
   private readonly volatileTimers = new VolatileTimers(
     () => this.clock.now(),
@@ -147,6 +149,7 @@ export class WorkflowService {
       decodeSearchAttributes: (namespace, fields) => visibility.decodeSync(namespace, fields),
     });
     if (clock instanceof SkippingClock) clock.onChange = () => this.kick();
+    this.writer = new TransitionWriter(pool, schema);
   }
 
   private table(name: string): string {
@@ -182,7 +185,7 @@ export class WorkflowService {
       // The last transition of a burst may have held back a time skip: let the timer loop look again.
       if (--this.transitionsInFlight === 0 && this.clock.timeSkipping) this.kick();
     };
-    return runTransaction(this.pool, this.schema, this.clock, this.runCache, fn, (tx) => this.onCommit(tx)).finally(
+    return runTransaction(this.pool, this.writer, this.clock, this.runCache, fn, (tx) => this.onCommit(tx)).finally(
       done,
     );
   }
