@@ -354,8 +354,15 @@ export class Tx {
     return Promise.resolve();
   }
 
-  deleteTimerById(id: string): void {
+  /**
+   * Deletes a timer row that the timer loop read, whether or not it fired. The run is written back even if the
+   * timer changed nothing, so that the write applies only if the run is still at the version read: the timer's
+   * row can be seen before the run cache has the write that made it, and a stale copy of the run must not delete
+   * a timer it does not know.
+   */
+  deleteTimerById(id: string, run: Run | undefined): void {
     this.timerIdDeletes.push(id);
+    if (run) run.dirty = true;
   }
 
   /** Deletes a task row taken from the in-memory queues, whether or not it was still worth starting. */

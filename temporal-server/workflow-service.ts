@@ -422,8 +422,8 @@ export class WorkflowService {
   private async fireTimer(t: Msg): Promise<boolean> {
     try {
       await this.transact(async (tx) => {
-        tx.deleteTimerById(String(t.id));
         const run = await tx.loadRun(t.namespace as string, t.run_id as string);
+        tx.deleteTimerById(String(t.id), run);
         if (run)
           await this.engine.fireTimer(tx, run, { kind: t.kind as string, ref: t.ref as string, seq: Number(t.seq) });
       });

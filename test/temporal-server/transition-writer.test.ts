@@ -6,7 +6,7 @@
 import { Pool } from 'pg';
 import { WallClock } from '../../temporal-server/clock';
 import { ensureSchema } from '../../temporal-server/schema';
-import type { RunState } from '../../temporal-server/state';
+import { TimerKind, type RunState } from '../../temporal-server/state';
 import { RunCache, TaskKind, TransitionWriter, Tx, type Run } from '../../temporal-server/store';
 import { useFreshDatabase } from '../support/database';
 
@@ -174,5 +174,25 @@ describe('writing transitions together', () => {
     ]);
     expect(await eventsOf(x.runId)).toBe(1);
     expect(await versionOf(x.runId)).toBe(0);
+  });
+
+  it('deletes a timer the timer loop read only if the run it read is still current', async () => {
+    const writer = new TransitionWriter(pool, SCHEMA, 1);
+    const setup = starting('timer-owner');
+    await writer.write(setup);
+    const runId = [...setup.runs.values()][0]!.runId;
+
+    // The timer loop can see a timer row before its run cache has the write that made it.
+    const stale = transition();
+    const staleRun = (await stale.loadRun('default', runId))!;
+    const starter = transition();
+    starter.addTimer(await signal(starter, runId), TimerKind.UserTimer, '1', Date.now() + 60_000, 2);
+    await writer.write(starter);
+    const { rows } = await pool.query('SELECT id FROM temporal.timers WHERE run_id = $1', [runId]);
+    const timerId = String((rows[0] as { id: string }).id);
+
+    stale.deleteTimerById(timerId, staleRun);
+    expect(await outcome(writer.write(stale))).toBe('failed 40001');
+    expect((await pool.query('SELECT id FROM temporal.timers WHERE run_id = $1', [runId])).rows).toHaveLength(1);
   });
 });
