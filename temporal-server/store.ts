@@ -421,20 +421,10 @@ export class Tx {
     return rows[0]?.data as Buffer | undefined;
   }
 
-  /** Whether the transition has anything to write (a transition that only read has not). */
-  get hasWrites(): boolean {
-    return Object.values(this.writeSet).some((rows: unknown[]) => rows.length > 0);
-  }
-
-  /** The runs the write inserts or updates. */
-  get writtenRuns(): Run[] {
-    return [...this.runs.values()].filter((r) => r.dirty);
-  }
-
-  /** What the write applies, for the statement that carries it (see writeTransitions). */
-  get writeSet(): WriteSet {
+  /** What the write applies, for the statement that carries it (see writeTransitions): taken once it is worked out. */
+  writeSet(): WriteSet {
     return {
-      runs: this.writtenRuns,
+      runs: [...this.runs.values()].filter((r) => r.dirty),
       events: [...this.runs.values()].flatMap((r) => r.newEvents.map((e) => ({ runId: r.runId, ...e }))),
       tasks: this.tasks.filter((x) => x.stored),
       timers: this.timers.filter((x) => !VOLATILE_TIMER_KINDS.has(x.kind)),
@@ -446,10 +436,14 @@ export class Tx {
   }
 
   /** Records what the write did: the ids of the tasks it stored, in order, and the rows the cache takes. */
-  wrote(storedTaskIds: readonly string[], json: ReadonlyMap<Run, { state: string; sa: string }>): void {
+  wrote(
+    runs: readonly Run[],
+    storedTaskIds: readonly string[],
+    json: ReadonlyMap<Run, { state: string; sa: string }>,
+  ): void {
     let stored = 0;
     for (const t of this.tasks) this.queuedTasks.push({ ...t, id: t.stored ? storedTaskIds[stored++]! : '' });
-    for (const r of this.writtenRuns)
+    for (const r of runs)
       this.written.push({
         namespace: r.namespace,
         workflowId: r.workflowId,
@@ -488,9 +482,13 @@ interface WriteSet {
  * together change at most one run each (see TransitionWriter), so for them "its one run was written" is the
  * whole test.
  */
-async function writeTransitions(pool: Pool, schema: string, txs: readonly Tx[]): Promise<boolean[]> {
+async function writeTransitions(
+  pool: Pool,
+  schema: string,
+  writes: ReadonlyArray<{ tx: Tx; set: WriteSet }>,
+): Promise<boolean[]> {
   const table = (name: string): string => `${quoteIdent(schema)}.${name}`;
-  const sets = txs.map((tx) => tx.writeSet);
+  const sets = writes.map((w) => w.set);
   /** The items `pick` takes from every transition, and beside them the index of the transition of each. */
   const all = <T>(pick: (w: WriteSet) => readonly T[]): { items: T[]; tags: number[] } => {
     const items: T[] = [];
@@ -558,7 +556,7 @@ async function writeTransitions(pool: Pool, schema: string, txs: readonly Tx[]):
         ON k.namespace = i.namespace AND k.run_id = i.run_id`);
   }
   parts.push(`written AS (${written.length > 0 ? written.join(' UNION ALL ') : 'SELECT 0 AS tx WHERE false'})`);
-  parts.push(`ok AS (SELECT k.tx FROM unnest(${p(txs.map((_, k) => k))}::int[], ${p(sets.map((w) => w.runs.length))}::bigint[])
+  parts.push(`ok AS (SELECT k.tx FROM unnest(${p(sets.map((_, k) => k))}::int[], ${p(sets.map((w) => w.runs.length))}::bigint[])
         AS k(tx, expected) WHERE k.expected = (SELECT count(*) FROM written w WHERE w.tx = k.tx))`);
   const events = all((w) => w.events);
   if (events.items.length > 0) {
@@ -620,7 +618,7 @@ async function writeTransitions(pool: Pool, schema: string, txs: readonly Tx[]):
   }
   // Raising in the final SELECT aborts the whole statement, every data-modifying CTE with it.
   const checked =
-    txs.length === 1
+    sets.length === 1
       ? `${quoteIdent(schema)}.expect_rows((SELECT count(*) FROM written), ${p(sets[0]!.runs.length)})`
       : 'true';
   // Task ids come from one sequence in insertion order, so sorted they line up with the stored tasks of the
@@ -635,10 +633,11 @@ async function writeTransitions(pool: Pool, schema: string, txs: readonly Tx[]):
   const row = rows[0] as Msg;
   const applied = new Set((row.ok as number[] | null) ?? []);
   const ids = ((row.task_ids as string[] | null) ?? []).values();
-  return txs.map((tx, k) => {
+  return writes.map(({ tx, set }, k) => {
     if (!applied.has(k)) return false;
     tx.wrote(
-      sets[k]!.tasks.map(() => ids.next().value!),
+      set.runs,
+      set.tasks.map(() => ids.next().value!),
       json,
     );
     return true;
@@ -666,6 +665,9 @@ function conflict(): Error {
  */
 interface WaitingWrite {
   tx: Tx;
+  set: WriteSet;
+  /** The runs the transition touches and the workflow ids it starts: no two in one statement share one. */
+  keys: string[];
   /** Called with nothing once written, or with the error the write failed with. */
   done: (err?: Error) => void;
 }
@@ -687,9 +689,12 @@ export class TransitionWriter {
 
   /** Resolves once `tx` is written; rejects with a conflict (code 40001) when a run it changes moved on. */
   write(tx: Tx): Promise<void> {
-    if (!tx.hasWrites) return Promise.resolve();
+    const set = tx.writeSet();
+    if (!Object.values(set).some((rows: unknown[]) => rows.length > 0)) return Promise.resolve();
+    const started = set.runs.filter((r) => r.isNew).map((r) => `id\u0000${Tx.key(r.namespace, r.workflowId)}`);
+    const keys = [...tx.runs.keys(), ...started];
     return new Promise((resolve, reject) => {
-      this.queue.push({ tx, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      this.queue.push({ tx, set, keys, done: (err) => (err === undefined ? resolve() : reject(err)) });
       this.sendWhatWaits();
     });
   }
@@ -702,50 +707,43 @@ export class TransitionWriter {
   }
 
   private async send(batch: WaitingWrite[]): Promise<void> {
-    const outcomes = await this.outcomes(batch.map((b) => b.tx));
+    const outcomes = await this.outcomes(batch);
     // The slot is free before anyone hears back, so that a write made on hearing goes out at once.
     this.inFlight--;
     this.sendWhatWaits();
     batch.forEach((b, k) => b.done(outcomes[k]));
   }
 
-  /** Writes `txs` in one statement; for each, undefined when written or the error it failed with. */
-  private async outcomes(txs: Tx[]): Promise<Array<Error | undefined>> {
+  /** Writes `writes` in one statement; for each, undefined when written or the error it failed with. */
+  private async outcomes(writes: WaitingWrite[]): Promise<Array<Error | undefined>> {
     try {
-      const applied = await writeTransitions(this.pool, this.schemaName, txs);
+      const applied = await writeTransitions(this.pool, this.schemaName, writes);
       return applied.map((ok) => (ok ? undefined : conflict()));
     } catch (err) {
-      if (txs.length === 1) return [err instanceof Error ? err : new Error(String(err))];
+      if (writes.length === 1) return [err instanceof Error ? err : new Error(String(err))];
       // The statement changed nothing (a racing insert of the same key, say): each is written alone, and
       // whichever of them is at fault fails on its own.
-      return (await Promise.all(txs.map((tx) => this.outcomes([tx])))).flat();
+      return (await Promise.all(writes.map((w) => this.outcomes([w])))).flat();
     }
   }
 
   /** The first waiting transition and the later ones that can go in the same statement. */
   private takeBatch(): WaitingWrite[] {
     const first = this.queue.shift()!;
-    if (first.tx.writtenRuns.length > 1) return [first];
+    if (first.set.runs.length > 1) return [first];
     const batch = [first];
-    const taken = new Set(TransitionWriter.keys(first.tx));
+    const taken = new Set(first.keys);
     for (let i = 0; i < this.queue.length && batch.length < this.maxBatch;) {
       const next = this.queue[i]!;
-      const keys = TransitionWriter.keys(next.tx);
-      if (next.tx.writtenRuns.length > 1 || keys.some((k) => taken.has(k))) {
+      if (next.set.runs.length > 1 || next.keys.some((k) => taken.has(k))) {
         i++;
         continue;
       }
-      for (const k of keys) taken.add(k);
+      for (const k of next.keys) taken.add(k);
       batch.push(next);
       this.queue.splice(i, 1);
     }
     return batch;
-  }
-
-  /** The runs a transition touches and the workflow ids it starts. */
-  private static keys(tx: Tx): string[] {
-    const started = tx.writtenRuns.filter((r) => r.isNew).map((r) => `id\u0000${Tx.key(r.namespace, r.workflowId)}`);
-    return [...tx.runs.keys(), ...started];
   }
 }
 

@@ -65,6 +65,13 @@ describe('writing transitions together', () => {
     return run;
   }
 
+  /** Another transition signals the run and is written: copies of it read before are now stale. */
+  async function moveOn(writer: TransitionWriter, runId: string): Promise<void> {
+    const moved = transition();
+    await signal(moved, runId);
+    await writer.write(moved);
+  }
+
   async function eventsOf(runId: string): Promise<number> {
     const { rows } = await pool.query('SELECT count(*)::int AS n FROM temporal.history_events WHERE run_id = $1', [
       runId,
@@ -118,9 +125,7 @@ describe('writing transitions together', () => {
 
     const stale = transition();
     await signal(stale, a.runId);
-    const moved = transition();
-    await signal(moved, a.runId);
-    await writer.write(moved);
+    await moveOn(writer, a.runId);
     const fresh = transition();
     await signal(fresh, b.runId);
 
@@ -162,9 +167,7 @@ describe('writing transitions together', () => {
     const both = transition();
     await signal(both, x.runId);
     await signal(both, y.runId);
-    const moved = transition();
-    await signal(moved, y.runId);
-    await writer.write(moved);
+    await moveOn(writer, y.runId);
 
     expect(await writeBehindOne(writer, starting('multi-first'), [both, starting('multi-other')])).toEqual([
       'written',
