@@ -30,12 +30,23 @@ export default tseslint.config(
           selector: "MemberExpression[object.name='process'][property.name='env']",
           message: 'Read configuration through config/ only.',
         },
+        {
+          // tsx runs the shipped entry through CommonJS only: Node's ES module loader then resolves import() and
+          // cannot find extension-less TypeScript modules, though jest (which rewrites import() to require) passes.
+          selector: 'ImportExpression',
+          message: 'No import(): the shipped entry cannot load it. Use a static import, or require() to load lazily.',
+        },
       ],
     },
   },
   {
     files: ['config/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '**/*.test.ts'],
-    rules: { 'no-restricted-syntax': 'off' },
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ImportExpression', message: 'No import(): the shipped entry cannot load it; use require().' },
+      ],
+    },
   },
   {
     // Response bodies in tests are untyped JSON; asserting on them is the point.

@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from 'pg';
 import type { Logger } from 'pino';
 
 const execFileAsync = promisify(execFile);
@@ -373,7 +374,6 @@ function stopChild(child: ChildProcess, logger: Logger): Promise<void> {
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const { Client } = await import('pg');
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { alreadyStarted, failedPrecondition, invalidArgument, notFound, type TemporalServiceError } from './errors';
 import {
   CommandType,
+  decodeEvent,
   durationToMs,
   EventType,
   IdConflictPolicy,
@@ -1383,7 +1384,6 @@ export class Engine {
   private async startedAttributes(tx: Tx, run: Run): Promise<Msg> {
     const bytes = await tx.readEvent(run, run.state.startedEventId ?? 1);
     if (!bytes) return {};
-    const { decodeEvent } = await import('./proto');
     return decodeEvent(bytes).workflowExecutionStartedEventAttributes ?? {};
   }
 

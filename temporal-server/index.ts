@@ -3,4 +3,8 @@
  * OperatorService, TestService) persisting to PostgreSQL, and a time-skipping test environment.
  */
 export { startTemporalServer, type TemporalServer, type TemporalServerOptions } from './server';
-export { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from './testing';
+export {
+  createTestWorkflowEnvironment,
+  type EmbeddedTestWorkflowEnvironment,
+  type TestWorkflowEnvironmentOptions,
+} from './testing';

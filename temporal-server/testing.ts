@@ -14,7 +14,7 @@ export interface EmbeddedTestWorkflowEnvironment {
   readonly address: string;
   sleep(durationMs: number | string): Promise<void>;
   currentTimeMs(): Promise<number>;
-  /** Closes both connections and stops the server. */
+  /** Closes both connections and stops the server it started (not one it was given by address). */
   teardown(): Promise<void>;
 }
 
@@ -25,18 +25,30 @@ interface CreateOptions {
   supportsTimeSkipping: boolean;
 }
 
-export async function createTestWorkflowEnvironment(options: {
-  databaseUrl: string;
-  logger?: Logger;
-  schema?: string;
-}): Promise<EmbeddedTestWorkflowEnvironment> {
-  const server: TemporalServer = await startTemporalServer({
-    address: '127.0.0.1:0',
-    databaseUrl: options.databaseUrl,
-    schema: options.schema,
-    timeSkipping: true,
-    logger: options.logger,
-  });
+/**
+ * Either starts a time-skipping server in this process on `databaseUrl`, or connects to one already running at
+ * `address` (`throughcare temporal-server --time-skipping`), which teardown then leaves running.
+ */
+export type TestWorkflowEnvironmentOptions =
+  { databaseUrl: string; logger?: Logger; schema?: string } | { address: string };
+
+export async function createTestWorkflowEnvironment(
+  options: TestWorkflowEnvironmentOptions,
+): Promise<EmbeddedTestWorkflowEnvironment> {
+  let server: TemporalServer | undefined;
+  let address: string;
+  if ('address' in options) {
+    address = options.address;
+  } else {
+    server = await startTemporalServer({
+      address: '127.0.0.1:0',
+      databaseUrl: options.databaseUrl,
+      schema: options.schema,
+      timeSkipping: true,
+      logger: options.logger,
+    });
+    address = server.address;
+  }
   let env: TestWorkflowEnvironment;
   try {
     // createFromExistingServer() turns time skipping off; the private create() is the path the SDK itself uses
@@ -46,24 +58,24 @@ export async function createTestWorkflowEnvironment(options: {
     };
     env = await sdk.create.call(TestWorkflowEnvironment, {
       server: { type: 'existing' },
-      address: server.address,
+      address,
       namespace: 'default',
       supportsTimeSkipping: true,
     });
   } catch (err) {
-    await server.stop();
+    await server?.stop();
     throw err;
   }
   return {
     env,
     client: env.client,
     nativeConnection: env.nativeConnection,
-    address: server.address,
+    address,
     sleep: (d) => env.sleep(d as never),
     currentTimeMs: () => env.currentTimeMs(),
     teardown: async () => {
       await env.teardown();
-      await server.stop();
+      await server?.stop();
     },
   };
 }

@@ -7,7 +7,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import type { Pool } from 'pg';
 import { TemporalServiceError } from './errors';
-import { msToTimestamp, type Msg } from './proto';
+import { messageFromJson, msToTimestamp, type Msg } from './proto';
 import { quoteIdent } from './schema';
 import {
   compileVisibilityQuery,
@@ -93,7 +93,6 @@ export async function createVisibility(pool: Pool, schema: string, now: () => nu
         [namespace, ...q.params],
       );
       const page = rows.slice(0, pageSize);
-      const { messageFromJson } = await import('./proto');
       return {
         executions: page.map((r) => ({
           execution: { workflowId: r.workflow_id, runId: r.run_id },

@@ -1085,9 +1085,12 @@ export class WorkflowService {
       throw new TemporalServiceError(GrpcCode.PERMISSION_DENIED, 'waiting for the ADMITTED stage is not supported');
     const run = await this.transact(async (tx) => {
       const r = await tx.loadCurrentRun(ns, exec.workflowId, exec.runId || undefined);
-      this.engine.assertRunning(r);
-      if (exec.firstExecutionRunId && r.state.firstRunId !== exec.firstExecutionRunId)
+      if (exec.firstExecutionRunId && r && r.state.firstRunId !== exec.firstExecutionRunId)
         throw notFound('workflow execution not found');
+      // A closed run still answers for an update it has, as Temporal does (temporalio/temporal#6240): a client that
+      // re-sends an update id (its answer was lost) after the update completed and the run closed gets the outcome.
+      if (r && !r.isRunning && r.state.updates[updateId]) return r;
+      this.engine.assertRunning(r);
       this.engine.admitUpdate(tx, r, request);
       return r;
     });

@@ -12,7 +12,7 @@ import type { Workflow } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { Client as PgClient } from 'pg';
-import { startTemporalServer } from '../../temporal-server';
+import { runCli } from '../support/cli-process';
 import { useFreshDatabase } from '../support/database';
 import { startServerAndWorker, type ServerAndWorker } from './support';
 
@@ -25,7 +25,8 @@ describe('embedded Temporal server conformance (official client and worker)', ()
   const id = (name: string): string => `${name}-${++seq}`;
 
   beforeAll(async () => {
-    t = await startServerAndWorker({ databaseUrl: db.url, taskQueue });
+    // As users run it: `bin/throughcare.js temporal-server` in a child process (no test here needs the server object).
+    t = await startServerAndWorker({ databaseUrl: db.url, taskQueue, childProcess: true });
     await t.connection.operatorService.addSearchAttributes({
       namespace: 'default',
       searchAttributes: { CustomKeywordField: 7 }, // KeywordList
@@ -38,9 +39,16 @@ describe('embedded Temporal server conformance (official client and worker)', ()
 
   it('refuses to start a second server on a schema another server is using', async () => {
     // The task queues live in the running server's process; a second one would hand out tasks it cannot see.
-    await expect(startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url })).rejects.toThrow(
-      'another Temporal server is using schema "temporal" of this database',
-    );
+    const second = runCli(['temporal-server', '--address', '127.0.0.1:0', '--database-url', db.url]);
+    let timer: NodeJS.Timeout | undefined;
+    const status = await Promise.race([
+      second.exited(),
+      new Promise((resolve) => (timer = setTimeout(resolve, 30_000, 'still running after 30 s'))),
+    ]);
+    clearTimeout(timer);
+    if (second.child.exitCode === null) second.child.kill('SIGKILL');
+    expect(second.output()).toContain('another Temporal server is using schema "temporal" of this database');
+    expect(status).toBe(1);
   }, 40_000);
 
   describe('connection-time RPCs', () => {
@@ -284,6 +292,73 @@ describe('embedded Temporal server conformance (official client and worker)', ()
       const handle = await t.client.workflow.start('accumulator', { taskQueue, workflowId: id('badq') });
       await expect(handle.query('nope')).rejects.toThrow();
       await handle.terminate();
+    });
+  });
+
+  describe('update ids', () => {
+    const Stage = temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage;
+
+    it('attaches a repeated update id to the first update whether admitted, accepted, completed or its run closed', async () => {
+      // given a run on a task queue nobody polls yet, so that its update stays admitted
+      const queue = 'conformance-update-ids';
+      const workflowId = id('update-once');
+      const handle = await t.client.workflow.start('updateOnce', { taskQueue: queue, workflowId });
+      const send = (label: string, updateId = 'first'): Promise<string> =>
+        handle.executeUpdate<string, [string]>('applyOnce', { args: [label], updateId });
+      const stageOf = async (updateId: string): Promise<number | undefined> => {
+        try {
+          const response = await t.connection.withDeadline(Date.now() + 1_500, () =>
+            t.connection.workflowService.pollWorkflowExecutionUpdate({
+              namespace: 'default',
+              updateRef: { workflowExecution: { workflowId }, updateId },
+              waitPolicy: { lifecycleStage: Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED },
+            }),
+          );
+          return response.stage ?? undefined;
+        } catch {
+          return undefined; // not admitted yet
+        }
+      };
+      const reach = async (updateId: string, stage: number): Promise<void> => {
+        for (let tries = 0; (await stageOf(updateId)) !== stage; tries++) {
+          if (tries > 40) throw new Error(`update ${updateId} never reached stage ${stage}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+
+      // when the same id is sent while admitted, again while accepted (the handler waits for `release`)
+      const whileAdmitted = [send('a')];
+      await reach('first', Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
+      whileAdmitted.push(send('b'));
+      await new Promise((r) => setTimeout(r, 200));
+      const worker = await t.newWorker({ taskQueue: queue });
+      try {
+        await reach('first', Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED);
+        const whileAccepted = send('c');
+        await new Promise((r) => setTimeout(r, 200));
+        await handle.signal('release');
+
+        // then every request gets the first update's outcome, and the handler ran once
+        expect(await Promise.all([...whileAdmitted, whileAccepted])).toEqual(['a#1', 'a#1', 'a#1']);
+        expect(await send('d')).toBe('a#1'); // completed
+        expect(await send('x', 'second')).toBe('x#2'); // more history after the first update
+        expect(await send('e')).toBe('a#1');
+        await handle.signal('done');
+        expect(await handle.result()).toBe(2);
+
+        // and a closed run still answers for the updates it has, and only for those
+        expect(await send('f')).toBe('a#1');
+        expect(await send('y', 'second')).toBe('x#2');
+        await expect(send('z', 'unknown')).rejects.toBeInstanceOf(WorkflowNotFoundError);
+        const history = await handle.fetchHistory();
+        const accepted = history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes) ?? [];
+        expect(accepted.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.protocolInstanceId)).toEqual([
+          'first',
+          'second',
+        ]);
+      } finally {
+        await worker.stop();
+      }
     });
   });
 
@@ -577,6 +652,19 @@ describe('embedded Temporal server conformance (official client and worker)', ()
     it('continues as new and follows the chain to the final result', async () => {
       const result = await t.client.workflow.execute('countdown', { taskQueue, workflowId: id('can'), args: [3] });
       expect(result).toBe('done at run with input 0, continued from another run');
+    });
+
+    it('lists the runs of a workflow that match a visibility query', async () => {
+      const workflowId = id('listed');
+      await t.client.workflow.execute('countdown', { taskQueue, workflowId, args: [1] });
+      const listed: string[] = [];
+      for await (const wf of t.client.workflow.list({
+        query: `WorkflowType = 'countdown' AND WorkflowId = '${workflowId}'`,
+      })) {
+        listed.push(wf.status.name);
+      }
+      expect(listed.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
+      expect((await t.client.workflow.count(`WorkflowType = 'countdown'`)).count).toBeGreaterThanOrEqual(2);
     });
 
     it('records markers for patched() and local activities', async () => {

@@ -1,8 +1,9 @@
 import { Worker } from '@temporalio/worker';
 import { installQuietRuntime } from '../support/sdk-runtime';
-import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
+import type { EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
 import { useFreshDatabase } from '../support/database';
 import * as activities from './conformance.activities';
+import { startTestWorkflowEnvironmentProcess } from './support';
 
 const db = useFreshDatabase('temporal_skip');
 
@@ -13,7 +14,8 @@ describe('time skipping', () => {
 
   beforeAll(async () => {
     installQuietRuntime('ERROR');
-    testEnv = await createTestWorkflowEnvironment({ databaseUrl: db.url });
+    // As users run it: `bin/throughcare.js temporal-server --time-skipping` in a child process.
+    testEnv = await startTestWorkflowEnvironmentProcess(db.url);
     worker = await Worker.create({
       connection: testEnv.nativeConnection,
       taskQueue: 'skip',
@@ -37,6 +39,24 @@ describe('time skipping', () => {
     const result = await testEnv.client.workflow.execute('longSleep', { taskQueue: 'skip', workflowId: 'long-sleep' });
     expect(result).toBe('woke after 13 weeks');
     expect(Date.now() - started).toBeLessThan(1000);
+    expect((await testEnv.currentTimeMs()) - before).toBeGreaterThanOrEqual(91 * 24 * 3600 * 1000);
+  });
+
+  it('still skips to a 13-week timer after a workflow has continued as new', async () => {
+    // A pathway continues as new when its history grows long, then waits weeks for its next review: a workflow
+    // task that cannot complete would keep the server busy, and time would never skip again.
+    const chain = await testEnv.client.workflow.execute('countdown', {
+      taskQueue: 'skip',
+      workflowId: 'skip-continue-as-new',
+      args: [2],
+    });
+    expect(chain).toBe('done at run with input 0, continued from another run');
+    const before = await testEnv.currentTimeMs();
+    const result = await testEnv.client.workflow.execute('longSleep', {
+      taskQueue: 'skip',
+      workflowId: 'long-sleep-after-continue-as-new',
+    });
+    expect(result).toBe('woke after 13 weeks');
     expect((await testEnv.currentTimeMs()) - before).toBeGreaterThanOrEqual(91 * 24 * 3600 * 1000);
   });
 

@@ -276,3 +276,31 @@ export async function parentWaitsForChild(): Promise<number> {
     parentClosePolicy: ParentClosePolicy.ABANDON,
   });
 }
+
+export const applyOnceUpdate = defineUpdate<string, [string]>('applyOnce');
+export const releaseSignal = defineSignal('release');
+
+/**
+ * Counts how often its update handler runs. The handler is accepted at once and completes only when `release`
+ * arrives, so a test can send the same update id again while it is admitted, accepted or completed: each
+ * repeat must attach to the first update, never run the handler again. Returns the number of handler runs.
+ */
+export async function updateOnce(): Promise<number> {
+  let runs = 0;
+  let released = false;
+  let done = false;
+  setHandler(applyOnceUpdate, async (label) => {
+    runs += 1;
+    const run = runs;
+    await condition(() => released);
+    return `${label}#${run}`;
+  });
+  setHandler(releaseSignal, () => {
+    released = true;
+  });
+  setHandler(doneSignal, () => {
+    done = true;
+  });
+  await condition(() => done);
+  return runs;
+}
