@@ -118,6 +118,37 @@ describe('compilePathway', () => {
     expect(call.elements['ReviewFailed']).toMatchObject({ trigger: { type: 'error' } });
   });
 
+  it("records the none start event's form as the start form, and none when it has no form", async () => {
+    const withForm = await compilePathwayIR(
+      readFixture('sequence').replace(
+        '<bpmn:startEvent id="Referred" name="Referred">',
+        '<bpmn:startEvent id="Referred" name="Referred"><bpmn:extensionElements><zeebe:formDefinition formId="sequence-start" /></bpmn:extensionElements>',
+      ),
+    );
+    const withoutForm = await compileFixture('sequence');
+
+    expect(withForm.startFormId).toBe('sequence-start');
+    expect(withForm.elements['Referred']).toMatchObject({ kind: 'startEvent', formId: 'sequence-start' });
+    expect(withoutForm).not.toHaveProperty('startFormId');
+    expect(withoutForm.irVersion).toBe(withForm.irVersion);
+  });
+
+  it('lints a start form that is not published as an error', async () => {
+    const xml = readFixture('sequence').replace(
+      '<bpmn:startEvent id="Referred" name="Referred">',
+      '<bpmn:startEvent id="Referred" name="Referred"><bpmn:extensionElements><zeebe:formDefinition formId="sequence-start" /></bpmn:extensionElements>',
+    );
+    const options = { taskTypes: ['notify-team'] };
+
+    const unknown = await compilePathway(xml, { ...options, formIds: ['sms-assessment'] });
+    const known = await compilePathway(xml, { ...options, formIds: ['sms-assessment', 'sequence-start'] });
+
+    expect(unknown.findings.filter((finding) => finding.severity === 'error')).toEqual([
+      expect.objectContaining({ id: 'Referred', rule: 'throughcare/start-event-form' }),
+    ]);
+    expect(hasLintErrors(known.findings)).toBe(false);
+  });
+
   it('keeps elements it does not execute as unsupported so lint can name them', async () => {
     const ir = await compilePathwayIR(
       readFixture('sequence').replace(

@@ -296,6 +296,7 @@ export function compileProcess(process: ModdleElement): PathwayIR {
     ...(name ? { name } : {}),
     ...(versionTag ? { versionTag } : {}),
     startEventId: start?.id ?? '',
+    ...(start?.formId ? { startFormId: start.formId } : {}),
     elements,
     flows,
     properties: propertiesOf(process),

@@ -5,7 +5,11 @@
  * `IR_VERSION`. Sandbox-safe: types and constants only, no imports.
  */
 
-/** Bump when the IR's shape or meaning changes; the interpreter refuses an IR version it does not know. */
+/**
+ * Bump when the IR's shape or meaning changes; the interpreter refuses an IR version it does not know. An
+ * optional field the interpreter does not read (`startFormId`) is added without a bump: deployed versions and
+ * the IR inside running cases' start input stay version 1, and a bump would make the interpreter refuse them.
+ */
 export const IR_VERSION = 1 as const;
 
 /**
@@ -194,6 +198,12 @@ export interface PathwayIR {
   readonly versionTag?: string;
   /** The none start event (or, when there is none, the first start event). */
   readonly startEventId: string;
+  /**
+   * The form of that start event (`zeebe:formDefinition formId`): a JSON Schema of the variables a case must
+   * be started with, checked before the case starts. Absent when the pathway declares none (and in IR compiled
+   * before start forms were recorded), in which case any variables are accepted.
+   */
+  readonly startFormId?: string;
   readonly elements: Readonly<Record<string, PathwayElement>>;
   readonly flows: Readonly<Record<string, SequenceFlow>>;
   /** `zeebe:properties` on the process. */

@@ -3,8 +3,18 @@
  * once stored; deploying identical XML again returns the version that already holds it.
  */
 import { createHash } from 'node:crypto';
-import { compilePathway, hasLintErrors, type LintFinding, type LintOptions, type PathwayIR } from '../bpmn';
+import {
+  compilePathway,
+  hasLintErrors,
+  type LintFinding,
+  type LintOptions,
+  type PathwayElement,
+  type PathwayIR,
+  type TimerType,
+  type ValueExpression,
+} from '../bpmn';
 import { NotFoundError, ValidationError } from '../domain/errors';
+import { listFormIds, readFormSchema } from '../pathways';
 import { PathwayVersionSchema, type Store } from '../store';
 
 export interface PathwayVersionSummary {
@@ -104,6 +114,147 @@ export async function getPathwayVersion(
       version === undefined ? `No pathway ${pathwayId} is deployed` : `Pathway ${pathwayId} has no version ${version}`,
     );
   return { ...summarise(row), ir: row.ir as PathwayIR, bpmnXml: row.bpmnXml };
+}
+
+/** A variable a pathway is started with, as its start form declares it. */
+export interface StartVariable {
+  readonly name: string;
+  /** The JSON Schema type, with the format of a string (`string (date-time)`) or the items of a list. */
+  readonly type: string;
+  readonly required: boolean;
+  readonly description?: string;
+}
+
+export interface ElementRef {
+  readonly elementId: string;
+  readonly name?: string;
+}
+
+/** One deployed version as an operator needs to see it: what starts it, what people do, what it waits for. */
+export interface PathwayVersionView extends PathwayVersionSummary {
+  /** The form its none start event names, or null when it declares none (any variables are accepted). */
+  readonly startFormId: string | null;
+  /** False when the version names a start form this installation does not have. */
+  readonly startFormInstalled: boolean;
+  readonly startVariables: readonly StartVariable[];
+  readonly userTasks: readonly (ElementRef & { readonly formId: string | null })[];
+  readonly timers: readonly (ElementRef & {
+    readonly timerType: TimerType;
+    /** ISO 8601 literal, or `=` and the FEEL expression. */
+    readonly value: string;
+    /** For a boundary timer: the activity it is attached to, and whether it interrupts it. */
+    readonly attachedTo?: string;
+    readonly interrupting?: boolean;
+  })[];
+  /** Each message it can catch, with where: the names to send with `throughcare case message`. */
+  readonly messages: readonly {
+    readonly messageName: string;
+    readonly correlationKey: string | null;
+    readonly caughtBy: readonly ElementRef[];
+  }[];
+}
+
+/** One version (the latest when `version` is omitted), described from its IR and its start form. */
+export async function showPathwayVersion(
+  store: Store,
+  pathwayId: string,
+  version?: number,
+): Promise<PathwayVersionView> {
+  const { ir, bpmnXml: _xml, ...summary } = await getPathwayVersion(store, pathwayId, version);
+  const startFormId = ir.startFormId ?? null;
+  const startFormInstalled = startFormId !== null && listFormIds().includes(startFormId);
+  const elements = inReachOrder(ir);
+  const refOf = (element: PathwayElement): ElementRef => ({
+    elementId: element.id,
+    ...(element.name ? { name: element.name } : {}),
+  });
+  const messages = new Map<string, { messageName: string; correlationKey: string | null; caughtBy: ElementRef[] }>();
+  const timers: PathwayVersionView['timers'][number][] = [];
+  for (const element of elements) {
+    if (!('trigger' in element) || element.kind === 'endEvent' || element.kind === 'intermediateThrowEvent') continue;
+    const { trigger } = element;
+    const attachment =
+      element.kind === 'boundaryEvent' ? { attachedTo: element.attachedTo, interrupting: element.interrupting } : {};
+    if (trigger.type === 'timer') {
+      const { timerType, value } = trigger.timer;
+      timers.push({ ...refOf(element), timerType, value: textOf(value), ...attachment });
+    } else if (trigger.type === 'message') {
+      const messageName = textOf(trigger.messageName);
+      const correlationKey = trigger.correlationKey ? textOf(trigger.correlationKey) : null;
+      const key = `${messageName}\u0000${correlationKey ?? ''}`;
+      const entry = messages.get(key) ?? { messageName, correlationKey, caughtBy: [] };
+      entry.caughtBy.push(refOf(element));
+      messages.set(key, entry);
+    }
+  }
+  return {
+    ...summary,
+    startFormId,
+    startFormInstalled,
+    startVariables: startFormInstalled ? startVariablesOf(startFormId) : [],
+    userTasks: elements.flatMap((element) =>
+      element.kind === 'userTask' ? [{ ...refOf(element), formId: element.formId ?? null }] : [],
+    ),
+    timers,
+    messages: [...messages.values()],
+  };
+}
+
+/**
+ * The elements in the order the pathway reaches them from its start event (breadth first, a boundary event
+ * right after its host), then any it does not reach. The stored IR is jsonb, which keeps no key order.
+ */
+function inReachOrder(ir: PathwayIR): PathwayElement[] {
+  const seen = new Set<string>([ir.startEventId]);
+  const queue = [ir.startEventId];
+  for (let i = 0; i < queue.length; i++) {
+    const element = ir.elements[queue[i] ?? ''];
+    if (!element) continue;
+    const next = [...element.boundaryEvents, ...element.outgoing.map((flowId) => ir.flows[flowId]?.targetRef ?? '')];
+    for (const id of next) {
+      if (id === '' || seen.has(id)) continue;
+      seen.add(id);
+      queue.push(id);
+    }
+  }
+  const unreached = Object.keys(ir.elements)
+    .filter((id) => !seen.has(id))
+    .sort();
+  return [...queue, ...unreached].flatMap((id) => (ir.elements[id] ? [ir.elements[id]] : []));
+}
+
+function textOf(value: ValueExpression): string {
+  return 'literal' in value ? value.literal : `=${value.feel}`;
+}
+
+interface PropertySchema {
+  readonly type?: string | readonly string[];
+  readonly format?: string;
+  readonly items?: PropertySchema;
+  readonly title?: string;
+  readonly description?: string;
+}
+
+function startVariablesOf(formId: string): StartVariable[] {
+  const schema = readFormSchema(formId);
+  const required = schema.required ?? [];
+  return Object.entries(schema.properties as Record<string, PropertySchema>).map(([name, property]) => {
+    const description = property.description ?? property.title;
+    return {
+      name,
+      type: typeNameOf(property),
+      required: required.includes(name),
+      ...(description ? { description } : {}),
+    };
+  });
+}
+
+function typeNameOf(property: PropertySchema): string {
+  const types = (Array.isArray(property.type) ? property.type : [property.type ?? 'any']) as string[];
+  const type = types.join(' or ');
+  if (property.format) return `${type} (${property.format})`;
+  if (property.items) return `${type} of ${typeNameOf(property.items)}`;
+  return type;
 }
 
 function summarise(row: {

@@ -3,7 +3,9 @@
  * and turns failures into plain-English problems located by JSON Pointer.
  *
  * The schemas carry a few `x-` keywords of their own, registered here so ajv's strict mode accepts them:
- * - `x-error-messages`: the message to show, keyed by property path (`medications`, `substanceUse/alcohol`).
+ * - `x-error-messages`: the message to show, keyed by property path (`medications`, `substanceUse/alcohol`),
+ *   for an answer that is missing or not one the form accepts. An answer that is there but of the wrong type,
+ *   too long, with too many items or out of range is told what limit it breaks instead (see `describeErrors`).
  *   ajv-errors is not installed, so the mapping happens in `describeErrors` below.
  * - `x-not-in-future`: a date or date-time that cannot be later than now (a clock is injected for tests).
  * - `x-throughcare-source`, `x-throughcare-form`, `x-enum-titles`, `x-snomed`: annotations only (where a
@@ -45,7 +47,8 @@ export interface FormValidator {
 /** Builds the ajv instance every form is compiled with; exported so other parts validate forms the same way. */
 export function createFormAjv(now: () => Date = () => new Date()): Ajv2020 {
   // strictRequired is off because conditional branches (`if`/`then`) name fields declared at the top level
-  const ajv = new Ajv2020({ allErrors: true, $data: true, strict: true, strictRequired: false });
+  // verbose: errors carry the failing value and its schema, so a wrong type can be named ("not a number")
+  const ajv = new Ajv2020({ allErrors: true, $data: true, strict: true, strictRequired: false, verbose: true });
   addFormats(ajv);
   for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword });
   ajv.addKeyword({
@@ -104,7 +107,14 @@ export function createFormValidator(options: FormValidatorOptions = {}): FormVal
   };
 }
 
-/** One problem per field: the form's own message when it has one, otherwise ajv's. */
+/**
+ * One problem per field. The form's own message (`x-error-messages`) says what a right answer is, so it is
+ * shown when the answer is missing or not one the form accepts: a choice it does not offer, a wrong format,
+ * too short, in the future, a condition not met. An answer that is there but breaks a limit (the wrong type,
+ * too long, too many items, out of range) is told that limit instead: "Describe the health conditions" to a
+ * 2,001-character description would tell the clinician to enter what they entered. An answer sent as null
+ * counts as missing. Anything else the form has no message for gets ajv's.
+ */
 export function describeErrors(schema: FormSchema, errors: readonly ErrorObject[]): FieldProblem[] {
   const messages = schema['x-error-messages'] ?? {};
   const byPointer = new Map<string, string>();
@@ -113,9 +123,69 @@ export function describeErrors(schema: FormSchema, errors: readonly ErrorObject[
     if (error.keyword === 'if') continue;
     const pointer = pointerOf(error);
     if (byPointer.has(pointer)) continue;
-    byPointer.set(pointer, messageFor(pointer, messages) ?? fallbackMessage(error));
+    byPointer.set(pointer, limitMessage(error) ?? messageFor(pointer, messages) ?? fallbackMessage(error));
   }
   return [...byPointer].map(([pointer, detail]) => ({ pointer, detail }));
+}
+
+/** The message for an answer that is present but breaks a limit, or undefined for any other failure. */
+function limitMessage(error: ErrorObject): string | undefined {
+  const { limit } = error.params as { limit?: number };
+  switch (error.keyword) {
+    case 'type':
+      // null is how a client sends an unanswered field: that answer is missing, and the form's message fits
+      return error.data === null
+        ? undefined
+        : `This answer must be ${expectedType(error)}, not ${describeValue(error.data)}.`;
+    case 'maxLength':
+      return `This answer is too long: it must be ${String(limit)} character${limit === 1 ? '' : 's'} or fewer.`;
+    case 'maxItems':
+      return `There are too many: give at most ${String(limit)}.`;
+    case 'minimum':
+      return `This answer must be ${String(limit)} or more.`;
+    case 'maximum':
+      return `This answer must be ${String(limit)} or less.`;
+    case 'exclusiveMinimum':
+      return `This answer must be more than ${String(limit)}.`;
+    case 'exclusiveMaximum':
+      return `This answer must be less than ${String(limit)}.`;
+    default:
+      return undefined;
+  }
+}
+
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  string: 'text',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a set of answers',
+};
+const FORMAT_NAMES: Readonly<Record<string, string>> = {
+  date: 'a date as text, such as 2026-11-23',
+  'date-time': 'a date and time as text, such as 2026-11-23T09:30:00Z',
+};
+const VALUE_NAMES: Readonly<Record<string, string>> = {
+  string: 'text',
+  boolean: 'true or false',
+  object: 'a set of answers',
+};
+
+function expectedType(error: ErrorObject): string {
+  // ajv joins the allowed types with commas (`integer,null`)
+  const { type } = error.params as { type?: string | string[] };
+  const types = (Array.isArray(type) ? type : (type ?? '').split(',')).filter((t) => t !== '' && t !== 'null');
+  const format = (error.parentSchema as { format?: unknown } | undefined)?.format;
+  if (types.length === 1 && types[0] === 'string' && typeof format === 'string' && FORMAT_NAMES[format])
+    return FORMAT_NAMES[format];
+  return types.map((t) => TYPE_NAMES[t] ?? t).join(' or ') || 'empty';
+}
+
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'a number' : 'a number with decimals';
+  return VALUE_NAMES[typeof value] ?? typeof value;
 }
 
 function pointerOf(error: ErrorObject): string {

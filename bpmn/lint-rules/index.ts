@@ -9,6 +9,7 @@ import feelSyntax from './feel-syntax.rule';
 import knownTaskType from './known-task-type.rule';
 import noUnreachable from './no-unreachable.rule';
 import { type LintRuleFactory } from './rule';
+import startEventForm from './start-event-form.rule';
 import supportedElement from './supported-element.rule';
 import timerIso8601 from './timer-iso8601.rule';
 import userTaskForm from './user-task-form.rule';
@@ -21,6 +22,7 @@ export const throughcareRules: Record<string, LintRuleFactory> = {
   'supported-element': supportedElement,
   'known-task-type': knownTaskType,
   'user-task-form': userTaskForm,
+  'start-event-form': startEventForm,
   'feel-syntax': feelSyntax,
   'timer-iso8601': timerIso8601,
   'exclusive-gateway-default': exclusiveGatewayDefault,
@@ -33,6 +35,7 @@ export const THROUGHCARE_RULES: Record<string, 'error' | 'warn'> = {
   'supported-element': 'error',
   'known-task-type': 'error',
   'user-task-form': 'error',
+  'start-event-form': 'error',
   'feel-syntax': 'error',
   'timer-iso8601': 'error',
   'exclusive-gateway-default': 'warn',

@@ -2,12 +2,19 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import type { Command } from 'commander';
 import { compilePathway, hasLintErrors, type LintFinding } from '../../bpmn';
-import { deployPathway, installedLintOptions, listPathwayVersions } from '../../engine';
+import {
+  deployPathway,
+  installedLintOptions,
+  listPathwayVersions,
+  showPathwayVersion,
+  type ElementRef,
+  type PathwayVersionView,
+} from '../../engine';
 import { withStore } from '../database';
 import { commandContext, CommandFailure, EXIT, print } from '../context';
 
 export function registerPathway(program: Command): void {
-  const pathway = program.command('pathway').description('Lint, deploy and list BPMN pathways');
+  const pathway = program.command('pathway').description('Lint, deploy, list and show BPMN pathways');
 
   pathway
     .command('lint <file>')
@@ -63,6 +70,69 @@ export function registerPathway(program: Command): void {
           .join('\n'),
       );
     });
+
+  pathway
+    .command('show <pathwayId>')
+    .description(
+      'Show a deployed pathway version: who deployed it and when, its user tasks and their forms, its timers, the messages it can catch, and the variables it is started with',
+    )
+    .option('--version <n>', 'pathway version (default: the latest)')
+    .option('--json', 'print JSON')
+    .action(async (pathwayId: string, options: { version?: string; json?: boolean }) => {
+      const version = parseVersion(options.version);
+      const { config, logger } = commandContext();
+      const view = await withStore(config, logger, (store) => showPathwayVersion(store, pathwayId, version));
+      print(options.json ? JSON.stringify(view, null, 2) : formatPathwayVersion(view));
+    });
+}
+
+function parseVersion(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(text))
+    throw new CommandFailure(`--version must be a version number, not '${text}'`, EXIT.usage);
+  return Number(text);
+}
+
+function formatPathwayVersion(view: PathwayVersionView): string {
+  const ref = (e: ElementRef) => (e.name ? `${e.elementId} (${e.name})` : e.elementId);
+  const section = (title: string, lines: string[]) => [`${title}:${lines.length ? '' : ' none'}`, ...lines];
+  const start =
+    view.startFormId === null
+      ? ['Start variables: none declared (no start form): any variables are accepted']
+      : !view.startFormInstalled
+        ? [`Start variables: form ${view.startFormId} is not installed here`]
+        : section(
+            `Start variables (form ${view.startFormId})`,
+            view.startVariables.map(
+              (v) =>
+                `  ${v.name}  ${v.type}  ${v.required ? 'required' : 'optional'}${v.description ? `  ${v.description}` : ''}`,
+            ),
+          );
+  return [
+    `${view.pathwayId} v${view.version}${view.name ? `: ${view.name}` : ''}`,
+    `Deployed ${view.deployedAt} by ${view.deployedBy}`,
+    ...start,
+    ...section(
+      'User tasks',
+      view.userTasks.map((t) => `  ${ref(t)}  form ${t.formId ?? 'none'}`),
+    ),
+    ...section(
+      'Timers',
+      view.timers.map(
+        (t) =>
+          `  ${ref(t)}  ${t.timerType} ${t.value}${
+            t.attachedTo ? `  on ${t.attachedTo}${t.interrupting ? '' : ', non-interrupting'}` : ''
+          }`,
+      ),
+    ),
+    ...section(
+      'Messages it can catch',
+      view.messages.map(
+        (m) =>
+          `  ${m.messageName}${m.correlationKey ? `  key ${m.correlationKey}` : ''}  at ${m.caughtBy.map(ref).join(', ')}`,
+      ),
+    ),
+  ].join('\n');
 }
 
 async function readBpmnFile(file: string): Promise<string> {

@@ -11,6 +11,7 @@ import BpmnModdle from 'bpmn-moddle';
 import zeebe from 'zeebe-bpmn-moddle/resources/zeebe.json';
 import { compilePathway, evaluateFeel, type PathwayElement, type PathwayIR } from '../../bpmn';
 import {
+  createFormValidator,
   FORMS_DIRECTORY,
   PATHWAYS,
   PATHWAYS_DIRECTORY,
@@ -20,6 +21,7 @@ import {
   readPathwayXml,
   type PathwayId,
 } from '../../pathways';
+import { start } from '../../workflows/pathway';
 
 type Element = PathwayElement;
 const README = fs.readFileSync(path.join(PATHWAYS_DIRECTORY, 'README.md'), 'utf8');
@@ -142,6 +144,26 @@ describe.each(PATHWAYS.map((p) => [p.file, p] as const))('%s', (_file, pathway) 
     }
   });
 
+  it('declares its start variables in a start form on its none start event, whose example validates and starts it', async () => {
+    const { ir } = await compiledPathway(pathway.processId);
+    const formId = `${pathway.processId}-start`;
+    expect(ir.startFormId).toBe(formId);
+    expect(byId(ir, ir.startEventId)).toMatchObject({ kind: 'startEvent', trigger: { type: 'none' }, formId });
+    const examples = JSON.parse(
+      fs.readFileSync(path.join(FORMS_DIRECTORY, 'examples', `${formId}.examples.json`), 'utf8'),
+    ) as { valid: Record<string, unknown> };
+    expect(createFormValidator().validate(formId, examples.valid)).toEqual({ valid: true });
+    // the engine adds these; the start form must not ask the person starting the case for them
+    expect(readFormSchema(formId).required ?? []).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(caseId|nhsNumber|settingOdsCode)$/)]),
+    );
+
+    const engineVariables = { caseId: 'case-1', nhsNumber: '9000000009', settingOdsCode: 'XCUS01' };
+    const step = start(ir, { ...examples.valid, ...engineVariables }, '2026-11-23T09:30:00.000Z');
+    expect(step.state.error).toBeUndefined();
+    expect(step.state.status).toBe('active');
+  });
+
   it('uses only service task types that the README lists', async () => {
     const { ir } = await compiledPathway(pathway.processId);
     for (const task of elementsOfKind(ir, 'serviceTask')) {
@@ -199,11 +221,12 @@ describe('forms and codes', () => {
     }
   });
 
-  it('is used: every form is named by some user task', async () => {
+  it('is used: every form is named by some user task or start event', async () => {
     const used = new Set<string>();
     for (const { processId } of PATHWAYS) {
       const { ir } = await compiledPathway(processId);
       for (const task of elementsOfKind(ir, 'userTask')) used.add(task.formId ?? '');
+      used.add(ir.startFormId ?? '');
     }
     expect(listFormIds().filter((id) => !used.has(id))).toEqual([]);
   });
