@@ -5,9 +5,15 @@
  * expiry) into interpreter events. The IR travels in the start input, so a running case stays on the
  * pathway version it started with whatever is deployed later.
  *
- * Persisted API (never rename; evolve with `patched()` or new names): workflow type `runPathway`, update
- * `completeTask`, signals `deliverMessage` and `childEscalated`, query `state`, activities `openTask`, `closeTask`,
- * `resolvePathway`, and the service-task activity names the pathways use.
+ * Persisted API (never rename; evolve with `patched()` or new names): workflow type `runPathway`, updates
+ * `completeTask` and `correlateMessage`, signals `deliverMessage` and `childEscalated`, query `state`, activities
+ * `openTask`, `closeTask`, `resolvePathway`, the service-task activity names the pathways use, and the patch
+ * `buffer-messages`.
+ *
+ * Messages are kept, as Zeebe buffers a published message: one nothing waits for yet stays in the interpreter
+ * state until its time to live runs out and is caught when the pathway reaches a catch event for it. Histories
+ * recorded before that dropped such a message, so the `deliverMessage` signal keeps it only where the
+ * `buffer-messages` patch is in effect; `correlateMessage` is new, so every history that has it keeps messages.
  */
 import {
   ActivityFailure,
@@ -23,6 +29,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -31,16 +38,23 @@ import {
 } from '@temporalio/workflow';
 
 import { type PathwayIR } from '../bpmn/ir';
+import { addIsoDuration, formatInstant, isZeroDuration, parseIsoDuration } from '../bpmn/iso8601';
 import {
+  canEverCatch,
   describePathway,
   findOpenTask,
   handle,
+  messageReach,
   nextTimer,
   start,
+  type BufferedMessage,
+  type MessageCatcher,
+  type MessageReach,
   type PathwayCommand,
   type PathwayEvent,
   type PathwayState,
   type PathwayView,
+  type Step,
   type Variables,
 } from './pathway';
 
@@ -67,6 +81,13 @@ export interface RunPathwayInput {
   readonly historyLengthLimit?: number;
   /** Set on a child pathway: the parent's call activity instance, so escalations reach the right element. */
   readonly parentInstanceId?: string;
+  /**
+   * Set on a child pathway: messages the parent kept for it, to wait here until they are caught or expire.
+   * Read only at the start; after continue-as-new they are in `resumeState`.
+   */
+  readonly messages?: readonly BufferedMessage[];
+  /** Set by continue-as-new: the task completions that carried an id, by task id (see `TaskCompletion`). */
+  readonly completions?: Readonly<Record<string, TaskCompletion>>;
 }
 
 export interface RunPathwayResult {
@@ -80,6 +101,11 @@ export interface CompleteTaskInput {
   readonly data?: Variables;
   /** Who completed it (user id), for the projection and audit written by `closeTask`. */
   readonly completedBy?: string;
+  /**
+   * The submission's id, chosen by the client (also the update id): the same completion sent again, after its
+   * answer was lost, gets the first answer instead of a refusal, even once the run has continued as new.
+   */
+  readonly completionId?: string;
 }
 
 export interface CompleteTaskResult {
@@ -89,16 +115,89 @@ export interface CompleteTaskResult {
   readonly status: PathwayState['status'];
 }
 
+/** A task completion that carried an id, and the answer it got. */
+export interface TaskCompletion {
+  readonly completionId: string;
+  readonly result: CompleteTaskResult;
+}
+
 export interface DeliverMessageInput {
   readonly name: string;
   readonly correlationKey: string;
   readonly variables?: Variables;
 }
 
+export interface CorrelateMessageInput {
+  readonly name: string;
+  readonly correlationKey: string;
+  readonly variables?: Variables;
+  /**
+   * ISO 8601 duration to keep the message for when nothing waits for it yet (default
+   * DEFAULT_MESSAGE_TIME_TO_LIVE); `PT0S` delivers it only to a subscription that is open now.
+   */
+  readonly timeToLive?: string;
+  /**
+   * Also keep it for the pathways this one calls, to go with the first of their children to start. The
+   * sender sets it when no running child of this workflow caught or kept the message already, so that a
+   * journey's message is caught at most once.
+   */
+  readonly holdForCalledPathways?: boolean;
+}
+
+/** Where a kept message can be caught: in this pathway, or in a pathway it calls (`processId`). */
+export type CatchEventRef = Omit<MessageCatcher, 'kind'>;
+
+/** What became of a message, answered synchronously. */
+export type CorrelateMessageResult =
+  | {
+      readonly outcome: 'correlated';
+      readonly processId: string;
+      /** The catch event, boundary event or event-gateway target that caught it. */
+      readonly elementId: string;
+      readonly name?: string;
+      /** The element instance it completed, interrupted or resolved. */
+      readonly instanceId: string;
+      /** The pathway's status after it moved on. */
+      readonly status: PathwayState['status'];
+    }
+  | {
+      readonly outcome: 'buffered';
+      readonly processId: string;
+      readonly messageId: string;
+      readonly expiresAt: string;
+      /** The elements that will catch it when the pathway (or a child pathway) reaches one of them. */
+      readonly catchEvents: CatchEventRef[];
+    }
+  /** Nothing waited for it and it was not to be kept here; `reason` says why. Nothing was recorded. */
+  | { readonly outcome: 'ignored'; readonly processId: string; readonly reason: string };
+
+/** Failure types of the `correlateMessage` validator: nothing is recorded when it refuses. */
+export const CORRELATE_MESSAGE_REFUSALS = {
+  notCatchable: 'MESSAGE_NOT_CATCHABLE',
+  notActive: 'PATHWAY_NOT_ACTIVE',
+  invalid: 'INVALID_MESSAGE',
+} as const;
+
+/**
+ * How long a message nothing waits for yet is kept: 24 hours. The messages pathways catch report events in
+ * other systems (a discharge, a recall, a court outcome, an appointment outcome), so one that arrives before
+ * the pathway reaches its catch event is usually minutes or hours early: a clinician has not yet saved the
+ * form before it. A day covers that, overnight included. Much longer would let a duplicate or stale notice be
+ * caught by a later episode (sms-prison goes round again after a recall), and a pathway that is days behind
+ * its messages is a backlog to see in the case view, not something to paper over; a sender that knows better
+ * passes its own time to live.
+ */
+export const DEFAULT_MESSAGE_TIME_TO_LIVE = 'P1D';
+
 /** A clinician completes a user task: accepted or rejected synchronously. */
 export const completeTaskUpdate = defineUpdate<CompleteTaskResult, [CompleteTaskInput]>('completeTask');
 /** A message event (recall, transfer, release...) for a waiting message catch or boundary event. */
 export const deliverMessageSignal = defineSignal<[DeliverMessageInput]>('deliverMessage');
+/**
+ * A message delivered with an answer: caught now by a waiting catch or boundary event, or kept until it is
+ * caught or expires. The validator refuses, recording nothing, a message the pathway can never catch.
+ */
+export const correlateMessageUpdate = defineUpdate<CorrelateMessageResult, [CorrelateMessageInput]>('correlateMessage');
 export interface ChildEscalatedInput {
   /** The parent's call activity instance id (the child's `parentInstanceId`). */
   readonly childId: string;
@@ -133,6 +232,9 @@ export type CloseTaskActivityInput = Extract<PathwayCommand, { type: 'closeUserT
   readonly caseId: string;
   readonly processId: string;
   readonly completedBy?: string;
+  /** The completion that completed it and when the workflow took it, when it carried an id (for the worklist). */
+  readonly completionId?: string;
+  readonly completedAt?: string;
 };
 
 /** The activities the shell itself calls (implemented by the worklist and pathway store activities). */
@@ -187,6 +289,45 @@ function nowIso(): string {
   return new Date().toISOString();
 }
 
+/** Gates message buffering: histories recorded before it dropped a message nothing waited for. */
+const BUFFER_MESSAGES_PATCH = 'buffer-messages';
+
+function expiryAfter(timeToLive: string): string {
+  const duration = parseIsoDuration(timeToLive) ?? parseIsoDuration(DEFAULT_MESSAGE_TIME_TO_LIVE);
+  return duration ? formatInstant(addIsoDuration(Date.now(), duration)) : nowIso();
+}
+
+function refuse(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/** Catch events where a running pathway can catch it (a message start event only starts one). */
+function catchEventsOf(catchers: readonly MessageCatcher[]): CatchEventRef[] {
+  return catchers.filter((c) => c.kind !== 'startEvent').map(({ kind: _kind, ...ref }) => ref);
+}
+
+/** Why a message was neither caught nor kept, for its sender. */
+function ignoredReason(reach: MessageReach, message: CorrelateMessageInput, kept: boolean, timeToLive: string): string {
+  if (kept) {
+    const duration = parseIsoDuration(timeToLive);
+    return duration && isZeroDuration(duration)
+      ? 'nothing waits for it now and its time to live is zero'
+      : 'nothing waits for it now';
+  }
+  if (reach.here.length > 0 && catchEventsOf(reach.here).length === 0)
+    return 'only a message start event of this pathway names it: that starts a pathway, a running one never catches it';
+  if (Object.keys(reach.called).length > 0 && !message.holdForCalledPathways)
+    return 'only pathways this one calls catch it, and it was not to be kept for them here (a running child pathway caught or kept it)';
+  return 'nothing in this pathway catches it, and no pathway it calls is known to';
+}
+
+/** The called pathways a message is held for: those with an element that catches it in a running pathway. */
+function heldForOf(reach: MessageReach): string[] {
+  return Object.entries(reach.called)
+    .filter(([, catchers]) => catchEventsOf(catchers).length > 0)
+    .map(([processId]) => processId);
+}
+
 // ---- the workflow -----------------------------------------------------------------------------------------
 
 export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResult> {
@@ -196,19 +337,32 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
   let projectionsInFlight = 0;
   let version = 0;
   const completedBy = new Map<string, string>();
+  // Completions with an id, kept for the life of the case (carried over continue-as-new): the server forgets an
+  // update id when the run continues as new, so the workflow itself recognises the same completion sent again.
+  const completions = new Map<string, TaskCompletion>(Object.entries(input.completions ?? {}));
+  const completing = new Map<string, { completionId: string; completedAt: string }>();
 
+  // Messages the parent kept for this pathway: held in turn for the pathways this one calls that catch them.
+  const inherited = (input.messages ?? []).map(({ heldFor: _heldFor, ...message }) => {
+    const heldFor = heldForOf(messageReach(ir, input.calledPathways, message.messageName));
+    return heldFor.length > 0 ? { ...message, heldFor } : message;
+  });
   // The state exists before any handler is registered, so a query or update can never see it unset.
   const first = input.resumeState
     ? { state: input.resumeState, commands: [] }
-    : start(ir, input.variables ?? {}, nowIso(), input.startEventId ? { startEventId: input.startEventId } : {});
+    : start(ir, input.variables ?? {}, nowIso(), {
+        ...(input.startEventId ? { startEventId: input.startEventId } : {}),
+        ...(inherited.length > 0 ? { messages: inherited } : {}),
+      });
   let state: PathwayState = first.state;
   const startCommands = first.commands;
 
-  function dispatch(event: PathwayEvent): void {
+  function dispatch(event: PathwayEvent): Step {
     const step = handle(ir, state, event, nowIso());
     state = step.state;
     version += 1;
     execute(step.commands);
+    return step;
   }
 
   function track<T>(promise: Promise<T>): Promise<T> {
@@ -257,12 +411,15 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
         case 'closeUserTask': {
           const by = completedBy.get(command.taskId);
           completedBy.delete(command.taskId);
+          const completion = completing.get(command.taskId);
+          completing.delete(command.taskId);
           project(
             shellActivities.closeTask({
               ...command,
               caseId,
               processId: ir.processId,
               ...(by ? { completedBy: by } : {}),
+              ...completion,
             }),
             'closeTask',
             command.taskId,
@@ -307,6 +464,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
                     caseId,
                     parentInstanceId: command.childId,
                     ...(input.calledPathways ? { calledPathways: input.calledPathways } : {}),
+                    ...(command.messages ? { messages: command.messages } : {}),
                   },
                 ],
               });
@@ -371,6 +529,9 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     completeTaskUpdate,
     (update) => {
       const taskId = update.taskId;
+      // The same completion again (only reaches here once the run has continued as new): the first answer.
+      const earlier = completions.get(taskId);
+      if (earlier && earlier.completionId === update.completionId) return earlier.result;
       if (!findOpenTask(state, taskId)) {
         throw ApplicationFailure.create({
           type: 'TASK_NOT_OPEN',
@@ -380,12 +541,24 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
       }
       if (update.completedBy) completedBy.set(taskId, update.completedBy);
       const completedAt = nowIso();
+      if (update.completionId) completing.set(taskId, { completionId: update.completionId, completedAt });
       dispatch({ type: 'taskCompleted', taskId, data: update.data ?? {} });
-      return { taskId, completedAt, status: state.status };
+      const result: CompleteTaskResult = { taskId, completedAt, status: state.status };
+      if (update.completionId) completions.set(taskId, { completionId: update.completionId, result });
+      return result;
     },
     {
       validator: (update: CompleteTaskInput) => {
         if (typeof update?.taskId !== 'string' || update.taskId === '') throw new Error('taskId is required');
+        if (update.completionId !== undefined) {
+          if (typeof update.completionId !== 'string' || update.completionId === '')
+            throw new Error('completionId must be a non-empty string');
+          if (completions.get(update.taskId)?.completionId === update.completionId) return;
+          for (const [otherTaskId, other] of completions) {
+            if (other.completionId === update.completionId)
+              throw new Error(`Completion '${update.completionId}' already completed task '${otherTaskId}'`);
+          }
+        }
         if (
           update.data !== undefined &&
           (typeof update.data !== 'object' || update.data === null || Array.isArray(update.data))
@@ -414,13 +587,97 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
   });
 
   setHandler(deliverMessageSignal, (message) => {
+    // Kept (for the default time to live) only when this pathway itself can catch it: a signal carries no word
+    // on whether a running child took it, so it is never held for called pathways.
+    const keep =
+      patched(BUFFER_MESSAGES_PATCH) && catchEventsOf(messageReach(ir, undefined, message.name).here).length > 0;
     dispatch({
       type: 'messageReceived',
       messageName: message.name,
       correlationKey: message.correlationKey,
       ...(message.variables ? { variables: message.variables } : {}),
+      ...(keep ? { expiresAt: expiryAfter(DEFAULT_MESSAGE_TIME_TO_LIVE) } : {}),
     });
   });
+
+  setHandler(
+    correlateMessageUpdate,
+    (message): CorrelateMessageResult => {
+      // Marks the history as keeping messages, as the signal does (a no-op for the update's own behaviour).
+      patched(BUFFER_MESSAGES_PATCH);
+      const reach = messageReach(ir, input.calledPathways, message.name);
+      const here = catchEventsOf(reach.here);
+      const heldFor = message.holdForCalledPathways ? heldForOf(reach) : [];
+      const timeToLive = message.timeToLive ?? DEFAULT_MESSAGE_TIME_TO_LIVE;
+      const keep = here.length > 0 || heldFor.length > 0;
+      const step = dispatch({
+        type: 'messageReceived',
+        messageName: message.name,
+        correlationKey: message.correlationKey,
+        ...(message.variables ? { variables: message.variables } : {}),
+        ...(keep ? { expiresAt: expiryAfter(timeToLive) } : {}),
+        ...(heldFor.length > 0 ? { heldFor } : {}),
+      });
+      const processId = ir.processId;
+      const outcome = step.message ?? { outcome: 'dropped' };
+      switch (outcome.outcome) {
+        case 'correlated': {
+          const name = ir.elements[outcome.elementId]?.name;
+          return {
+            outcome: 'correlated',
+            processId,
+            elementId: outcome.elementId,
+            ...(name ? { name } : {}),
+            instanceId: outcome.instanceId,
+            status: state.status,
+          };
+        }
+        case 'buffered':
+          return {
+            outcome: 'buffered',
+            processId,
+            messageId: outcome.messageId,
+            expiresAt: outcome.expiresAt,
+            catchEvents: [...here, ...heldFor.flatMap((id) => catchEventsOf(reach.called[id] ?? []))],
+          };
+        case 'dropped':
+          return { outcome: 'ignored', processId, reason: ignoredReason(reach, message, keep, timeToLive) };
+      }
+    },
+    {
+      validator: (message: CorrelateMessageInput) => {
+        if (typeof message?.name !== 'string' || message.name === '')
+          throw refuse(CORRELATE_MESSAGE_REFUSALS.invalid, 'name is required');
+        if (typeof message.correlationKey !== 'string')
+          throw refuse(CORRELATE_MESSAGE_REFUSALS.invalid, 'correlationKey must be a string');
+        if (
+          message.variables !== undefined &&
+          (typeof message.variables !== 'object' || message.variables === null || Array.isArray(message.variables))
+        ) {
+          throw refuse(CORRELATE_MESSAGE_REFUSALS.invalid, 'variables must be an object of variables');
+        }
+        if (message.timeToLive !== undefined && !parseIsoDuration(String(message.timeToLive))) {
+          throw refuse(
+            CORRELATE_MESSAGE_REFUSALS.invalid,
+            `timeToLive must be an ISO 8601 duration such as PT1H or P1D, not '${String(message.timeToLive)}'`,
+          );
+        }
+        if (state.status !== 'active') {
+          throw refuse(
+            CORRELATE_MESSAGE_REFUSALS.notActive,
+            `The pathway is ${state.status}; message '${message.name}' cannot be delivered`,
+          );
+        }
+        if (!canEverCatch(messageReach(ir, input.calledPathways, message.name))) {
+          throw refuse(
+            CORRELATE_MESSAGE_REFUSALS.notCatchable,
+            `No message catch event, boundary event, event-based gateway or message start event of pathway ` +
+              `'${ir.processId}' or the pathways it calls catches message '${message.name}'`,
+          );
+        }
+      },
+    },
+  );
 
   execute(startCommands);
 
@@ -441,7 +698,12 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
       }
       if (state.status === 'active' && inFlight === 0 && shouldContinueAsNew(input.historyLengthLimit)) {
         await condition(allHandlersFinished);
-        await continueAsNew<typeof runPathway>({ ...input, variables: state.variables, resumeState: state });
+        await continueAsNew<typeof runPathway>({
+          ...input,
+          variables: state.variables,
+          resumeState: state,
+          ...(completions.size > 0 ? { completions: Object.fromEntries(completions) } : {}),
+        });
       }
     }
   } catch (error) {

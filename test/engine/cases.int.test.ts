@@ -78,8 +78,8 @@ describe('case services', () => {
     const row = await store.fork().findOneOrFail(CaseSchema, { id: started.caseId }, { populate: ['patient'] });
     expect(row).toMatchObject({ workflowId: started.workflowId, status: 'open', pathwayId: 'ParentJourney' });
 
-    // The parent waits in its call activity; the child is the one subscribed to the message. Messages are
-    // not buffered, so send only once the child is listening.
+    // The parent waits in its call activity; the child is the one subscribed to the message. Send once the
+    // child is listening, so that it catches the message now (sent earlier, the parent would keep it for it).
     const parent = env.client.workflow.getHandle(started.workflowId);
     await eventually(
       'the child subscribed to custody.leaving',
@@ -93,13 +93,63 @@ describe('case services', () => {
       { timeoutMs: 10_000, intervalMs: 50 },
     );
     const delivered = await messageCase(engine, started.caseId, { name: 'custody.leaving' });
-    expect(delivered).toHaveLength(2);
-    expect(delivered[0]).toBe(started.workflowId);
+    expect(delivered).toMatchObject({ caseId: started.caseId, correlationKey: started.caseId, outcome: 'correlated' });
+    expect(delivered.deliveries).toEqual([
+      {
+        workflowId: started.workflowId,
+        outcome: 'ignored',
+        processId: 'ParentJourney',
+        reason: expect.stringContaining('a running child pathway caught or kept it'),
+      },
+      expect.objectContaining({
+        workflowId: expect.stringMatching(new RegExp(`^${started.workflowId}/CustodyStage#`)),
+        outcome: 'correlated',
+        processId: 'ChildStage',
+        elementId: 'PersonLeaves',
+        name: 'Person leaves custody',
+      }),
+    ]);
 
     await expect(caseResult(engine, started.caseId)).resolves.toMatchObject({ status: 'completed' });
     const view = await showCase(engine, started.caseId);
     expect(view.executionStatus).toBe('COMPLETED');
     expect(view.pathway.trail.map((t) => t.elementId)).toEqual(['JourneyStarts', 'CustodyStage', 'JourneyEnds']);
+  });
+
+  it('refuses a message no pathway of the case can ever catch, and an invalid time to live', async () => {
+    const started = await startCase(engine, {
+      pathwayId: 'ParentJourney',
+      nhsNumber: '943 476 5919',
+      settingOdsCode: 'XCUS01',
+      startedBy: 'nurse-1',
+    });
+
+    await expect(messageCase(engine, started.caseId, { name: 'court.outcome' })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: `Case ${started.caseId} can never catch message 'court.outcome'`,
+      problems: [{ pointer: '/name', detail: expect.stringContaining("catches message 'court.outcome'") }],
+    });
+    await expect(
+      messageCase(engine, started.caseId, { name: 'custody.leaving', timeToLive: 'a day' }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', problems: [{ pointer: '/timeToLive' }] });
+    const view = await showCase(engine, started.caseId);
+    expect(view.pathway.bufferedMessages).toEqual([]);
+    await env.client.workflow.getHandle(started.workflowId).terminate('test finished');
+  });
+
+  it('says a closed case is closed, with its status, instead of that it does not exist', async () => {
+    const started = await startCase(engine, {
+      pathwayId: 'ParentJourney',
+      nhsNumber: '943 476 5919',
+      settingOdsCode: 'XCUS01',
+      startedBy: 'nurse-1',
+    });
+    await env.client.workflow.getHandle(started.workflowId).terminate('closed by the test');
+
+    await expect(messageCase(engine, started.caseId, { name: 'custody.leaving' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: `Case ${started.caseId} is closed (terminated): message 'custody.leaving' was not delivered`,
+    });
   });
 
   it('refuses an invalid NHS number before anything is recorded', async () => {

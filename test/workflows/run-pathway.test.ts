@@ -1,11 +1,15 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 
+import { compilePathwayIR } from '../../bpmn';
 import { compileFixture } from '../../bpmn/fixtures/load-fixture';
 import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
 import {
   completeTaskUpdate,
+  correlateMessageUpdate,
   deliverMessageSignal,
   runPathway,
   stateQuery,
@@ -286,6 +290,160 @@ describe('runPathway on the time-skipping server', () => {
     expect(view.activeElements.map((e) => e.elementId).sort()).toEqual(['Appointments', 'NotifyAgencies']);
     await handle.terminate('test finished');
   }, 60_000);
+
+  describe('messages sent before the pathway waits for them', () => {
+    const childStage = () =>
+      compilePathwayIR(
+        readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', 'child-waits-for-message.bpmn'), 'utf8'),
+      );
+    async function startBuffering(name: string, caseId: string): Promise<WorkflowHandle<typeof runPathway>> {
+      const handle = await testEnv.client.workflow.start(runPathway, {
+        taskQueue: TASK_QUEUE,
+        workflowId: workflowId(name),
+        args: [
+          {
+            ir: await compileFixture('message-buffering'),
+            caseId,
+            variables: { caseId },
+            calledPathways: { ChildStage: await childStage() },
+          },
+        ],
+      });
+      await waitForState(handle, (v) => v.openTasks.length === 1);
+      return handle;
+    }
+
+    it('keeps a discharge sent early and delivers it when the pathway reaches its catch event', async () => {
+      const handle = await startBuffering('early-discharge', 'c-early');
+
+      const kept = await handle.executeUpdate(correlateMessageUpdate, {
+        args: [{ name: 'prison.discharge', correlationKey: 'c-early', variables: { reason: 'sentence served' } }],
+      });
+
+      expect(kept).toEqual({
+        outcome: 'buffered',
+        processId: 'MessageBuffering',
+        messageId: expect.any(String),
+        expiresAt: expect.any(String),
+        catchEvents: [{ processId: 'MessageBuffering', elementId: 'AwaitDischarge', name: 'Discharged from prison' }],
+      });
+      const waiting = await handle.query(stateQuery);
+      expect(waiting.bufferedMessages).toEqual([
+        expect.objectContaining({ messageName: 'prison.discharge', correlationKey: 'c-early' }),
+      ]);
+      const [buffered] = waiting.bufferedMessages;
+      // The default time to live: 24 hours from when it arrived.
+      expect(Date.parse(buffered?.expiresAt ?? '') - Date.parse(buffered?.receivedAt ?? '')).toBe(DAY);
+
+      await handle.executeUpdate(completeTaskUpdate, { args: [{ taskId: openTask(waiting, 'CarePlan') }] });
+      const view = await waitForState(handle, (v) => v.activeElements.some((e) => e.elementId === 'RecallWatch'));
+
+      expect(view.variables).toMatchObject({ dischargeReason: 'sentence served' });
+      expect(view.bufferedMessages).toEqual([]);
+      const recalled = await handle.executeUpdate(correlateMessageUpdate, {
+        args: [{ name: 'prison.recall', correlationKey: 'c-early', timeToLive: 'PT0S' }],
+      });
+      expect(recalled).toMatchObject({ outcome: 'correlated', elementId: 'Recalled', name: 'Recalled to custody' });
+      await handle.terminate('test finished');
+    }, 60_000);
+
+    it('does not deliver a kept message whose time to live ran out first', async () => {
+      const handle = await startBuffering('expired-discharge', 'c-expired');
+      await handle.executeUpdate(correlateMessageUpdate, {
+        args: [{ name: 'prison.discharge', correlationKey: 'c-expired', timeToLive: 'PT1H' }],
+      });
+
+      await testEnv.sleep('2 hours');
+      const waiting = await handle.query(stateQuery);
+      await handle.executeUpdate(completeTaskUpdate, { args: [{ taskId: openTask(waiting, 'CarePlan') }] });
+      const view = await waitForState(handle, (v) => v.activeElements.some((e) => e.elementId === 'AwaitDischarge'));
+
+      expect(view.bufferedMessages).toEqual([]);
+      expect(view.messageSubscriptions).toEqual([
+        expect.objectContaining({ messageName: 'prison.discharge', correlationKey: 'c-expired' }),
+      ]);
+      await handle.terminate('test finished');
+    }, 60_000);
+
+    it('refuses, recording nothing, a message the pathway and the pathways it calls can never catch', async () => {
+      const handle = await startBuffering('uncatchable', 'c-never');
+
+      const refused = handle.executeUpdate(correlateMessageUpdate, {
+        args: [{ name: 'court.outcome', correlationKey: 'c-never' }],
+      });
+
+      await expect(refused).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      await expect(refused).rejects.toMatchObject({
+        cause: { type: 'MESSAGE_NOT_CATCHABLE', message: expect.stringContaining("message 'court.outcome'") },
+      });
+      await expect(
+        handle.executeUpdate(correlateMessageUpdate, {
+          args: [{ name: 'prison.discharge', correlationKey: 'c-never', timeToLive: 'tomorrow' }],
+        }),
+      ).rejects.toMatchObject({ cause: { type: 'INVALID_MESSAGE' } });
+      const { events } = await handle.fetchHistory();
+      expect((events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toEqual([]);
+      expect((await handle.query(stateQuery)).bufferedMessages).toEqual([]);
+      await handle.terminate('test finished');
+    }, 60_000);
+
+    it('holds a message for a called pathway and hands it to the child pathway when it starts', async () => {
+      const handle = await startBuffering('held-for-child', 'c-held');
+
+      const held = await handle.executeUpdate(correlateMessageUpdate, {
+        args: [{ name: 'custody.leaving', correlationKey: 'c-held', holdForCalledPathways: true }],
+      });
+      expect(held).toMatchObject({
+        outcome: 'buffered',
+        catchEvents: [{ processId: 'ChildStage', elementId: 'PersonLeaves', name: 'Person leaves custody' }],
+      });
+      const notHeld = await handle.executeUpdate(correlateMessageUpdate, {
+        args: [{ name: 'custody.leaving', correlationKey: 'c-held' }],
+      });
+      expect(notHeld).toMatchObject({ outcome: 'ignored' });
+      await handle.executeUpdate(correlateMessageUpdate, {
+        args: [{ name: 'prison.discharge', correlationKey: 'c-held' }],
+      });
+      await handle.executeUpdate(correlateMessageUpdate, {
+        args: [{ name: 'prison.recall', correlationKey: 'c-held' }],
+      });
+
+      const view = await handle.query(stateQuery);
+      await handle.executeUpdate(completeTaskUpdate, { args: [{ taskId: openTask(view, 'CarePlan') }] });
+
+      // Discharge, recall, then the follow-up child starts with custody.leaving and catches it at once.
+      expect(await handle.result()).toMatchObject({ status: 'completed' });
+      const done = await handle.query(stateQuery);
+      expect(done.trail.map((e) => e.elementId)).toEqual([
+        'Start',
+        'CarePlan',
+        'AwaitDischarge',
+        'RecallWatch',
+        'Recalled',
+        'FollowUp',
+        'RecallEnd',
+      ]);
+    }, 60_000);
+
+    it('keeps a message delivered by the deliverMessage signal too', async () => {
+      const handle = await startBuffering('signal', 'c-signal');
+
+      await handle.signal(deliverMessageSignal, { name: 'prison.discharge', correlationKey: 'c-signal' });
+      const waiting = await waitForState(handle, (v) => v.bufferedMessages.length === 1);
+      await handle.executeUpdate(completeTaskUpdate, { args: [{ taskId: openTask(waiting, 'CarePlan') }] });
+
+      await waitForState(handle, (v) => v.activeElements.some((e) => e.elementId === 'RecallWatch'));
+      const { events } = await handle.fetchHistory();
+      const patches = (events ?? []).flatMap((e) =>
+        (e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []).map((p) =>
+          Buffer.from(p.data ?? new Uint8Array()).toString('utf8'),
+        ),
+      );
+      // New histories are marked, so a replay keeps messages where they were kept and nowhere else.
+      expect(patches).toEqual([expect.stringContaining('"id":"buffer-messages"')]);
+      await handle.terminate('test finished');
+    }, 60_000);
+  });
 
   it('replays its own histories without nondeterminism', async () => {
     const ir = await compileFixture('boundary-timers');

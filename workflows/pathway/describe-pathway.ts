@@ -1,6 +1,6 @@
 /**
- * Read models over an interpreter state: what the `state` query returns and what the completeTask
- * validator checks. Pure.
+ * Read models over an interpreter state: what the `state` query returns (including the messages waiting to
+ * be caught) and what the completeTask validator checks. Pure.
  */
 import { type PathwayIR } from '../../bpmn/ir';
 import {
@@ -49,6 +49,17 @@ export interface MessageSubscriptionView {
   readonly correlationKey: string;
 }
 
+/** A message nothing was waiting for when it arrived, kept until it expires (its variables are not shown). */
+export interface BufferedMessageView {
+  readonly messageId: string;
+  readonly messageName: string;
+  readonly correlationKey: string;
+  readonly receivedAt: string;
+  readonly expiresAt: string;
+  /** Called pathways it is also held for (it goes with the first of their children to start). */
+  readonly heldFor?: readonly string[];
+}
+
 export interface PathwayView {
   readonly processId: string;
   readonly status: PathwayStatus;
@@ -57,6 +68,8 @@ export interface PathwayView {
   readonly openTasks: OpenTaskView[];
   readonly pendingTimers: PendingTimerView[];
   readonly messageSubscriptions: MessageSubscriptionView[];
+  /** Messages waiting to be caught, oldest first; one may have expired since the pathway last moved. */
+  readonly bufferedMessages: BufferedMessageView[];
   readonly trail: TrailEntry[];
   readonly startedAt: string;
   readonly endedAt?: string;
@@ -114,6 +127,14 @@ export function describePathway(ir: PathwayIR, state: PathwayState): PathwayView
       elementId: s.elementId,
       messageName: s.messageName,
       correlationKey: s.correlationKey,
+    })),
+    bufferedMessages: (state.bufferedMessages ?? []).map((m) => ({
+      messageId: m.id,
+      messageName: m.messageName,
+      correlationKey: m.correlationKey,
+      receivedAt: m.receivedAt,
+      expiresAt: m.expiresAt,
+      ...(m.heldFor ? { heldFor: m.heldFor } : {}),
     })),
     trail: state.trail,
     startedAt: state.startedAt,

@@ -8,9 +8,17 @@ export {
   findOpenTask,
   nextTimer,
   type ActiveElementView,
+  type BufferedMessageView,
   type MessageSubscriptionView,
   type OpenTaskView,
   type PathwayView,
   type PendingTimerView,
 } from './describe-pathway';
+export {
+  canEverCatch,
+  messageCatchersIn,
+  messageReach,
+  type MessageCatcher,
+  type MessageReach,
+} from './message-catchers';
 export * from './types';

@@ -599,6 +599,211 @@ describe('pathway interpreter', () => {
     });
   });
 
+  describe('message buffering', () => {
+    const discharge = (reason: string, expiresAt: string, correlationKey = 'c-1'): PathwayEvent => ({
+      type: 'messageReceived',
+      messageName: 'prison.discharge',
+      correlationKey,
+      variables: { reason },
+      expiresAt,
+    });
+
+    it('answers that a message was correlated when a subscription waits for it', async () => {
+      const driver = new Driver(await compileFixture('event-gateway'), { caseId: 'case-1' });
+      const gatewayId = Object.keys(driver.state.instances)[0];
+
+      const step = driver.send({ type: 'messageReceived', messageName: 'release', correlationKey: 'case-1' });
+
+      expect(step.message).toEqual({ outcome: 'correlated', elementId: 'Released', instanceId: gatewayId });
+    });
+
+    it('keeps a message nothing waits for yet and correlates it when the catch event is reached', async () => {
+      const ir = await compileFixture('message-buffering');
+      const driver = new Driver(ir, { caseId: 'c-1' });
+
+      const kept = driver.send(discharge('sentence served', at(1)), at(0, 1));
+
+      expect(kept.commands).toEqual([]);
+      expect(kept.message).toEqual({ outcome: 'buffered', messageId: expect.any(String), expiresAt: at(1) });
+      expect(describePathway(ir, kept.state).bufferedMessages).toEqual([
+        {
+          messageId: expect.any(String),
+          messageName: 'prison.discharge',
+          correlationKey: 'c-1',
+          receivedAt: at(0, 1),
+          expiresAt: at(1),
+        },
+      ]);
+      expect(activeElements(kept.state)).toEqual(['CarePlan']);
+
+      const step = driver.completeTask('CarePlan', {}, at(0, 2));
+
+      expect(activeElements(step.state)).toEqual(['RecallWatch']);
+      expect(step.state.variables['dischargeReason']).toBe('sentence served');
+      expect(step.state.bufferedMessages).toEqual([]);
+      expect(step.state.trail.find((e) => e.elementId === 'AwaitDischarge')).toMatchObject({
+        enteredAt: at(0, 2),
+        leftAt: at(0, 2),
+        outcome: 'completed',
+      });
+    });
+
+    it('drops a buffered message whose time to live ran out before the catch event was reached', async () => {
+      const driver = new Driver(await compileFixture('message-buffering'), { caseId: 'c-1' });
+      driver.send(discharge('too early', at(0, 1)));
+
+      const step = driver.completeTask('CarePlan', {}, at(0, 2));
+
+      expect(activeElements(step.state)).toEqual(['AwaitDischarge']);
+      expect(step.state.bufferedMessages).toEqual([]);
+      expect(step.state.variables['dischargeReason']).toBeUndefined();
+    });
+
+    it('drops a message without an expiry, as pathways did before messages were kept', async () => {
+      const driver = new Driver(await compileFixture('message-buffering'), { caseId: 'c-1' });
+      const before = driver.state;
+
+      const step = driver.send({ type: 'messageReceived', messageName: 'prison.discharge', correlationKey: 'c-1' });
+
+      expect(step.message).toEqual({ outcome: 'dropped' });
+      expect(step.commands).toEqual([]);
+      expect(step.state).toEqual(before);
+    });
+
+    it('correlates the oldest unexpired message first, each once, and only with its correlation key', async () => {
+      const driver = new Driver(await compileFixture('message-buffering'), { caseId: 'c-1' });
+      driver.send(discharge('another case', at(2), 'c-2'));
+      driver.send(discharge('expired', at(0, 1)));
+      driver.send(discharge('first', at(2)));
+      driver.send(discharge('second', at(2)));
+
+      const step = driver.completeTask('CarePlan', {}, at(1));
+
+      expect(step.state.variables['dischargeReason']).toBe('first');
+      expect(step.state.bufferedMessages?.map((m) => [m.correlationKey, m.variables['reason']])).toEqual([
+        ['c-2', 'another case'],
+        ['c-1', 'second'],
+      ]);
+    });
+
+    it('resolves an event-based gateway with a kept message when it is reached and withdraws its timer', async () => {
+      const driver = new Driver(await compileFixture('message-buffering'), { caseId: 'c-1' });
+      driver.send({
+        type: 'messageReceived',
+        messageName: 'prison.recall',
+        correlationKey: 'c-1',
+        expiresAt: at(2),
+      });
+      driver.send(discharge('released on licence', at(2)));
+
+      const step = driver.completeTask('CarePlan', {}, at(1));
+
+      expect(activeElements(step.state)).toEqual(['FollowUp']);
+      expect(step.state.timers).toEqual({});
+      expect(step.state.bufferedMessages).toEqual([]);
+      expect(step.state.trail.map((e) => e.elementId)).toEqual([
+        'Start',
+        'CarePlan',
+        'AwaitDischarge',
+        'RecallWatch',
+        'Recalled',
+        'FollowUp',
+      ]);
+    });
+
+    it('hands a message held for a called pathway to its child when the call activity starts it', async () => {
+      const driver = new Driver(await compileFixture('message-buffering'), { caseId: 'c-1' });
+      const held = driver.send({
+        type: 'messageReceived',
+        messageName: 'custody.leaving',
+        correlationKey: 'c-1',
+        variables: { disposal: 'remand' },
+        expiresAt: at(2),
+        heldFor: ['ChildStage'],
+      });
+      expect(held.message).toMatchObject({ outcome: 'buffered' });
+      expect(held.state.bufferedMessages).toEqual([expect.objectContaining({ heldFor: ['ChildStage'] })]);
+      driver.send(discharge('released on licence', at(2)));
+      driver.completeTask('CarePlan', {}, at(1));
+
+      const step = driver.send(
+        { type: 'messageReceived', messageName: 'prison.recall', correlationKey: 'c-1', expiresAt: at(2) },
+        at(1, 1),
+      );
+
+      expect(commandsOf(step, 'startChildPathway')).toEqual([
+        expect.objectContaining({
+          elementId: 'FollowUp',
+          processId: 'ChildStage',
+          messages: [
+            {
+              id: expect.any(String),
+              messageName: 'custody.leaving',
+              correlationKey: 'c-1',
+              variables: { disposal: 'remand' },
+              receivedAt: T0,
+              expiresAt: at(2),
+            },
+          ],
+        }),
+      ]);
+      expect(step.state.bufferedMessages).toEqual([]);
+    });
+
+    it('starts with messages handed over by the parent and correlates them as subscriptions open', async () => {
+      const ir = await compileFixture('message-boundary');
+      const handed = (messageName: string, variables: Record<string, unknown> = {}) => ({
+        id: 'message:parent#1',
+        messageName,
+        correlationKey: 'c-9',
+        variables,
+        receivedAt: T0,
+        expiresAt: at(1),
+      });
+
+      const interrupted = start(ir, { caseId: 'c-9' }, at(0, 1), {
+        messages: [handed('recall', { reason: 'licence breach' })],
+      });
+      const transferred = start(ir, { caseId: 'c-9' }, at(0, 1), {
+        messages: [handed('transfer'), handed('transfer')],
+      });
+      const expired = start(ir, { caseId: 'c-9' }, at(2), { messages: [handed('recall')] });
+
+      expect(activeElements(interrupted.state)).toEqual(['RecallReview']);
+      expect(interrupted.state.variables['recallReason']).toBe('licence breach');
+      // A non-interrupting boundary event stays subscribed, so it catches each kept message once.
+      expect(activeElements(transferred.state)).toEqual(['Handover', 'Handover', 'Treatment']);
+      expect(transferred.state.bufferedMessages).toEqual([]);
+      expect(activeElements(expired.state)).toEqual(['Treatment']);
+      expect(expired.state.bufferedMessages).toEqual([]);
+    });
+
+    it('keeps buffered messages in the JSON state, so they survive continue-as-new', async () => {
+      const driver = new Driver(await compileFixture('message-buffering'), { caseId: 'c-1' });
+      driver.send(discharge('sentence served', at(1)));
+
+      const copy = JSON.parse(JSON.stringify(driver.state)) as PathwayState;
+      const step = handle(
+        driver.ir,
+        copy,
+        { type: 'taskCompleted', taskId: openTaskId(copy, 'CarePlan'), data: {} },
+        at(0, 1),
+      );
+
+      expect(step.state.variables['dischargeReason']).toBe('sentence served');
+    });
+
+    it('treats a state from before buffering (no bufferedMessages) as having none', async () => {
+      const driver = new Driver(await compileFixture('message-buffering'), { caseId: 'c-1' });
+      const { bufferedMessages: _none, ...old } = driver.state;
+
+      const step = handle(driver.ir, old, discharge('early', at(1)), T0);
+
+      expect(step.message).toMatchObject({ outcome: 'buffered' });
+      expect(step.state.bufferedMessages).toHaveLength(1);
+    });
+  });
+
   describe('state snapshots', () => {
     it('is plain JSON that resumes where it left off', async () => {
       const driver = new Driver(await compileFixture('parallel'));

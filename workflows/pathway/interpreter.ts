@@ -8,7 +8,9 @@
  * Semantics follow Zeebe where pathways can observe them: `=` FEEL attributes, input mappings into a local
  * scope, output mappings (or, without them, all result variables) into process variables, the default flow
  * of an exclusive gateway, joins that wait for a token on every incoming flow, first-event-wins event-based
- * gateways, cycles on non-interrupting boundary timers, error codes caught by error boundary events.
+ * gateways, cycles on non-interrupting boundary timers, error codes caught by error boundary events, and
+ * message buffering: a message nothing waits for is kept until its expiry and correlated, oldest first and at
+ * most once, when a subscription with its name and correlation key opens.
  */
 import { evaluateValue, FeelEvaluationError, resolveInstant, toPlainValue } from '../../bpmn/feel';
 import {
@@ -24,7 +26,10 @@ import {
 } from '../../bpmn/ir';
 import { addIsoDuration, formatInstant, parseIsoDuration, parseRepeatingInterval } from '../../bpmn/iso8601';
 import {
+  type BufferedMessage,
   type ElementInstance,
+  type MessageOutcome,
+  type MessageSubscription,
   type PathwayCommand,
   type PathwayError,
   type PathwayEvent,
@@ -69,6 +74,8 @@ interface Run {
   readonly now: string;
   readonly queue: { elementId: string; viaFlow?: string }[];
   budget: number;
+  /** What became of the `messageReceived` event being handled, for the shell to answer its sender. */
+  message?: MessageOutcome;
 }
 
 function clone<T>(value: T): T {
@@ -260,6 +267,79 @@ function releaseOwned(run: Run, ownerId: string, except?: string): void {
   }
 }
 
+// ---- buffered messages ----------------------------------------------------------------------------------
+
+/** Forgets buffered messages whose time to live has passed (a message expiring now is already gone). */
+function dropExpiredMessages(run: Run): BufferedMessage[] {
+  const buffered = (run.state.bufferedMessages ?? []).filter((m) => Date.parse(m.expiresAt) > run.nowMs);
+  if (run.state.bufferedMessages) run.state.bufferedMessages = buffered;
+  return buffered;
+}
+
+function bufferMessage(
+  run: Run,
+  event: Extract<PathwayEvent, { type: 'messageReceived' }>,
+  expiresAt: string,
+): BufferedMessage {
+  const message: BufferedMessage = {
+    id: nextId(run, `message:${event.messageName}`),
+    messageName: event.messageName,
+    correlationKey: event.correlationKey,
+    variables: toPlainValue(clone(event.variables ?? {})) as Variables,
+    receivedAt: run.now,
+    expiresAt,
+    ...(event.heldFor && event.heldFor.length > 0 ? { heldFor: [...event.heldFor] } : {}),
+  };
+  (run.state.bufferedMessages ??= []).push(message);
+  return message;
+}
+
+/** A subscription's owner takes the message: the catch event completes, the boundary fires, the gateway resolves. */
+function correlate(run: Run, subscription: MessageSubscription, owner: ElementInstance, variables: Variables): void {
+  const element = elementOf(run, subscription.elementId);
+  if (owner.wait.type === 'eventGateway') {
+    resolveEventGateway(run, owner, element.id, variables);
+  } else if (element.kind === 'boundaryEvent') {
+    fireBoundary(run, element, owner, variables);
+  } else {
+    completeInstance(run, owner, variables);
+  }
+}
+
+/**
+ * Correlates the oldest unexpired buffered message that an open subscription (same name and correlation key)
+ * waits for, as Zeebe does when a subscription opens. One at a time: the correlation moves tokens on, which may
+ * open or withdraw subscriptions before the next one is looked at. Returns whether one was correlated.
+ */
+function correlateBufferedMessage(run: Run): boolean {
+  if (!run.state.bufferedMessages?.length) return false;
+  const buffered = dropExpiredMessages(run);
+  const subscriptions = Object.values(run.state.subscriptions);
+  for (const [index, message] of buffered.entries()) {
+    const subscription = subscriptions.find(
+      (s) =>
+        s.messageName === message.messageName &&
+        s.correlationKey === message.correlationKey &&
+        run.state.instances[s.ownerId] !== undefined,
+    );
+    if (!subscription) continue;
+    buffered.splice(index, 1);
+    correlate(run, subscription, run.state.instances[subscription.ownerId] as ElementInstance, message.variables);
+    return true;
+  }
+  return false;
+}
+
+/** Buffered messages held for a called pathway leave with its child (each goes to one child at most). */
+function takeHeldMessages(run: Run, processId: string): BufferedMessage[] {
+  if (!run.state.bufferedMessages?.length) return [];
+  const buffered = dropExpiredMessages(run);
+  const held = buffered.filter((m) => m.heldFor?.includes(processId));
+  if (held.length === 0) return [];
+  run.state.bufferedMessages = buffered.filter((m) => !held.includes(m));
+  return held.map(({ heldFor: _heldFor, ...message }) => message);
+}
+
 // ---- entering elements ---------------------------------------------------------------------------------
 
 function takeFlows(run: Run, element: PathwayElement, flowIds: readonly string[] = element.outgoing): void {
@@ -382,12 +462,14 @@ function enter(run: Run, elementId: string, viaFlow?: string): void {
       const processId = asText(evaluate(run, element.processId, contextOf(run, local), element.id)) ?? '';
       const instance = createInstance(run, element, local, { type: 'callActivity', processId });
       const variables = element.propagateAllParentVariables ? contextOf(run, local) : { ...local };
+      const messages = takeHeldMessages(run, processId);
       run.commands.push({
         type: 'startChildPathway',
         childId: instance.id,
         elementId: element.id,
         processId,
         variables,
+        ...(messages.length > 0 ? { messages } : {}),
       });
       attachBoundaryEvents(run, element, instance);
       return;
@@ -647,9 +729,13 @@ function finish(run: Run, status: 'completed' | 'terminated'): void {
 /** Runs queued tokens until every one waits or ends; turns incidents into a failed pathway. */
 function advance(run: Run): Step {
   try {
-    while (run.queue.length > 0 && run.state.status === 'active') {
-      const next = run.queue.shift() as { elementId: string; viaFlow?: string };
-      enter(run, next.elementId, next.viaFlow);
+    // Tokens run until each waits; then a buffered message an opened subscription waits for moves one on.
+    for (;;) {
+      while (run.queue.length > 0 && run.state.status === 'active') {
+        const next = run.queue.shift() as { elementId: string; viaFlow?: string };
+        enter(run, next.elementId, next.viaFlow);
+      }
+      if (run.state.status !== 'active' || !correlateBufferedMessage(run)) break;
     }
     if (run.state.status === 'active' && Object.keys(run.state.instances).length === 0) {
       if (Object.keys(run.state.joins).length > 0) {
@@ -670,7 +756,11 @@ function advance(run: Run): Step {
       ...(error.elementId ? { elementId: error.elementId } : {}),
     });
   }
-  return { state: run.state, commands: run.commands };
+  return stepOf(run);
+}
+
+function stepOf(run: Run): Step {
+  return { state: run.state, commands: run.commands, ...(run.message ? { message: run.message } : {}) };
 }
 
 // ---- public API --------------------------------------------------------------------------------------------
@@ -678,6 +768,11 @@ function advance(run: Run): Step {
 export interface StartOptions {
   /** Start at this start event instead of the IR's none start event (for message start events). */
   readonly startEventId?: string;
+  /**
+   * Messages the parent pathway held for this one (`startChildPathway.messages`): buffered from the start, with
+   * their own expiry and `heldFor` as this pathway's shell worked it out, and correlated when subscriptions open.
+   */
+  readonly messages?: readonly BufferedMessage[];
 }
 
 /** Starts a pathway: runs from the start event until every token waits or ends. */
@@ -693,6 +788,7 @@ export function start(ir: PathwayIR, variables: Variables, now: string, options:
       instances: {},
       timers: {},
       subscriptions: {},
+      bufferedMessages: [],
       joins: {},
       trail: [],
       startedAt: '',
@@ -700,6 +796,11 @@ export function start(ir: PathwayIR, variables: Variables, now: string, options:
     now,
   );
   (run.state as { startedAt: string }).startedAt = run.now;
+  for (const message of options.messages ?? []) {
+    if (Date.parse(message.expiresAt) <= run.nowMs) continue;
+    // New ids from this pathway's counter: the parent's could collide with ids this one makes later.
+    run.state.bufferedMessages?.push({ ...clone(message), id: nextId(run, `message:${message.messageName}`) });
+  }
   if ((ir.irVersion as number) !== IR_VERSION) {
     failPathway(run, {
       code: INCIDENT_CODES.irVersion,
@@ -717,14 +818,20 @@ export function start(ir: PathwayIR, variables: Variables, now: string, options:
   return advance(run);
 }
 
+const DROPPED: MessageOutcome = { outcome: 'dropped' };
+
 /**
  * Applies an event to a state. Events about things that no longer exist (a timer already cancelled, a task
- * already closed, a message nobody waits for) change nothing and produce no commands: with concurrent
- * timers, messages and completions that is normal, not an error.
+ * already closed) change nothing and produce no commands: with concurrent timers, messages and completions
+ * that is normal, not an error. A message nobody waits for is buffered until its `expiresAt` when it has one,
+ * and otherwise dropped; `Step.message` says which.
  */
 export function handle(ir: PathwayIR, state: PathwayState, event: PathwayEvent, now: string): Step {
   const run = createRun(ir, clone(state), now);
-  if (run.state.status !== 'active') return { state: run.state, commands: [] };
+  if (run.state.status !== 'active') {
+    return { state: run.state, commands: [], ...(event.type === 'messageReceived' ? { message: DROPPED } : {}) };
+  }
+  dropExpiredMessages(run);
   try {
     apply(run, event);
   } catch (error) {
@@ -734,7 +841,7 @@ export function handle(ir: PathwayIR, state: PathwayState, event: PathwayEvent, 
       message: error.message,
       ...(error.elementId ? { elementId: error.elementId } : {}),
     });
-    return { state: run.state, commands: run.commands };
+    return stepOf(run);
   }
   return advance(run);
 }
@@ -797,18 +904,19 @@ function apply(run: Run, event: PathwayEvent): void {
       const subscription = Object.values(state.subscriptions).find(
         (s) => s.messageName === event.messageName && s.correlationKey === event.correlationKey,
       );
-      if (!subscription) return;
-      const owner = state.instances[subscription.ownerId];
-      if (!owner) return;
-      const element = elementOf(run, subscription.elementId);
-      const variables = event.variables ?? {};
-      if (owner.wait.type === 'eventGateway') {
-        resolveEventGateway(run, owner, element.id, variables);
-      } else if (element.kind === 'boundaryEvent') {
-        fireBoundary(run, element, owner, variables);
-      } else {
-        completeInstance(run, owner, variables);
+      const owner = subscription ? state.instances[subscription.ownerId] : undefined;
+      if (subscription && owner) {
+        run.message = { outcome: 'correlated', elementId: subscription.elementId, instanceId: owner.id };
+        correlate(run, subscription, owner, event.variables ?? {});
+        return;
       }
+      const expiresAtMs = event.expiresAt === undefined ? Number.NaN : Date.parse(event.expiresAt);
+      if (!(expiresAtMs > run.nowMs)) {
+        run.message = DROPPED;
+        return;
+      }
+      const message = bufferMessage(run, event, formatInstant(expiresAtMs));
+      run.message = { outcome: 'buffered', messageId: message.id, expiresAt: message.expiresAt };
       return;
     }
   }

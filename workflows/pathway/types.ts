@@ -64,6 +64,26 @@ export interface MessageSubscription {
   readonly correlationKey: string;
 }
 
+/**
+ * A message no subscription was waiting for when it arrived, kept until `expiresAt` (its time to live), as
+ * Zeebe buffers a published message: the oldest unexpired one with the same name and correlation key is
+ * correlated as soon as a subscription for it opens, and each is correlated at most once.
+ */
+export interface BufferedMessage {
+  /** `message:<name>#<n>`: deterministic, from the state's counter. */
+  readonly id: string;
+  readonly messageName: string;
+  readonly correlationKey: string;
+  readonly variables: Variables;
+  readonly receivedAt: string;
+  readonly expiresAt: string;
+  /**
+   * Process ids of called pathways (call activities of this pathway) that can catch it: the first call
+   * activity of one of them to start takes it along to its child pathway, unless this pathway catches it first.
+   */
+  readonly heldFor?: readonly string[];
+}
+
 export interface TrailEntry {
   readonly elementId: string;
   readonly name?: string;
@@ -85,6 +105,8 @@ export interface PathwayState {
   instances: Record<string, ElementInstance>;
   timers: Record<string, PendingTimer>;
   subscriptions: Record<string, MessageSubscription>;
+  /** Messages waiting to be caught, oldest first. Absent in states from before messages were buffered. */
+  bufferedMessages?: BufferedMessage[];
   /** Parallel joins: tokens that have arrived per gateway and incoming flow. */
   joins: Record<string, Record<string, number>>;
   trail: TrailEntry[];
@@ -143,6 +165,8 @@ export type PathwayCommand =
       readonly elementId: string;
       readonly processId: string;
       readonly variables: Variables;
+      /** Buffered messages held for this called pathway: they go with the child and wait there instead. */
+      readonly messages?: BufferedMessage[];
     }
   | { readonly type: 'cancelChildPathway'; readonly childId: string }
   /** An escalation thrown here: for the parent pathway's call activity to catch (uncaught, it changes nothing). */
@@ -169,6 +193,13 @@ export type PathwayEvent =
       readonly messageName: string;
       readonly correlationKey: string;
       readonly variables?: Variables;
+      /**
+       * Keep the message until this instant when nothing waits for it yet. Without it (or when it has passed)
+       * a message nobody waits for is dropped: the behaviour of histories recorded before buffering.
+       */
+      readonly expiresAt?: string;
+      /** Also keep it for these called pathways (see BufferedMessage.heldFor). */
+      readonly heldFor?: readonly string[];
     }
   | { readonly type: 'childCompleted'; readonly childId: string; readonly variables: Variables }
   | { readonly type: 'childFailed'; readonly childId: string; readonly errorCode?: string; readonly message: string }
@@ -176,7 +207,22 @@ export type PathwayEvent =
 
 export type PathwayEventType = PathwayEvent['type'];
 
+/** What became of a `messageReceived` event. */
+export type MessageOutcome =
+  | {
+      readonly outcome: 'correlated';
+      /** The catch event, boundary event or event-gateway target that caught it. */
+      readonly elementId: string;
+      /** The element instance it completed, interrupted or resolved (the owner of the subscription). */
+      readonly instanceId: string;
+    }
+  | { readonly outcome: 'buffered'; readonly messageId: string; readonly expiresAt: string }
+  /** Nothing waits for it and it was not to be kept (no `expiresAt`, or the pathway is not active). */
+  | { readonly outcome: 'dropped' };
+
 export interface Step {
   readonly state: PathwayState;
   readonly commands: PathwayCommand[];
+  /** Set by `handle` for a `messageReceived` event. */
+  readonly message?: MessageOutcome;
 }
