@@ -190,7 +190,13 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
     };
     try {
       if (input.outcome === 'completed') {
-        await records.completeWorklistTask({ taskId, completedBy: input.completedBy ?? 'unknown', actor });
+        await records.completeWorklistTask({
+          taskId,
+          completedBy: input.completedBy ?? 'unknown',
+          ...(input.completionId ? { completionId: input.completionId } : {}),
+          ...(input.completedAt ? { completedAt: input.completedAt } : {}),
+          actor,
+        });
       } else {
         await records.cancelWorklistTask({ taskId, reason: 'closed by the pathway', actor });
       }

@@ -101,6 +101,8 @@ export interface CompleteWorklistTaskInput {
   taskId: string;
   completedBy: string;
   completedAt?: string;
+  /** The id of the submission that completed it, when it had one: a re-sent submission is told by it. */
+  completionId?: string;
   actor: Actor;
 }
 
@@ -462,7 +464,7 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
     return finishTask(
       input.taskId,
       'completed',
-      { completed_at: completedAt, completed_by: input.completedBy },
+      { completed_at: completedAt, completed_by: input.completedBy, completion_id: input.completionId ?? null },
       input.actor,
     );
   }

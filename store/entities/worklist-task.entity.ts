@@ -40,6 +40,8 @@ export const WorklistTaskSchema = defineEntity({
     createdAt: p.datetime().defaultRaw('now()'),
     completedAt: p.datetime().nullable(),
     completedBy: p.string().length(255).nullable(),
+    /** The id of the submission that completed the task (`task complete --completion-id`), when it had one. */
+    completionId: p.string().length(255).nullable(),
     /** Why a cancelled task was withdrawn (the pathway moved on, the person was released, ops cancelled it). */
     cancelReason: p.string().length(255).nullable(),
   },

@@ -8,6 +8,7 @@ import { Migration20261122020808_initial_schema } from './20261122020808-initial
 import { Migration20261122020943_clinical_record } from './20261122020943-clinical-record.migration';
 import { Migration20261122021000_append_only_records } from './20261122021000-append-only-records.migration';
 import { Migration20261122023600_nhs_number_modulus_11 } from './20261122023600-nhs-number-modulus-11.migration';
+import { Migration20261207031800_worklist_task_completion_id } from './20261207031800-worklist-task-completion-id.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -16,5 +17,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261122020943-clinical-record', class: Migration20261122020943_clinical_record },
   { name: '20261122021000-append-only-records', class: Migration20261122021000_append_only_records },
   { name: '20261122023600-nhs-number-modulus-11', class: Migration20261122023600_nhs_number_modulus_11 },
+  { name: '20261207031800-worklist-task-completion-id', class: Migration20261207031800_worklist_task_completion_id },
   // </migration-list>
 ];
