@@ -84,3 +84,24 @@ describe('errors', () => {
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('request bodies', () => {
+  it('returns a 413 problem for a body over the 1 MB limit', async () => {
+    const body = JSON.stringify({ note: 'x'.repeat(2 * 1024 * 1024) });
+    const res = await request(appWith()).post('/health').set('Content-Type', 'application/json').send(body);
+    expect(res.status).toBe(413);
+    expect(res.type).toBe('application/problem+json');
+    expect(res.body).toMatchObject({ status: 413, title: 'The request is too large' });
+    expect(res.body.detail).toMatch(/larger than the limit of \d+ bytes/);
+  });
+
+  it('returns a 415 problem for a body in an encoding it cannot read', async () => {
+    const res = await request(appWith())
+      .post('/health')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'x-unknown')
+      .send('{}');
+    expect(res.status).toBe(415);
+    expect(res.type).toBe('application/problem+json');
+  });
+});

@@ -69,10 +69,8 @@ export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _n
     problem = problemFor(error);
     context?.logger.info({ code: error.code, status: problem.status }, 'request failed');
   } else if (isBodyParserError(error)) {
-    problem = problemFor(
-      new ValidationError('The request body is not valid JSON', [{ pointer: '', detail: 'must be valid JSON' }]),
-    );
-    context?.logger.info({ status: 400 }, 'request body is not valid JSON');
+    problem = bodyProblem(error);
+    context?.logger.info({ status: problem.status, reason: error.type }, 'request body refused');
   } else {
     problem = { ...INTERNAL_PROBLEM };
     context?.logger.error({ err: error }, 'unhandled error');
@@ -82,6 +80,39 @@ export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _n
   res.status(problem.status).type(PROBLEM_CONTENT_TYPE).json(problem);
 };
 
-function isBodyParserError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { type?: string }).type === 'entity.parse.failed';
+/** What express.json() throws for a body it refuses: a 4xx status and a stable `type`, safe to describe. */
+interface BodyParserError {
+  readonly type: string;
+  readonly status: number;
+  readonly limit?: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  if (typeof error !== 'object' || error === null) return false;
+  const { type, status, expose } = error as { type?: unknown; status?: unknown; expose?: unknown };
+  return typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500 && expose === true;
+}
+
+function bodyProblem(error: BodyParserError): Problem {
+  if (error.type === 'entity.parse.failed') {
+    return problemFor(
+      new ValidationError('The request body is not valid JSON', [{ pointer: '', detail: 'must be valid JSON' }]),
+    );
+  }
+  if (error.type === 'entity.too.large') {
+    const limit = error.limit === undefined ? 'the limit' : `the limit of ${error.limit} bytes`;
+    return {
+      type: PROBLEM_BASE + 'payload-too-large',
+      title: 'The request is too large',
+      status: 413,
+      detail: `The request body is larger than ${limit}`,
+    };
+  }
+  // Unsupported encodings and charsets (415), aborted or mis-sized bodies (400): body-parser's own words.
+  return {
+    type: PROBLEM_BASE + error.type.replace(/\./g, '-'),
+    title: 'The request body could not be read',
+    status: error.status,
+    detail: `The request body could not be read (${error.type})`,
+  };
 }

@@ -2,11 +2,12 @@
  * The case engine for one-shot commands: the record store (see database.ts) and a Temporal client for
  * TEMPORAL_ADDRESS, or for the embedded server of the `throughcare up` running on this DATA_DIR.
  */
+import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { CommandContext } from './context';
-import { CommandFailure } from './context';
+import { CommandFailure, EXIT } from './context';
 import { withStore } from './database';
-import type { CaseEngine } from '../engine/cases';
+import type { CaseEngine } from '../engine';
 import { readRuntimeInfo } from '../runtime/discovery';
 
 export async function withCaseEngine<T>(
@@ -30,16 +31,32 @@ export async function withCaseEngine<T>(
   }
 }
 
-/** Parses a `--vars`/`--data` option as a JSON object, naming the option when it is not one. */
-export function parseJsonObject(option: string, text: string | undefined): Record<string, unknown> {
-  if (text === undefined) return {};
-  let value: unknown;
+/**
+ * Parses a `--vars`/`--data` option as a JSON object, naming the option when it is not one. The value is the
+ * JSON itself, `@FILE` to read it from a file, or `-` to read it from standard input (a long form does not
+ * fit in a shell argument).
+ */
+export function parseJsonObject(option: string, value: string | undefined): Record<string, unknown> {
+  if (value === undefined) return {};
+  const text = readOptionText(option, value);
+  let parsed: unknown;
   try {
-    value = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw new CommandFailure(`${option} must be a JSON object: ${(error as Error).message}`, 2);
+    throw new CommandFailure(`${option} must be a JSON object: ${(error as Error).message}`, EXIT.usage);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new CommandFailure(`${option} must be a JSON object`, 2);
-  return value as Record<string, unknown>;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new CommandFailure(`${option} must be a JSON object`, EXIT.usage);
+  return parsed as Record<string, unknown>;
+}
+
+function readOptionText(option: string, value: string): string {
+  const file = value === '-' ? 0 : value.startsWith('@') ? value.slice(1) : undefined;
+  if (file === undefined) return value;
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const from = file === 0 ? 'standard input' : file;
+    throw new CommandFailure(`${option}: cannot read ${from}: ${(error as NodeJS.ErrnoException).message}`, EXIT.usage);
+  }
 }

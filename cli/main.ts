@@ -4,8 +4,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
-import { ValidationError } from '../domain/errors';
-import { CommandFailure, EXIT } from './context';
+import { ThroughcareError, ValidationError, type FieldProblem } from '../domain/errors';
+import { CommandFailure, EXIT, print } from './context';
 import type * as Case from './commands/case';
 import type * as Config from './commands/config';
 import type * as Migrate from './commands/migrate';
@@ -40,6 +40,9 @@ export function buildProgram(commandName?: string): Command {
   const program = new Command('throughcare')
     .description('Throughcare: health and justice care journeys as durable workflows')
     .version(version)
+    // The program's own options (--version, --help) only before a command name, so `case start --version 1`
+    // reaches the command's option instead of printing the program's version.
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
   const names = commandName !== undefined && commandName in COMMANDS ? [commandName] : Object.keys(COMMANDS);
@@ -47,29 +50,53 @@ export function buildProgram(commandName?: string): Command {
   return program;
 }
 
-async function main(argv: string[]): Promise<number> {
+/**
+ * Runs one command line and resolves with its exit status. With `--json`, a failure is one JSON object on
+ * stdout (`{ "error": { code, message, problems? } }`), so a script reads stdout alone either way.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
   try {
     await buildProgram(argv[2]).parseAsync(argv);
     // A command that reports a failure without throwing (lint found errors) sets process.exitCode itself.
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (error instanceof ValidationError) {
-      const lines = error.problems.map((p) => `  - ${p.pointer || '(body)'}: ${p.detail}`);
-      process.stderr.write(`throughcare: ${error.message}\n${lines.join('\n')}\n`);
-      return EXIT.failure;
+    const failure = describeFailure(error);
+    if (json) {
+      print(JSON.stringify({ error: { code: failure.code, message: failure.message, problems: failure.problems } }));
+    } else {
+      const lines = (failure.problems ?? []).map((p) => `\n  - ${p.pointer || '(body)'}: ${p.detail}`);
+      process.stderr.write(`throughcare: ${failure.message}${lines.join('')}\n`);
     }
-    if (error instanceof CommandFailure || error instanceof ConfigError) {
-      process.stderr.write(`throughcare: ${error.message}\n`);
-      return error instanceof CommandFailure ? error.exitCode : EXIT.usage;
-    }
-    process.stderr.write(`throughcare: ${(error as Error).message}\n`);
-    return EXIT.failure;
+    return failure.exitCode;
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('throughcare.js')) {
-  void main(process.argv).then((code) => {
+interface Failure {
+  code: string;
+  message: string;
+  problems?: readonly FieldProblem[];
+  exitCode: number;
+}
+
+function describeFailure(error: unknown): Failure {
+  if (error instanceof ValidationError)
+    return { code: error.code, message: error.message, problems: error.problems, exitCode: EXIT.failure };
+  if (error instanceof CommandFailure)
+    return {
+      code: error.exitCode === EXIT.usage ? 'USAGE' : 'FAILED',
+      message: error.message,
+      exitCode: error.exitCode,
+    };
+  if (error instanceof ConfigError) return { code: 'CONFIGURATION', message: error.message, exitCode: EXIT.usage };
+  if (error instanceof ThroughcareError) return { code: error.code, message: error.message, exitCode: EXIT.failure };
+  return { code: 'FAILED', message: (error as Error).message, exitCode: EXIT.failure };
+}
+
+/** The entry point `bin/throughcare.js` calls, however it was reached (npx, npm link, a global install). */
+export function runCli(argv: string[]): void {
+  void main(argv).then((code) => {
     process.exitCode = code;
   });
 }

@@ -73,7 +73,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   },
   {
     name: 'PORT',
-    description: 'HTTP port of the API and web front end',
+    description: 'HTTP port of the health and readiness endpoints (`/health`, `/ready`)',
     default: '3000',
     expects: 'an integer from 1 to 65535',
     schema: { type: 'integer', minimum: 1, maximum: 65535 },

@@ -1,47 +1,25 @@
 /**
- * Cases: start a pathway for a person in a setting, read where it is, deliver a message to it, and list
- * and complete its tasks. This module never writes a case's progress itself: it starts, signals and
- * updates the case's workflow and reads the worklist projection the workflow's activities keep.
+ * Cases: start a pathway for a person in a setting and read where it is. This module never writes a case's
+ * progress itself: it starts the case's workflow and reads its state; messages are in case-messages.ts and
+ * the worklist in tasks.ts.
  */
 import { randomUUID } from 'node:crypto';
 import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  WorkflowFailedError,
+  type WorkflowHandle,
 } from '@temporalio/client';
-import type { PathwayIR } from '../bpmn';
+import { type PathwayIR } from '../bpmn';
 import { isValidNhsNumber, normaliseNhsNumber } from '../domain/nhs-number';
-import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
-import { workflowTaskIdOf } from '../domain/worklist-task-id';
+import { ValidationError } from '../domain/errors';
 import { createRecordActivities } from '../activities/records';
-import type { Logger } from '../log';
 import { createFormValidator, type FormValidator } from '../pathways';
-import { WorklistTaskSchema, type Store } from '../store';
-import type {
-  CompleteTaskResult,
-  DeliverMessageInput,
-  PathwayView,
-  RunPathwayInput,
-  RunPathwayResult,
-} from '../workflows';
+import { type Store } from '../store';
+import type { PathwayView, RunPathwayInput, RunPathwayResult } from '../workflows';
 import { getPathwayVersion } from './pathways';
-
-/** Persisted workflow API names (see workflows/run-pathway.workflow.ts); never renamed. */
-const WORKFLOW_TYPE = 'runPathway';
-const COMPLETE_TASK_UPDATE = 'completeTask';
-const DELIVER_MESSAGE_SIGNAL = 'deliverMessage';
-const STATE_QUERY = 'state';
-
-export interface CaseEngine {
-  readonly store: Store;
-  readonly client: Client;
-  readonly taskQueue: string;
-  readonly logger: Logger;
-  readonly forms?: FormValidator;
-}
-
-export const workflowIdOf = (caseId: string): string => `case-${caseId}`;
+import { STATE_QUERY, WORKFLOW_TYPE, translateNotFound, workflowIdOf, type CaseEngine } from './case-engine';
 
 export interface StartCaseInput {
   readonly pathwayId: string;
@@ -70,6 +48,7 @@ export async function startCase(engine: CaseEngine, input: StartCaseInput): Prom
     ]);
   }
   const pathway = await getPathwayVersion(engine.store, input.pathwayId, input.version);
+  assertStartVariables(engine.forms ?? createFormValidator(), pathway.ir, input.variables ?? {});
   const calledPathways = await pinCalledPathways(engine.store, pathway.ir);
   const caseId = randomUUID();
   const workflowId = workflowIdOf(caseId);
@@ -110,6 +89,22 @@ export async function startCase(engine: CaseEngine, input: StartCaseInput): Prom
 }
 
 /**
+ * Checks a case's start variables against its pathway version's start form (the JSON Schema its none start
+ * event names), so a start the pathway cannot run is refused before anything is recorded or started, each
+ * problem named under `/variables`. A version without a start form (deployed before start forms were
+ * recorded, or BPMN that declares none) accepts any variables, as before.
+ */
+function assertStartVariables(forms: FormValidator, ir: PathwayIR, variables: Record<string, unknown>): void {
+  if (!ir.startFormId) return;
+  const result = forms.validate(ir.startFormId, variables);
+  if (result.valid) return;
+  throw new ValidationError(
+    `The variables to start ${ir.processId} have ${result.problems.length} problem(s)`,
+    result.problems.map((problem) => ({ pointer: `/variables${problem.pointer}`, detail: problem.detail })),
+  );
+}
+
+/**
  * Call activities run the latest deployed version of the called pathway at the moment the case starts,
  * pinned in the start input so the whole journey stays on one set of versions.
  */
@@ -134,130 +129,37 @@ export interface CaseView {
   /** Temporal's view: RUNNING, COMPLETED, FAILED, TERMINATED, ... */
   readonly executionStatus: string;
   readonly pathway: PathwayView;
+  /** Why a closed case did not complete (failed, terminated, cancelled, timed out): the engine's own words. */
+  readonly failure?: { readonly type?: string; readonly message: string };
 }
 
 export async function showCase(engine: CaseEngine, caseId: string): Promise<CaseView> {
   const handle = engine.client.workflow.getHandle(workflowIdOf(caseId));
   try {
     const [description, pathway] = await Promise.all([handle.describe(), handle.query<PathwayView>(STATE_QUERY)]);
-    return { caseId, workflowId: handle.workflowId, executionStatus: description.status.name, pathway };
+    const executionStatus = description.status.name;
+    const failure = ['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW'].includes(executionStatus)
+      ? undefined
+      : await closeReason(handle);
+    return { caseId, workflowId: handle.workflowId, executionStatus, pathway, ...(failure ? { failure } : {}) };
   } catch (error) {
     throw translateNotFound(error, caseId);
   }
 }
 
-export interface SendMessageInput {
-  readonly name: string;
-  /** Defaults to the case id, the key the shipped pathways correlate on. */
-  readonly correlationKey?: string;
-  readonly variables?: Record<string, unknown>;
-}
-
-/**
- * Delivers a message to the case: to its workflow and to every running child (a journey's call
- * activities), as Zeebe correlates a message to every subscription with its key. A workflow that is not
- * waiting for the message ignores it. Returns the workflow ids it was delivered to.
- */
-export async function messageCase(engine: CaseEngine, caseId: string, message: SendMessageInput): Promise<string[]> {
-  const input: DeliverMessageInput = {
-    name: message.name,
-    correlationKey: message.correlationKey ?? caseId,
-    variables: message.variables ?? {},
-  };
-  const delivered: string[] = [];
-  const deliver = async (workflowId: string): Promise<void> => {
-    const handle = engine.client.workflow.getHandle(workflowId);
-    await handle.signal(DELIVER_MESSAGE_SIGNAL, input);
-    delivered.push(workflowId);
-    const { raw } = await handle.describe();
-    for (const child of raw.pendingChildren ?? []) if (child.workflowId) await deliver(child.workflowId);
-  };
+/** The failure a closed workflow ended with, read from its close event (one short history read). */
+async function closeReason(handle: WorkflowHandle): Promise<CaseView['failure']> {
   try {
-    await deliver(workflowIdOf(caseId));
+    await handle.result();
+    return undefined;
   } catch (error) {
-    throw translateNotFound(error, caseId);
-  }
-  return delivered;
-}
-
-export interface TaskSummary {
-  readonly taskId: string;
-  readonly caseId: string;
-  readonly elementId: string;
-  readonly name: string;
-  readonly formId: string | null;
-  readonly status: string;
-  readonly assignee: string | null;
-  readonly candidateGroups: string[];
-  readonly dueAt: string | null;
-  readonly followUpAt: string | null;
-  readonly createdAt: string;
-  readonly completedAt: string | null;
-  readonly completedBy: string | null;
-}
-
-/** Worklist tasks, soonest due first; open ones only unless `includeClosed`. */
-export async function listTasks(
-  engine: CaseEngine,
-  filter: { caseId?: string; includeClosed?: boolean } = {},
-): Promise<TaskSummary[]> {
-  const rows = await engine.store.fork().find(
-    WorklistTaskSchema,
-    {
-      ...(filter.caseId ? { case: filter.caseId } : {}),
-      ...(filter.includeClosed ? {} : { status: 'open' as const }),
-    },
-    { orderBy: { dueAt: 'asc', createdAt: 'asc' } },
-  );
-  return rows.map((t) => ({
-    taskId: t.id,
-    caseId: typeof t.case === 'string' ? t.case : t.case.id,
-    elementId: t.elementId,
-    name: t.name,
-    formId: t.formId ?? null,
-    status: t.status,
-    assignee: t.assignee ?? null,
-    candidateGroups: t.candidateGroups,
-    dueAt: t.dueAt?.toISOString() ?? null,
-    followUpAt: t.followUpAt?.toISOString() ?? null,
-    createdAt: t.createdAt.toISOString(),
-    completedAt: t.completedAt?.toISOString() ?? null,
-    completedBy: t.completedBy ?? null,
-  }));
-}
-
-export interface CompleteTaskCommand {
-  readonly taskId: string;
-  readonly data: Record<string, unknown>;
-  readonly completedBy: string;
-}
-
-/**
- * Validates the submission against the task's form (every problem named by JSON Pointer), then asks the
- * case's workflow to accept it. The workflow's own validator refuses a task that is unknown, closed or
- * already completed; that refusal comes back as a conflict and nothing is recorded.
- */
-export async function completeTask(engine: CaseEngine, command: CompleteTaskCommand): Promise<CompleteTaskResult> {
-  const task = await engine.store.fork().findOne(WorklistTaskSchema, { id: command.taskId });
-  if (!task) throw new NotFoundError(`No task ${command.taskId}`);
-  if (task.formId) (engine.forms ?? createFormValidator()).assertValid(task.formId, command.data);
-  const handle = engine.client.workflow.getHandle(task.workflowId);
-  try {
-    return await handle.executeUpdate<CompleteTaskResult, [unknown]>(COMPLETE_TASK_UPDATE, {
-      args: [
-        { taskId: workflowTaskIdOf(task.id, task.workflowId), data: command.data, completedBy: command.completedBy },
-      ],
-    });
-  } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) {
-      throw new ConflictError(`Task ${command.taskId} was not accepted: ${error.cause?.message ?? error.message}`, {
-        cause: error,
-      });
-    }
-    throw translateNotFound(error, typeof task.case === 'string' ? task.case : task.case.id);
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    let cause: unknown = error.cause ?? error;
+    while (cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) cause = cause.cause ?? cause;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    return cause instanceof ApplicationFailure && cause.type ? { type: cause.type, message } : { message };
   }
 }
-
 /** The result a finished case's workflow returned. */
 export async function caseResult(engine: CaseEngine, caseId: string): Promise<RunPathwayResult> {
   try {
@@ -265,12 +167,4 @@ export async function caseResult(engine: CaseEngine, caseId: string): Promise<Ru
   } catch (error) {
     throw translateNotFound(error, caseId);
   }
-}
-
-function translateNotFound(error: unknown, caseId: string): unknown {
-  if (error instanceof WorkflowNotFoundError)
-    return new NotFoundError(`No case ${caseId} is known to the workflow engine`);
-  if (error instanceof WorkflowExecutionAlreadyStartedError)
-    return new ConflictError(`Case ${caseId} already exists`, { cause: error });
-  return error;
 }

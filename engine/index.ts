@@ -4,4 +4,7 @@
  */
 export * from './pathways';
 export { installedLintOptions } from './lint-options';
+export { workflowIdOf, type CaseEngine } from './case-engine';
 export * from './cases';
+export * from './case-messages';
+export * from './tasks';

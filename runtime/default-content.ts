@@ -16,7 +16,12 @@ export const DEMO_SETTINGS = [
   { odsCode: 'XCOM01', name: 'Demo community substance misuse service', kind: 'community_service' },
 ] as const;
 
-export async function deployShippedPathways(store: Store, logger: Logger): Promise<void> {
+/** Deploys every shipped pathway; returns the ones that could not be, each with the reason. */
+export async function deployShippedPathways(
+  store: Store,
+  logger: Logger,
+): Promise<{ pathwayId: string; reason: string }[]> {
+  const failed: { pathwayId: string; reason: string }[] = [];
   for (const { processId } of PATHWAYS) {
     try {
       const deployed = await deployPathway(store, readPathwayXml(processId), {
@@ -29,10 +34,13 @@ export async function deployShippedPathways(store: Store, logger: Logger): Promi
           `deployed shipped pathway ${processId} v${deployed.version}`,
         );
     } catch (error) {
-      // A shipped pathway that fails lint is a product bug; the rest of the product still starts.
+      // A shipped pathway that fails lint is a product bug; the rest of the product still starts, and /ready
+      // says what is missing instead of the process claiming to be ready.
       logger.error({ err: error, pathwayId: processId }, `shipped pathway ${processId} was not deployed`);
+      failed.push({ pathwayId: processId, reason: (error as Error).message });
     }
   }
+  return failed;
 }
 
 export async function ensureDemoSettings(store: Store): Promise<void> {

@@ -15,6 +15,7 @@ import { startTemporal } from './parts/temporal';
 import { startWorkerPart } from './parts/worker';
 import { deployShippedPathways, ensureDemoSettings } from './default-content';
 import { removeRuntimeInfo, writeRuntimeInfo } from './discovery';
+import { PATHWAYS } from '../pathways';
 import { openStore } from '../store';
 import type { StartedPart } from './part';
 import { Readiness } from './readiness';
@@ -40,6 +41,7 @@ export async function startThroughcare(
   readiness.declare('spine', config.spine.baseUrl === undefined);
   readiness.declare('temporal', config.temporal.address === undefined);
   readiness.declare('worker', true);
+  readiness.declare('pathways', true);
 
   const server = await listen(createApp({ readiness, logger }), config.host, config.port);
   const { port } = server.address() as AddressInfo;
@@ -83,7 +85,13 @@ export async function startThroughcare(
       part: { location: 'record store', stop: () => store.close() },
       reported: false,
     });
-    await deployShippedPathways(store, logger);
+    const undeployed = await deployShippedPathways(store, logger);
+    if (undeployed.length === 0) readiness.markUp('pathways', `${PATHWAYS.length} shipped pathways deployed`);
+    else
+      readiness.markDown(
+        'pathways',
+        undeployed.map(({ pathwayId, reason }) => `${pathwayId} not deployed: ${reason}`).join('; '),
+      );
     if (config.nodeEnv === 'development') await ensureDemoSettings(store);
     const spine = await startPart('spine', () => startSpine(config, logger));
     const temporal = await startPart('temporal', () => startTemporal(config, database.url, logger));
@@ -100,7 +108,9 @@ export async function startThroughcare(
     await stop();
     throw error;
   }
-  logger.info({ url }, `Throughcare is ready at ${url}`);
+  const { ready } = await readiness.report();
+  if (ready) logger.info({ url }, `Throughcare is ready at ${url}`);
+  else logger.error({ url }, `Throughcare started at ${url} but is not ready: ${url}/ready says what is missing`);
   return { url, readiness, stop };
 }
 

@@ -1,7 +1,9 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import { messageCase, showCase, startCase } from '../../engine/cases';
-import { commandContext, print } from '../context';
+import { worklistTaskId } from '../../domain/worklist-task-id';
+import { parseIsoDuration } from '../../bpmn';
+import { messageCase, showCase, startCase, workflowIdOf, type MessageCaseResult } from '../../engine';
+import { CommandFailure, EXIT, commandContext, print } from '../context';
 import { parseJsonObject, withCaseEngine } from '../engine';
 
 export function registerCase(program: Command): void {
@@ -18,28 +20,32 @@ export function registerCase(program: Command): void {
       'ODS code of the setting (development installs have XCUS01, XCRT01, XPRS01, XCOM01)',
     )
     .option('--version <n>', 'pathway version (default: the latest)')
-    .option('--vars <json>', 'initial process variables as a JSON object, e.g. \'{"receptionDate":"2026-11-23"}\'')
+    .option(
+      '--vars <json>',
+      'start variables as a JSON object (or @FILE, or - for standard input), e.g. \'{"receptionDate":"2026-11-23T09:00:00Z"}\'; checked against the pathway\'s start form',
+    )
     .option('--json', 'print JSON')
+    .option('-q, --quiet', 'print only the case id (for scripts: CASE_ID=$(throughcare case start … --quiet))')
     .action(
       async (
         pathwayId: string,
-        options: { patient: string; setting: string; version?: string; vars?: string; json?: boolean },
+        options: { patient: string; setting: string; version?: string; vars?: string; json?: boolean; quiet?: boolean },
       ) => {
         const variables = parseJsonObject('--vars', options.vars);
+        const version = parseVersion(options.version);
         const started = await withCaseEngine(commandContext(), (engine) =>
           startCase(engine, {
             pathwayId,
-            version: options.version === undefined ? undefined : Number(options.version),
+            version,
             nhsNumber: options.patient,
             settingOdsCode: options.setting,
             variables,
             startedBy: `cli:${os.userInfo().username}`,
           }),
         );
+        if (options.json) return print(JSON.stringify(started, null, 2));
         print(
-          options.json
-            ? JSON.stringify(started, null, 2)
-            : `Started case ${started.caseId} (${started.pathwayId} v${started.version})`,
+          options.quiet ? started.caseId : `Started case ${started.caseId} (${started.pathwayId} v${started.version})`,
         );
       },
     );
@@ -54,15 +60,34 @@ export function registerCase(program: Command): void {
       const view = await withCaseEngine(commandContext(), (engine) => showCase(engine, caseId));
       if (options.json) return print(JSON.stringify(view, null, 2));
       const { pathway } = view;
+      const variables = Object.keys(pathway.variables).sort();
       print(
         [
           `Case ${caseId}: ${pathway.processId} ${pathway.status} (workflow ${view.executionStatus.toLowerCase()})`,
+          ...(view.failure
+            ? [`Failed: ${view.failure.message}${view.failure.type ? ` (${view.failure.type})` : ''}`]
+            : []),
+          ...(pathway.error && !view.failure
+            ? [
+                `Error: ${pathway.error.message} (${pathway.error.code}${pathway.error.elementId ? ` at ${pathway.error.elementId}` : ''})`,
+              ]
+            : []),
           `Open tasks:${pathway.openTasks.length ? '' : ' none'}`,
           ...pathway.openTasks.map(
-            (t) => `  ${t.taskId}  ${t.name ?? t.elementId}${t.dueDate ? `  due ${t.dueDate}` : ''}`,
+            // The worklist's id, the one `task complete` takes (the state query knows only the run-local one).
+            (t) =>
+              `  ${worklistTaskId(view.workflowId, t.taskId)}  ${t.name ?? t.elementId}${t.dueDate ? `  due ${t.dueDate}` : ''}`,
           ),
           `Pending timers:${pathway.pendingTimers.length ? '' : ' none'}`,
           ...pathway.pendingTimers.map((t) => `  ${t.name ?? t.elementId}  fires ${t.dueAt}`),
+          `Waiting for messages:${pathway.messageSubscriptions.length ? '' : ' none'}`,
+          ...pathway.messageSubscriptions.map((m) => `  ${m.messageName} (key ${m.correlationKey}) at ${m.elementId}`),
+          ...(pathway.bufferedMessages.length ? ['Messages kept until the case can catch them:'] : []),
+          ...pathway.bufferedMessages.map(
+            (m) => `  ${m.messageName} (key ${m.correlationKey}) received ${m.receivedAt}, expires ${m.expiresAt}`,
+          ),
+          `Variables:${variables.length ? '' : ' none'}`,
+          ...variables.map((name) => `  ${name} = ${abbreviate(JSON.stringify(pathway.variables[name]))}`),
           `Trail:`,
           ...pathway.trail.map((e) => `  ${e.enteredAt}  ${e.name ?? e.elementId}${e.outcome ? `  ${e.outcome}` : ''}`),
         ].join('\n'),
@@ -71,16 +96,73 @@ export function registerCase(program: Command): void {
 
   cases
     .command('message <caseId> <messageName>')
-    .description('Deliver a message (recall, transfer, appointment outcome, ...) to a case')
+    .description(
+      'Deliver a message (recall, transfer, appointment outcome, ...) to a case: caught now when the case waits for it, else kept until it does or the message expires',
+    )
     .option('--key <correlationKey>', 'correlation key (default: the case id)')
-    .option('--vars <json>', 'variables carried by the message, as a JSON object')
-    .action(async (caseId: string, messageName: string, options: { key?: string; vars?: string }) => {
-      const variables = parseJsonObject('--vars', options.vars);
-      const delivered = await withCaseEngine(commandContext(), (engine) =>
-        messageCase(engine, caseId, { name: messageName, correlationKey: options.key, variables }),
-      );
-      print(
-        `Delivered ${messageName} to case ${caseId} (${delivered.length} workflow${delivered.length === 1 ? '' : 's'})`,
-      );
-    });
+    .option('--vars <json>', 'variables carried by the message, as a JSON object (or @FILE, or - for standard input)')
+    .option(
+      '--ttl <duration>',
+      'how long to keep it when the case is not waiting for it yet, as an ISO 8601 duration (default P1D, 24 hours; PT0S: only if it waits now)',
+    )
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        caseId: string,
+        messageName: string,
+        options: { key?: string; vars?: string; ttl?: string; json?: boolean },
+      ) => {
+        const variables = parseJsonObject('--vars', options.vars);
+        if (options.ttl !== undefined && !parseIsoDuration(options.ttl)) {
+          throw new CommandFailure(
+            `--ttl must be an ISO 8601 duration such as PT30M, PT12H or P2D, not '${options.ttl}'`,
+            EXIT.usage,
+          );
+        }
+        const result = await withCaseEngine(commandContext(), (engine) =>
+          messageCase(engine, caseId, {
+            name: messageName,
+            correlationKey: options.key,
+            variables,
+            ...(options.ttl !== undefined ? { timeToLive: options.ttl } : {}),
+          }),
+        );
+        print(options.json ? JSON.stringify(result, null, 2) : describeDelivery(result));
+      },
+    );
+}
+
+/** One line per workflow of the case that caught or kept the message; child pathways are named. */
+function describeDelivery(result: MessageCaseResult): string {
+  const { caseId, messageName } = result;
+  const rootId = workflowIdOf(caseId);
+  return result.deliveries
+    .flatMap((d) => {
+      const where = d.workflowId === rootId || !('processId' in d) ? '' : ` in ${d.processId}`;
+      if (d.outcome === 'correlated')
+        return [
+          `Delivered ${messageName} to case ${caseId}: caught by ${d.name ?? d.elementId} (${d.elementId})${where}`,
+        ];
+      if (d.outcome !== 'buffered') return [];
+      const names = [...new Set(d.catchEvents.map((c) => `${c.name ?? c.elementId} (${c.elementId})`))];
+      const reaches = names.length > 0 ? names.join(' or ') : `a catch event for ${messageName}`;
+      return [
+        `Kept ${messageName} for case ${caseId}${where}: it is not waiting for it yet; it will be delivered when the case reaches ${reaches}, unless it expires at ${d.expiresAt}`,
+      ];
+    })
+    .join('\n');
+}
+
+/** One variable on one line: long values are cut (`--json` shows them whole). */
+function abbreviate(text: string | undefined, width = 100): string {
+  if (text === undefined) return 'undefined';
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}
+
+/** `--version N`: a whole number from 1, or undefined for the latest. */
+function parseVersion(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(text))
+    throw new CommandFailure(`--version must be a whole number from 1, not '${text}'`, EXIT.usage);
+  return Number(text);
 }

@@ -73,6 +73,52 @@ describe('working a case with throughcare case and task', () => {
     expect(output).toContain('/nhsNumber: must be 10 digits whose last is the Modulus 11 check digit');
   });
 
+  it('refuses to start a case whose variables the pathway could not run, naming each field', async () => {
+    const noArrival = await cli(
+      'case',
+      'start',
+      'custody-reception',
+      '--patient',
+      '9000000009',
+      '--setting',
+      'XCUS01',
+      '--vars',
+      '{"custodySuite":"Leeds Elland Road"}',
+    );
+    expect(noArrival.code).toBe(1);
+    expect(noArrival.output).toContain('The variables to start custody-reception have 1 problem(s)');
+    expect(noArrival.output).toContain(
+      '/variables/arrivalTime: Enter the date and time the person arrived in custody, with its offset',
+    );
+    expect(noArrival.output).not.toContain('Started case');
+
+    const numberDate = await cli(
+      'case',
+      'start',
+      'sms-prison',
+      '--patient',
+      '9000000009',
+      '--setting',
+      'XPRS01',
+      '--vars',
+      '{"receptionDate":42}',
+      '--json',
+    );
+    expect(numberDate.code).toBe(1);
+    expect(JSON.parse(numberDate.stdout)).toEqual({
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: 'The variables to start sms-prison have 1 problem(s)',
+        problems: [
+          {
+            pointer: '/variables/receptionDate',
+            detail: 'This answer must be a date and time as text, such as 2026-11-23T09:30:00Z, not a number.',
+          },
+        ],
+      },
+    });
+  });
+
   it('starts a case, puts its first task in the worklist, validates the form, and moves on when it is completed', async () => {
     const started = await cli(
       'case',
@@ -83,7 +129,7 @@ describe('working a case with throughcare case and task', () => {
       '--setting',
       'XPRS01',
       '--vars',
-      '{"receptionDate":"2026-11-23"}',
+      '{"receptionDate":"2026-11-23T09:00:00Z"}',
       '--json',
     );
     expect(started.output).not.toContain('throughcare:');
@@ -141,9 +187,211 @@ describe('working a case with throughcare case and task', () => {
     expect(view.pathway.variables).toMatchObject({ caseId, nhsNumber: '9000000009' });
   });
 
+  it('keeps a message the case is not waiting for yet, delivers it when the case gets there, and refuses one it can never catch', async () => {
+    const started = await cli(
+      'case',
+      'start',
+      'custody-reception',
+      '--patient',
+      '9000000009',
+      '--setting',
+      'XCUS01',
+      '--vars',
+      JSON.stringify(example('custody-reception-start')),
+      '--json',
+    );
+    expect(started.code).toBe(0);
+    const { caseId } = JSON.parse(started.stdout) as { caseId: string };
+
+    const kept = await cli('case', 'message', caseId, 'custody.leaving');
+    expect(kept.output).not.toContain('throughcare:');
+    expect(kept.code).toBe(0);
+    expect(kept.stdout.trim()).toMatch(
+      new RegExp(
+        `^Kept custody\\.leaving for case ${caseId}: it is not waiting for it yet; it will be delivered when the case ` +
+          `reaches Leaving during the check \\(LeavingDuringCheck\\) or Custody record: leaving ` +
+          `\\(DetaineeLeavingCustody\\), unless it expires at \\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$`,
+      ),
+    );
+
+    const again = await cli('case', 'message', caseId, 'custody.leaving', '--ttl', 'PT2H', '--json');
+    expect(again.code).toBe(0);
+    const result = JSON.parse(again.stdout) as {
+      outcome: string;
+      deliveries: { outcome: string; processId: string; expiresAt: string }[];
+    };
+    expect(result).toMatchObject({
+      caseId,
+      messageName: 'custody.leaving',
+      correlationKey: caseId,
+      outcome: 'buffered',
+      deliveries: [{ workflowId: `case-${caseId}`, outcome: 'buffered', processId: 'custody-reception' }],
+    });
+    const expiresIn = Date.parse(result.deliveries[0]!.expiresAt) - Date.now();
+    expect(expiresIn).toBeGreaterThan(110 * 60_000);
+    expect(expiresIn).toBeLessThanOrEqual(120 * 60_000);
+
+    const never = await cli('case', 'message', caseId, 'court.outcome');
+    expect(never.code).toBe(1);
+    expect(never.output).toContain(`Case ${caseId} can never catch message 'court.outcome'`);
+    const badTtl = await cli('case', 'message', caseId, 'custody.leaving', '--ttl', 'tomorrow');
+    expect(badTtl.code).toBe(2);
+    expect(badTtl.output).toContain("--ttl must be an ISO 8601 duration such as PT30M, PT12H or P2D, not 'tomorrow'");
+    const notKept = await cli('case', 'message', caseId, 'custody.suite-transfer', '--ttl', 'PT0S');
+    expect(notKept.code).toBe(1);
+    expect(notKept.output).toContain('nothing waits for it now and its time to live is zero');
+
+    for (const formId of ['custody-health-screening', 'custody-observation-level']) {
+      const [task] = await eventually(
+        `${formId} task in the worklist`,
+        () => openTasks(caseId),
+        (tasks) => tasks.some((t) => t.formId === formId),
+        { intervalMs: 500 },
+      );
+      const done = await cli('task', 'complete', task!.taskId, '--data', JSON.stringify(example(formId)));
+      expect(done.output).not.toContain('throughcare:');
+      expect(done.code).toBe(0);
+    }
+
+    // At the visit-or-move gateway the oldest kept custody.leaving is caught at once; the other stays kept.
+    const review = await eventually(
+      'pre-departure review in the worklist',
+      () => openTasks(caseId),
+      (tasks) => tasks.some((t) => t.formId === 'custody-pre-departure-review'),
+      { intervalMs: 500 },
+    );
+    expect(review.map((t) => t.formId)).toEqual(['custody-pre-departure-review']);
+    const shown = JSON.parse((await cli('case', 'show', caseId, '--json')).stdout) as {
+      pathway: { trail: { elementId: string }[]; bufferedMessages: { messageName: string }[] };
+    };
+    expect(shown.pathway.trail.map((t) => t.elementId)).toContain('DetaineeLeavingCustody');
+    expect(shown.pathway.bufferedMessages.map((m) => m.messageName)).toEqual(['custody.leaving']);
+  });
+
   it('answers a clear error for a case that does not exist', async () => {
     const { code, output } = await cli('case', 'show', '00000000-0000-4000-8000-000000000000');
     expect(code).toBe(1);
     expect(output).toContain('No case 00000000-0000-4000-8000-000000000000 is known to the workflow engine');
+    const message = await cli('case', 'message', '00000000-0000-4000-8000-000000000000', 'custody.leaving');
+    expect(message.code).toBe(1);
+    expect(message.output).toContain('No case 00000000-0000-4000-8000-000000000000 is known to the workflow engine');
+  });
+
+  it('takes --version after a command as the pathway version, not the program version', async () => {
+    const started = await cli(
+      'case',
+      'start',
+      'sms-prison',
+      '--patient',
+      '9000000068',
+      '--setting',
+      'XPRS01',
+      '--version',
+      '1',
+      '--json',
+    );
+    expect(started.code).toBe(0);
+    expect(JSON.parse(started.stdout)).toMatchObject({ pathwayId: 'sms-prison', version: 1 });
+    const bad = await cli(
+      'case',
+      'start',
+      'sms-prison',
+      '--patient',
+      '9000000068',
+      '--setting',
+      'XPRS01',
+      '--version',
+      'one',
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.output).toContain("--version must be a whole number from 1, not 'one'");
+  });
+
+  it('prints a failure as one JSON object on stdout under --json', async () => {
+    const { code, stdout } = await cli(
+      'case',
+      'start',
+      'sms-prison',
+      '--patient',
+      '9000000000',
+      '--setting',
+      'XPRS01',
+      '--json',
+    );
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toEqual({
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: 'The NHS number is not valid',
+        problems: [{ pointer: '/nhsNumber', detail: 'must be 10 digits whose last is the Modulus 11 check digit' }],
+      },
+    });
+  });
+
+  it('reads --data from a file or from standard input, and prints only ids with --quiet', async () => {
+    const started = await cli(
+      'case',
+      'start',
+      'sms-prison',
+      '--patient',
+      '9000000068',
+      '--setting',
+      'XPRS01',
+      '--quiet',
+    );
+    expect(started.code).toBe(0);
+    const caseId = started.stdout.trim();
+    expect(caseId).toMatch(/^[0-9a-f-]{36}$/);
+    const taskId = (
+      await eventually(
+        'the reception screen in the worklist',
+        async () => (await cli('task', 'list', '--case', caseId, '--quiet')).stdout.trim(),
+        (ids) => ids !== '',
+        { intervalMs: 500 },
+      )
+    ).split('\n')[0]!;
+    expect(taskId).toMatch(new RegExp(`^case-${caseId}/ReceptionScreening#\\d+$`));
+
+    // Standard input: a form with a problem is read and refused, each problem named.
+    const fromStdin = runCli(['task', 'complete', taskId, '--data', '-'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    fromStdin.child.stdin.end(JSON.stringify({ ...example('prison-reception-sms'), alcoholUse: 'sometimes' }));
+    expect(await fromStdin.exited()).toBe(1);
+    expect(fromStdin.output()).toContain('/alcoholUse');
+
+    // A file: the whole form, accepted.
+    const file = path.join(dataDir, 'reception.json');
+    await fs.writeFile(
+      file,
+      JSON.stringify({ ...example('prison-reception-sms'), receptionAt: new Date().toISOString() }),
+    );
+    const fromFile = await cli('task', 'complete', taskId, '--data', `@${file}`);
+    expect(fromFile.output).not.toContain('throughcare:');
+    expect(fromFile.code).toBe(0);
+    const missing = await cli('task', 'complete', taskId, '--data', '@/no/such/file.json');
+    expect(missing.code).toBe(2);
+    expect(missing.output).toContain('--data: cannot read /no/such/file.json');
+  });
+
+  it('shows variables, and open tasks by the id task complete takes', async () => {
+    const started = await cli(
+      'case',
+      'start',
+      'sms-prison',
+      '--patient',
+      '9000000068',
+      '--setting',
+      'XPRS01',
+      '--quiet',
+    );
+    const caseId = started.stdout.trim();
+    const shown = await eventually(
+      'the reception screen open',
+      async () => (await cli('case', 'show', caseId)).stdout,
+      (text) => text.includes('ReceptionScreening#'),
+      { intervalMs: 500 },
+    );
+    expect(shown).toMatch(new RegExp(`Open tasks:\\n  case-${caseId}/ReceptionScreening#\\d+  Reception`));
+    expect(shown).toContain('Variables:');
+    expect(shown).toContain(`  nhsNumber = "9000000068"`);
   });
 });
