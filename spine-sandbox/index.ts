@@ -5,10 +5,15 @@
 import { type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { type Logger, silentLogger } from '../log';
-import { createSpineSandboxApp, type SpineSandboxAppOptions } from './sandbox.app';
+import { createSpineSandboxApp, type SpineSandboxAppOptions, type SpineSandboxFaults } from './sandbox.app';
 
 export { createSpineSandboxApp } from './sandbox.app';
-export type { SpineSandboxAppOptions, TransientFailure } from './sandbox.app';
+export type { SpineSandboxApp, SpineSandboxAppOptions, SpineSandboxFaults, TransientFailure } from './sandbox.app';
+export { FaultValidationError } from './fault-validation';
+export type { FaultProblem } from './fault-validation';
+export { FAULT_KINDS, WILDCARD } from './faults';
+export type { FaultApi, FaultKind, ListedFault, SandboxFault, SandboxFaultEntry } from './faults';
+export { FAULTS_PATH } from './faults.router';
 export type { RegisteredClient } from './oauth.router';
 export { PDS_BASE_PATH } from './pds.router';
 export { SCR_BASE_PATH } from './scr.router';
@@ -22,8 +27,8 @@ export interface StartSpineSandboxOptions extends SpineSandboxAppOptions {
   logger?: Logger;
 }
 
-export interface RunningSpineSandbox {
-  /** `http://host:port`, to which the PDS, SCR and token paths are appended. */
+export interface RunningSpineSandbox extends SpineSandboxFaults {
+  /** `http://host:port`, to which the PDS, SCR, token and `/_sandbox/faults` paths are appended. */
   baseUrl: string;
   stop(): Promise<void>;
 }
@@ -43,6 +48,9 @@ export async function startSpineSandbox(options: StartSpineSandboxOptions = {}):
   logger.info({ baseUrl }, 'spine sandbox listening');
   return {
     baseUrl,
+    setFault: app.setFault,
+    clearFaults: app.clearFaults,
+    listFaults: app.listFaults,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         // Keep-alive sockets from clients would otherwise hold close() open.

@@ -1,9 +1,12 @@
 /**
  * PDS FHIR R4 endpoints: read a patient (restricted records trimmed, superseded numbers answered with the
- * superseding record, invalidated ones with INVALIDATED_RESOURCE), search, and related people.
+ * superseding record, invalidated ones with INVALIDATED_RESOURCE), search, and related people. Record faults set
+ * for a number (fault-injection.ts) change what these answer.
  */
 import { type Request, type Response, Router } from 'express';
 import { isValidNhsNumber } from '../domain/nhs-number';
+import { faultEffectsOf, patientsForSearch, patientWithFaults } from './fault-injection';
+import { type FaultRegistry, type SandboxFault } from './faults';
 import { type FhirPatient, type SandboxData, copyOf } from './fixtures';
 import { buildTooManyMatchesOutcome, sendFhir, sendPdsError } from './operation-outcome';
 import { isRestricted, searchPatients, type SearchQuery } from './pds-search';
@@ -15,11 +18,12 @@ type Resolution =
   { kind: 'found'; patient: FhirPatient } | { kind: 'invalid' } | { kind: 'invalidated' } | { kind: 'not-found' };
 
 /** NHS numbers in the path are exactly ten digits with a valid check digit; nothing is normalised. */
-function resolve(data: SandboxData, id: string): Resolution {
+function resolve(data: SandboxData, id: string, faults: readonly SandboxFault[]): Resolution {
   if (!/^\d{10}$/.test(id) || !isValidNhsNumber(id)) return { kind: 'invalid' };
-  if (data.invalidated.has(id)) return { kind: 'invalidated' };
+  const isSuperseded = faults.some((fault) => fault.kind === 'superseded');
+  if (data.invalidated.has(id) && !isSuperseded) return { kind: 'invalidated' };
   const current = data.superseded.get(id) ?? id;
-  const patient = data.patients.get(current);
+  const patient = patientWithFaults(data, data.patients.get(current), faults);
   return patient ? { kind: 'found', patient } : { kind: 'not-found' };
 }
 
@@ -42,13 +46,17 @@ export interface PdsRouterOptions {
   data: SandboxData;
   /** Whether callers are application-restricted (signed-JWT tokens): then search gives one unique match at most. */
   applicationRestricted: boolean;
+  /** Record faults: search shows the records as they make them look. */
+  faults: FaultRegistry;
 }
 
-export function createPdsRouter({ data, applicationRestricted }: PdsRouterOptions): Router {
+export function createPdsRouter({ data, applicationRestricted, faults }: PdsRouterOptions): Router {
   const router = Router();
 
   router.get(`${PDS_BASE_PATH}/Patient`, (req, res) => {
-    const outcome = searchPatients(req.query as SearchQuery, data.patients.values(), { applicationRestricted });
+    const outcome = searchPatients(req.query as SearchQuery, patientsForSearch(data, faults), {
+      applicationRestricted,
+    });
     switch (outcome.kind) {
       case 'error':
         return sendPdsError(res, outcome.error, outcome.diagnostics);
@@ -70,7 +78,7 @@ export function createPdsRouter({ data, applicationRestricted }: PdsRouterOption
   });
 
   router.get(`${PDS_BASE_PATH}/Patient/:id`, (req, res) => {
-    const resolution = resolve(data, req.params.id);
+    const resolution = resolve(data, req.params.id, faultEffectsOf(req));
     if (resolution.kind !== 'found') return sendUnresolved(res, resolution);
     const patient = toReadView(resolution.patient);
     res.set('ETag', `W/"${patient.meta.versionId}"`);
@@ -78,7 +86,7 @@ export function createPdsRouter({ data, applicationRestricted }: PdsRouterOption
   });
 
   router.get(`${PDS_BASE_PATH}/Patient/:id/RelatedPerson`, (req, res) => {
-    const resolution = resolve(data, req.params.id);
+    const resolution = resolve(data, req.params.id, faultEffectsOf(req));
     if (resolution.kind !== 'found') return sendUnresolved(res, resolution);
     const { patient } = resolution;
     // A restricted patient's related people would reveal where they are: PDS answers with an empty bundle.

@@ -1,9 +1,14 @@
 /**
  * The Spine sandbox's composition root: request id and correlation id rules, optional bearer-token checks (the
- * INT-like mode), injected transient faults for retry tests, then the PDS, SCR and token routers.
+ * INT-like mode), injected transient faults for retry tests, faults set for chosen NHS numbers (and their control
+ * plane under /_sandbox), then the PDS, SCR and token routers.
  */
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { type Logger, silentLogger } from '../log';
+import { injectFaults } from './fault-injection';
+import { checkFaultList, checkFaultsFor, FaultValidationError } from './fault-validation';
+import { createFaultRegistry, type ListedFault, type SandboxFault, type SandboxFaultEntry } from './faults';
+import { createFaultsRouter } from './faults.router';
 import { loadSandboxData } from './fixtures';
 import { createTokenRouter, createTokenStore, type RegisteredClient, type TokenStore } from './oauth.router';
 import { sendFhir, sendPdsError, sendScrError } from './operation-outcome';
@@ -36,7 +41,24 @@ export interface SpineSandboxAppOptions {
   transientFailure?: TransientFailure;
   /** Delay before every PDS/SCR answer, to exercise clients' timeouts. */
   responseDelayMs?: number;
+  /** Faults set from the start, each for its `nhsNumber` (or `*`); see README.md. Throws FaultValidationError. */
+  faults?: readonly SandboxFaultEntry[];
 }
+
+/** Faults for chosen NHS numbers, set and read while the sandbox runs (also over HTTP, under /_sandbox/faults). */
+export interface SpineSandboxFaults {
+  /**
+   * Replaces the faults of `nhsNumber` (`*`: every number) with this one, or these in order. Throws
+   * FaultValidationError, naming each problem, when one is not valid.
+   */
+  setFault: (nhsNumber: string, fault: SandboxFault | readonly SandboxFault[]) => void;
+  /** Clears the faults of one number (or of `*`), or every fault. */
+  clearFaults: (nhsNumber?: string) => void;
+  /** The faults set, with defaults filled in, how often each has acted and whether it still does. */
+  listFaults: (nhsNumber?: string) => ListedFault[];
+}
+
+export type SpineSandboxApp = Express & SpineSandboxFaults;
 
 function mirrorTracingHeaders(req: Request, res: Response, next: NextFunction): void {
   const requestId = req.get('X-Request-ID');
@@ -121,11 +143,30 @@ function delay(ms: number): RequestHandler {
   };
 }
 
-/** Builds the sandbox as an Express app without listening (for supertest, or to mount inside another app). */
-export function createSpineSandboxApp(options: SpineSandboxAppOptions = {}): Express {
+/**
+ * Builds the sandbox as an Express app without listening (for supertest, or to mount inside another app), with
+ * the fault control methods on it.
+ */
+export function createSpineSandboxApp(options: SpineSandboxAppOptions = {}): SpineSandboxApp {
   const logger = (options.logger ?? silentLogger).child({ component: 'spine-sandbox' });
   const data = loadSandboxData();
   const tokens = createTokenStore();
+  const registry = createFaultRegistry();
+  const checkContext = { data, now: Date.now };
+  if (options.faults) {
+    const initial = checkFaultList(options.faults, checkContext);
+    if (!initial.ok) throw new FaultValidationError(initial.problems);
+    for (const [nhsNumber, faults] of initial.value) registry.set(nhsNumber, faults);
+  }
+  const control: SpineSandboxFaults = {
+    setFault: (nhsNumber, fault) => {
+      const checked = checkFaultsFor(nhsNumber, fault, checkContext);
+      if (!checked.ok) throw new FaultValidationError(checked.problems);
+      registry.set(nhsNumber, checked.value);
+    },
+    clearFaults: (nhsNumber) => registry.clear(nhsNumber),
+    listFaults: (nhsNumber) => registry.list(nhsNumber),
+  };
   const app = express();
   app.disable('x-powered-by');
   // Only Patient reads carry an ETag, and it is the record's version, not a hash of the body.
@@ -150,6 +191,22 @@ export function createSpineSandboxApp(options: SpineSandboxAppOptions = {}): Exp
     next();
   });
   app.use(mirrorTracingHeaders);
+  // The control plane is the sandbox's own, never an NHS API path, and answers in every mode (see README.md).
+  app.use(
+    createFaultsRouter(
+      {
+        trySetFaults(nhsNumber, body) {
+          const checked = checkFaultsFor(nhsNumber, body, checkContext);
+          if (!checked.ok) return checked;
+          registry.set(nhsNumber, checked.value);
+          return { ok: true };
+        },
+        clearFaults: control.clearFaults,
+        listFaults: control.listFaults,
+      },
+      logger,
+    ),
+  );
 
   app.use(
     createTokenRouter({
@@ -167,10 +224,11 @@ export function createSpineSandboxApp(options: SpineSandboxAppOptions = {}): Exp
     if (options.requireAuth) guards.push(checkBearer(api, tokens));
     if (options.responseDelayMs) guards.push(delay(options.responseDelayMs));
     if (options.transientFailure) guards.push(injectFailures(api, options.transientFailure));
+    guards.push(injectFaults(api, registry));
     app.use(base, ...guards);
   }
 
-  app.use(createPdsRouter({ data, applicationRestricted: options.requireAuth === true }));
+  app.use(createPdsRouter({ data, applicationRestricted: options.requireAuth === true, faults: registry }));
   app.use(createScrRouter({ data }));
 
   app.use((req, res) => {
@@ -183,5 +241,5 @@ export function createSpineSandboxApp(options: SpineSandboxAppOptions = {}): Exp
     logger.error({ err: error }, 'spine sandbox failed');
     sendPdsError(res, 'UNKNOWN_ERROR', 'An unknown error occurred processing this request.');
   });
-  return app;
+  return Object.assign(app, control);
 }

@@ -1,11 +1,13 @@
 /**
  * Summary Care Record FHIR API (v3) read endpoints: `GET /DocumentReference` gives the latest SCR id and the
  * patient's SCR-ACSPermission (Yes | No | Ask); `GET /Bundle` gives that SCR, or an empty Bundle for any other id.
- * Parameter checks and error texts follow the SCR service's validators.
+ * Parameter checks and error texts follow the SCR service's validators. SCR faults set for a number
+ * (fault-injection.ts) change what these answer.
  */
 import { randomUUID } from 'node:crypto';
 import { type Request, type Response, Router } from 'express';
 import { isValidNhsNumber } from '../domain/nhs-number';
+import { faultEffectsOf, scrWithFaults } from './fault-injection';
 import { copyOf, type SandboxData } from './fixtures';
 import { sendFhir, sendScrError } from './operation-outcome';
 
@@ -60,13 +62,14 @@ export function createScrRouter({ data }: { data: SandboxData }): Router {
     const count = single(req, '_count');
     if (count !== undefined && count !== '1') return invalidParameter(res, '_count', count);
 
-    const scr = data.scr.get(nhsNumber);
-    if (!scr) return sendFhir(res, 200, emptyBundle());
+    const current = scrWithFaults(nhsNumber, data.scr.get(nhsNumber), faultEffectsOf(req));
+    if (!current) return sendFhir(res, 200, emptyBundle());
+    const { scr, pointerId } = current;
     const base = `${req.protocol}://${req.get('host') ?? ''}${SCR_BASE_PATH}`;
     const documentId = randomUUID();
     const patientId = randomUUID();
     const bundleQuery = new URLSearchParams({
-      'composition.identifier': scr.scrId,
+      'composition.identifier': pointerId,
       'composition.subject:Patient.identifier': `${NHS_NUMBER_SYSTEM}|${nhsNumber}`,
     });
     return sendFhir(res, 200, {
@@ -80,7 +83,7 @@ export function createScrRouter({ data }: { data: SandboxData }): Router {
           resource: {
             resourceType: 'DocumentReference',
             id: documentId,
-            masterIdentifier: { system: 'https://fhir.nhs.uk/Id/nhsSCRUUID', value: scr.scrId },
+            masterIdentifier: { system: 'https://fhir.nhs.uk/Id/nhsSCRUUID', value: pointerId },
             status: 'current',
             type: { coding: [GP_SUMMARY] },
             subject: { reference: `Patient/${patientId}` },
@@ -112,7 +115,7 @@ export function createScrRouter({ data }: { data: SandboxData }): Router {
     const nhsNumber = nhsNumberFrom(subject);
     if (nhsNumber === undefined) return invalidParameter(res, 'composition.subject:Patient.identifier', subject);
 
-    const scr = data.scr.get(nhsNumber);
+    const scr = scrWithFaults(nhsNumber, data.scr.get(nhsNumber), faultEffectsOf(req))?.scr;
     if (scr?.accessDenied)
       // The published spec lists 420 for Spine's access-control refusal (the service itself may answer 403).
       return sendScrError(
