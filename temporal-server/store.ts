@@ -1,12 +1,13 @@
 /**
- * The transaction unit of the server. Nothing is locked while a transition is worked out: the runs it touches
- * come from the run cache (or one plain read), it mutates their JSON state and appends events in memory, and
- * one statement writes everything (runs, events, tasks, timers and deletions), which PostgreSQL applies
- * atomically. Every run row carries a version; the write applies only if each run it changes is still at the
- * version that was read, and otherwise the transition is worked out again from fresh state. This is optimistic
- * concurrency, as Temporal's own persistence conditions each write on the run's version, and it makes a
- * transition one round trip instead of BEGIN, locking reads, writes and COMMIT; under load, transitions that
- * queue up share one (TransitionWriter). Wake-ups run after the write.
+ * The transaction unit of the server. Nothing is locked in PostgreSQL while a transition is worked out: the runs
+ * it touches come from the run cache (or one plain read), it mutates their JSON state and appends events in
+ * memory, and one statement writes everything (runs, events, tasks, timers and deletions), which PostgreSQL
+ * applies atomically. Every run row carries a version; the write applies only if each run it changes is still at
+ * the version that was read, and otherwise the transition is worked out again from fresh state. This is
+ * optimistic concurrency, as Temporal's own persistence conditions each write on the run's version, and it makes
+ * a transition one round trip instead of BEGIN, locking reads, writes and COMMIT; under load, transitions that
+ * queue up share one (TransitionWriter). In the process, transitions of one run take turns (RunTurns), so they
+ * do not race each other for its version. Wake-ups run after the write.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-assignment -- protobuf messages and pg rows are dynamically shaped (Msg); fields are checked where they are read */
 import { createHash, randomUUID } from 'node:crypto';
@@ -187,6 +188,10 @@ export class Tx {
   readonly now: number;
   /** Rows of the runs the write changed, as they now stand: the cache takes them once the write is done. */
   readonly written: CachedRun[] = [];
+  /** The runs whose turn (see RunTurns) this transition holds, given back once it is written or abandoned. */
+  private readonly turns: string[] = [];
+  private waitingForTurn = false;
+  private turnsGivenBack = false;
 
   constructor(
     readonly pool: Pool,
@@ -213,10 +218,50 @@ export class Tx {
     return `${namespace}\u0000${runId}`;
   }
 
+  /**
+   * Takes the turns of `keys` in their sorted order, waiting for each: a transition worked out again after a
+   * conflict holds every run it touched before it reads any. Two such transitions wait in the same order, and
+   * one that waits in loadRun holds nothing, so no two can each wait for the other.
+   */
+  async takeTurns(keys: readonly string[]): Promise<void> {
+    for (const key of [...keys].sort()) {
+      if (this.turns.includes(key)) continue;
+      await this.cache.turns.take(key);
+      this.turns.push(key);
+    }
+  }
+
+  /**
+   * Takes the run's turn before reading it. Only a transition that holds no turn waits for one: one that holds
+   * a turn and waited for another could wait for a transition that waits for it (a child reporting to its
+   * parent while the parent terminates the child), so it reads that run without its turn, and the version
+   * check catches a race (the retry then holds both, see takeTurns).
+   */
+  private async takeTurn(key: string): Promise<void> {
+    if (this.turns.includes(key)) return;
+    if (this.turns.length > 0 || this.waitingForTurn) {
+      if (this.cache.turns.tryTake(key)) this.turns.push(key);
+      return;
+    }
+    this.waitingForTurn = true;
+    await this.cache.turns.take(key);
+    this.waitingForTurn = false;
+    // A transition abandoned while it waited gives the turn straight back.
+    if (this.turnsGivenBack) this.cache.turns.give(key);
+    else this.turns.push(key);
+  }
+
+  /** Gives back every turn this transition holds: once its write is in the cache and applied, or abandoned. */
+  giveBackTurns(): void {
+    this.turnsGivenBack = true;
+    for (const key of this.turns.splice(0)) this.cache.turns.give(key);
+  }
+
   async loadRun(namespace: string, runId: string): Promise<Run | undefined> {
     const key = Tx.key(namespace, runId);
     const mine = this.runs.get(key);
     if (mine) return mine;
+    await this.takeTurn(key);
     let row = this.cache.get(key);
     if (!row) {
       const { rows } = await this.query(
@@ -748,9 +793,29 @@ export class TransitionWriter {
 }
 
 /**
- * Runs fn as one transition, working it out again from fresh state when its write conflicts. Conflicts on one
- * run (a signal racing a workflow task completion, say) are short-lived; later attempts back off a little,
- * with jitter, so that racing transitions stop colliding.
+ * A transition that still conflicted after MAX_ATTEMPTS. Nothing of it was written; the work it stood for is
+ * not done, so its caller must try again (an RPC answers UNAVAILABLE, which the SDK retries; a timer fires
+ * again). With turns on runs (RunTurns) this should not happen: it means something writes runs out of turn.
+ */
+export class TransitionConflictError extends Error {
+  constructor(
+    readonly attempts: number,
+    /** The runs the last attempt touched. */
+    readonly runKeys: readonly string[],
+    cause: unknown,
+  ) {
+    super(`a transition still conflicted after ${attempts} attempts`, { cause });
+    this.name = 'TransitionConflictError';
+  }
+}
+
+/**
+ * Runs fn as one transition, working it out again from fresh state when its write conflicts. The turns of the
+ * runs it reads (RunTurns) keep other transitions of this process off them until it is written and in the
+ * cache, so a conflict is rare: a run read without its turn (the second run of a transition, see Tx.takeTurn)
+ * or a cached row that was stale. A transition worked out again first takes the turns of every run it touched,
+ * so only a transition reading one of them out of turn can race it again; later attempts also back off a little,
+ * with jitter.
  */
 export async function runTransaction<T>(
   pool: Pool,
@@ -760,9 +825,11 @@ export async function runTransaction<T>(
   fn: (tx: Tx) => Promise<T>,
   onCommit: (tx: Tx) => void,
 ): Promise<T> {
+  let touched: string[] = [];
   for (let attempt = 1; ; attempt++) {
     const tx = new Tx(pool, writer.schemaName, clock, cache, attempt);
     try {
+      await tx.takeTurns(touched);
       const result = await fn(tx);
       await writer.write(tx);
       for (const row of tx.written) cache.put(row);
@@ -771,10 +838,62 @@ export async function runTransaction<T>(
       return result;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (!code || !RETRYABLE_PG_CODES.has(code) || attempt >= MAX_ATTEMPTS) throw err;
-      for (const key of tx.runs.keys()) cache.drop(key);
+      if (!code || !RETRYABLE_PG_CODES.has(code)) throw err;
+      // Only the rows this attempt read: a newer one another transition put meanwhile is worth keeping.
+      const read = [...tx.runs.values()].filter((r) => !r.isNew);
+      for (const run of read) cache.drop(Tx.key(run.namespace, run.runId), run.version);
+      touched = read.map((r) => Tx.key(r.namespace, r.runId));
+      if (attempt >= MAX_ATTEMPTS) throw new TransitionConflictError(attempt, touched, err);
       if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * attempt * 2));
+    } finally {
+      // After the write is in the cache and applied to what lives in memory: the next transition of these runs
+      // reads what this one wrote and sees its tasks and timers.
+      tx.giveBackTurns();
     }
+  }
+}
+
+/**
+ * Turns on runs: one transition at a time works on a run in this process, which is the only one writing its
+ * schema. A transition takes a run's turn before reading it and gives it back once its write is in the run
+ * cache and applied in memory, so the next one reads what the last one wrote. Without turns, the transitions
+ * of a busy run (a burst of timers, a storm of signals, a worker completing a task meanwhile) all read the
+ * same version and all but one failed the version check, again and again while they queued behind each other
+ * for the writer, until some ran out of attempts. Temporal's history service serializes a workflow's updates
+ * the same way (its workflow lock); the version check stays for what turns do not cover.
+ */
+export class RunTurns {
+  /** Runs whose turn is taken, each with the transitions waiting for it, first come first served. */
+  private readonly taken = new Map<string, Array<() => void>>();
+
+  /** Takes the turn if it is free; false if another transition holds it. */
+  tryTake(key: string): boolean {
+    if (this.taken.has(key)) return false;
+    this.taken.set(key, []);
+    return true;
+  }
+
+  /** Takes the turn once the transitions ahead have given it back. */
+  take(key: string): Promise<void> {
+    const waiting = this.taken.get(key);
+    if (!waiting) {
+      this.taken.set(key, []);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  }
+
+  /** Passes the turn to the next waiting transition, or frees it. */
+  give(key: string): void {
+    const waiting = this.taken.get(key);
+    const next = waiting?.shift();
+    if (next) next();
+    else this.taken.delete(key);
+  }
+
+  /** How many runs' turns are held (for tests). */
+  get held(): number {
+    return this.taken.size;
   }
 }
 
@@ -791,6 +910,9 @@ export class RunCache {
   private readonly rows = new Map<string, CachedRun>();
   /** The newest run this cache has seen of each workflow id (namespace and id as the key). */
   private readonly newestRuns = new Map<string, string>();
+
+  /** One transition at a time on each run (see RunTurns): what makes the rows a transition reads here current. */
+  readonly turns = new RunTurns();
 
   constructor(private readonly capacity = 1024) {}
 
@@ -832,7 +954,13 @@ export class RunCache {
     return row?.status === 1 ? runId : undefined;
   }
 
-  drop(key: string): void {
-    this.rows.delete(key);
+  /**
+   * Drops a row found stale: the one held, if it is no newer than `version` (the version a conflicting
+   * transition read). A newer row came from a write after that read, and dropping it would let a read still in
+   * flight put back an older one.
+   */
+  drop(key: string, version: number): void {
+    const held = this.rows.get(key);
+    if (held && held.version <= version) this.rows.delete(key);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * The in-memory timers of VOLATILE_TIMER_KINDS (state.ts): armed and cancelled once the transition that asked for
  * them is written, re-armed from the runs' state when the server starts. A timer that fires runs the same engine
- * transition as a stored one, which checks it against the run's state, so a stale one does nothing.
+ * transition as a stored one, which checks it against the run's state, so a stale one does nothing. A timer
+ * whose transition could not be written fires again shortly: no row stands for it, so dropping it would leave
+ * its run waiting forever (a started workflow task that never times out, a task on a dead sticky queue).
  */
 export interface VolatileTimer {
   namespace: string;
@@ -15,7 +17,7 @@ export interface VolatileTimer {
 }
 
 interface Armed {
-  timer: VolatileTimer;
+  readonly timer: VolatileTimer;
   handle: NodeJS.Timeout;
 }
 
@@ -26,7 +28,9 @@ export class VolatileTimers {
 
   constructor(
     private readonly now: () => number,
-    private readonly fire: (timer: VolatileTimer) => Promise<void>,
+    /** Runs the timer's transition; false when it could not be written, and the timer fires again later. */
+    private readonly fire: (timer: VolatileTimer) => Promise<boolean>,
+    private readonly retryMs = 1_000,
   ) {}
 
   arm(timer: VolatileTimer): void {
@@ -35,13 +39,25 @@ export class VolatileTimers {
     let timers = this.byRun.get(timer.runId);
     if (!timers) this.byRun.set(timer.runId, (timers = new Map<string, Armed>()));
     // A fired timer stays armed (and holding time skipping) until its transition is written, so the clock cannot
-    // skip ahead between the timer firing and the work it schedules.
+    // skip ahead between the timer firing and the work it schedules; one whose transition failed stays armed to
+    // fire again, unless a transition cancelled or replaced it meanwhile.
+    const fire = (): void => {
+      void this.fire(timer).then(
+        (done) => (done ? this.remove(timer.runId, key, armed) : this.retry(timer.runId, key, armed, fire)),
+        () => this.retry(timer.runId, key, armed, fire),
+      );
+    };
     const delay = Math.max(0, Math.min(timer.fireAt - this.now(), 2 ** 31 - 1));
-    const handle = setTimeout(() => void this.fire(timer).finally(() => this.remove(timer.runId, key, armed)), delay);
-    handle.unref();
-    const armed: Armed = { timer, handle };
+    const armed: Armed = { timer, handle: setTimeout(fire, delay) };
+    armed.handle.unref();
     timers.set(key, armed);
     if (timer.holdsLock) this.locks++;
+  }
+
+  private retry(runId: string, key: string, armed: Armed, fire: () => void): void {
+    if (this.byRun.get(runId)?.get(key) !== armed) return;
+    armed.handle = setTimeout(fire, this.retryMs);
+    armed.handle.unref();
   }
 
   /** Cancels a run's timers of `kind` ('*' for every kind) and `ref` ('' for every ref). */

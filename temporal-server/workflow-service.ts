@@ -35,6 +35,7 @@ import {
   prepared,
   RunCache,
   runTransaction,
+  TransitionConflictError,
   TransitionWriter,
   tailEvents,
   TaskKind,
@@ -133,6 +134,7 @@ export class WorkflowService {
   private readonly volatileTimers = new VolatileTimers(
     () => this.clock.now(),
     (timer) => this.fireVolatileTimer(timer),
+    TIMER_RETRY_MS,
   );
   /** The session holding this server's claim on its schema (see `start`). */
   private owner: PoolClient | undefined;
@@ -185,9 +187,22 @@ export class WorkflowService {
       // The last transition of a burst may have held back a time skip: let the timer loop look again.
       if (--this.transitionsInFlight === 0 && this.clock.timeSkipping) this.kick();
     };
-    return runTransaction(this.pool, this.writer, this.clock, this.runCache, fn, (tx) => this.onCommit(tx)).finally(
-      done,
-    );
+    return runTransaction(this.pool, this.writer, this.clock, this.runCache, fn, (tx) => this.onCommit(tx))
+      .catch((err: unknown) => {
+        if (!(err instanceof TransitionConflictError)) throw err;
+        // Turns on runs should make this impossible: something wrote a run out of turn, again and again. Nothing
+        // of the transition was written; the caller is told to try again (the SDK retries UNAVAILABLE, a timer
+        // fires again), so the work is delayed, never lost.
+        this.logger.error(
+          { err, attempts: err.attempts, runs: err.runKeys.map((k) => k.split('\u0000')[1]) },
+          'a transition kept conflicting and was not written; its caller must try again',
+        );
+        throw new TemporalServiceError(
+          GrpcCode.UNAVAILABLE,
+          'the workflow changed while this call was applied; try again',
+        );
+      })
+      .finally(done);
   }
 
   /**
@@ -404,14 +419,18 @@ export class WorkflowService {
     );
   }
 
-  private async fireVolatileTimer(timer: VolatileTimer): Promise<void> {
+  /** Fires an in-memory timer; false when its transition failed, and VolatileTimers fires it again shortly. */
+  private async fireVolatileTimer(timer: VolatileTimer): Promise<boolean> {
     try {
       await this.transact(async (tx) => {
         const run = await tx.loadRun(timer.namespace, timer.runId);
         if (run) await this.engine.fireTimer(tx, run, timer);
       });
+      return true;
     } catch (err) {
-      this.logger.error({ err, runId: timer.runId, kind: timer.kind }, 'timer failed');
+      if (this.stopped) return true;
+      this.logger.error({ err, runId: timer.runId, kind: timer.kind }, 'timer failed; trying again shortly');
+      return false;
     }
   }
 
@@ -739,7 +758,9 @@ export class WorkflowService {
           return start(tx, task);
         });
       } catch (err) {
+        // Back at the head of its queue, and another poller waiting on the queue is told: this one fails.
         this.taskQueues.giveBack(key, task);
+        this.notifier.notifyTask(key);
         throw err;
       }
       if (response !== 'stale') return response;
