@@ -10,6 +10,7 @@ import { SERVICE_TASK_TYPES } from '../pathways';
 import { type Store } from '../store';
 import { type NotificationTransport } from './notify';
 import { createPathwayTaskActivities } from './pathway-tasks';
+import { createIncidentActivities } from './records/incidents';
 import type { PathwayShellActivities } from '../workflows/run-pathway.workflow';
 import { type SpineClient } from './spine';
 
@@ -25,6 +26,8 @@ export const SHELL_ACTIVITY_NAMES = [
   'openTask',
   'closeTask',
   'resolvePathway',
+  'raiseIncident',
+  'closeIncident',
 ] as const satisfies readonly (keyof PathwayShellActivities)[];
 // Fails to compile when the shell gains an activity this list does not name.
 type MissingShellActivity = Exclude<keyof PathwayShellActivities, (typeof SHELL_ACTIVITY_NAMES)[number]>;
@@ -40,7 +43,7 @@ export type ActivityFunction = (...args: any[]) => Promise<unknown>;
 
 /** Builds the worker's activities: `Worker.create({ activities: createActivities(deps), ... })`. */
 export function createActivities(deps: ActivityDependencies): Record<ActivityName, ActivityFunction> {
-  const activities = createPathwayTaskActivities(deps);
+  const activities = { ...createPathwayTaskActivities(deps), ...createIncidentActivities(deps) };
   return activities satisfies Record<ActivityName, ActivityFunction>;
 }
 
@@ -53,3 +56,4 @@ export {
 } from './notify';
 export { createSpineClient, type SpineClient } from './spine';
 export { createPathwayTaskActivities, uuidFromKey, type PathwayTaskActivitiesDeps } from './pathway-tasks';
+export { createIncidentActivities, type IncidentActivitiesDeps } from './records/incidents';

@@ -8,6 +8,7 @@ import { ThroughcareError, ValidationError, type FieldProblem } from '../domain/
 import { CommandFailure, EXIT, print } from './context';
 import type * as Case from './commands/case';
 import type * as Config from './commands/config';
+import type * as Incident from './commands/incident';
 import type * as Migrate from './commands/migrate';
 import type * as Pathway from './commands/pathway';
 import type * as SpineSandbox from './commands/spine-sandbox';
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, () => (program: Command) => void> = {
   'temporal-server': () => (require('./commands/temporal-server') as typeof TemporalServer).registerTemporalServer,
   case: () => (require('./commands/case') as typeof Case).registerCase,
   task: () => (require('./commands/task') as typeof Task).registerTask,
+  incident: () => (require('./commands/incident') as typeof Incident).registerIncident,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

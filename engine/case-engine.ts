@@ -12,6 +12,7 @@ import type { Store } from '../store';
 export const WORKFLOW_TYPE = 'runPathway';
 export const COMPLETE_TASK_UPDATE = 'completeTask';
 export const CORRELATE_MESSAGE_UPDATE = 'correlateMessage';
+export const TERMINATE_PATHWAY_UPDATE = 'terminatePathway';
 export const STATE_QUERY = 'state';
 
 export interface CaseEngine {

@@ -8,3 +8,5 @@ export { workflowIdOf, type CaseEngine } from './case-engine';
 export * from './cases';
 export * from './case-messages';
 export * from './tasks';
+export * from './incidents';
+export * from './case-termination';

@@ -9,6 +9,10 @@ export {
   correlateMessageUpdate,
   deliverMessageSignal,
   childEscalatedSignal,
+  terminatePathwayUpdate,
+  TERMINATE_PATHWAY_REFUSALS,
+  type TerminatePathwayInput,
+  type TerminatePathwayResult,
   type ChildEscalatedInput,
   stateQuery,
   type RunPathwayInput,
@@ -25,6 +29,8 @@ export {
   type ServiceTaskActivityResult,
   type OpenTaskActivityInput,
   type CloseTaskActivityInput,
+  type RaiseIncidentActivityInput,
+  type CloseIncidentActivityInput,
   type PathwayShellActivities,
 } from './run-pathway.workflow';
 export * from './pathway';

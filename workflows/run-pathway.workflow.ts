@@ -6,9 +6,15 @@
  * pathway version it started with whatever is deployed later.
  *
  * Persisted API (never rename; evolve with `patched()` or new names): workflow type `runPathway`, updates
- * `completeTask` and `correlateMessage`, signals `deliverMessage` and `childEscalated`, query `state`, activities
- * `openTask`, `closeTask`, `resolvePathway`, the service-task activity names the pathways use, and the patch
- * `buffer-messages`.
+ * `completeTask`, `correlateMessage` and `terminatePathway`, signals `deliverMessage` and `childEscalated`, query
+ * `state`, activities `openTask`, `closeTask`, `resolvePathway`, `raiseIncident`, `closeIncident`, the service-task
+ * activity names the pathways use, and the patches `buffer-messages` and `incidents`.
+ *
+ * Incidents: in a pathway started with the `incidents` patch, a failure nothing in the BPMN catches (a service
+ * task out of attempts, a failed child pathway, a FEEL error at an element) stops only its token, which waits at
+ * the element; `raiseIncident` records it and opens a "Resolve incident" task for ops, and completing that task
+ * through `completeTask` (form `incident-resolution`) retries or skips the element. Pathways started before the
+ * patch fail as they always did, so their histories replay.
  *
  * Messages are kept, as Zeebe buffers a published message: one nothing waits for yet stays in the interpreter
  * state until its time to live runs out and is caught when the pathway reaches a catch event for it. Histories
@@ -42,11 +48,15 @@ import { addIsoDuration, formatInstant, isZeroDuration, parseIsoDuration } from 
 import {
   canEverCatch,
   describePathway,
+  findOpenIncident,
   findOpenTask,
   handle,
   messageReach,
   nextTimer,
+  openIncidents,
+  readIncidentResolution,
   start,
+  whyNotSkippable,
   type BufferedMessage,
   type MessageCatcher,
   type MessageReach,
@@ -107,6 +117,27 @@ export interface CompleteTaskInput {
    */
   readonly completionId?: string;
 }
+
+/** A person ends the pathway; its open tasks and incidents are withdrawn with the reason. */
+export interface TerminatePathwayInput {
+  readonly reason: string;
+  /** Who ended it (user id), for the worklist, the audit trail and the case view. */
+  readonly terminatedBy: string;
+}
+
+export interface TerminatePathwayResult {
+  readonly status: 'terminated';
+  readonly terminatedAt: string;
+}
+
+/** The longest termination reason taken: it is kept in the state, on every withdrawn task and in the audit trail. */
+const MAX_TERMINATION_REASON = 2000;
+
+/** Failure types of the `terminatePathway` validator: nothing is recorded when it refuses. */
+export const TERMINATE_PATHWAY_REFUSALS = {
+  notActive: 'PATHWAY_NOT_ACTIVE',
+  invalid: 'INVALID_TERMINATION',
+} as const;
 
 export interface CompleteTaskResult {
   readonly taskId: string;
@@ -206,6 +237,12 @@ export interface ChildEscalatedInput {
 
 /** A child pathway threw an escalation; the parent's call activity may catch it with a boundary event. */
 export const childEscalatedSignal = defineSignal<[ChildEscalatedInput]>('childEscalated');
+/**
+ * A person ends the pathway (`throughcare case terminate`): every open task and incident is cancelled with the
+ * reason, child pathways are cancelled (closing their tasks), and the run completes with status `terminated`.
+ * The only way a person ends a case early; Temporal's own terminate would run none of this.
+ */
+export const terminatePathwayUpdate = defineUpdate<TerminatePathwayResult, [TerminatePathwayInput]>('terminatePathway');
 /** Where the pathway is: status, variables, open tasks with due dates, pending timers, trail. */
 export const stateQuery = defineQuery<PathwayView>('state');
 
@@ -237,6 +274,20 @@ export type CloseTaskActivityInput = Extract<PathwayCommand, { type: 'closeUserT
   readonly completedAt?: string;
 };
 
+export type RaiseIncidentActivityInput = Extract<PathwayCommand, { type: 'raiseIncident' }> & {
+  readonly caseId: string;
+  readonly processId: string;
+  readonly pathwayVersionId?: string;
+};
+export type CloseIncidentActivityInput = Extract<PathwayCommand, { type: 'closeIncident' }> & {
+  readonly caseId: string;
+  readonly processId: string;
+  /** Who resolved it (the `completeTask` of its task); absent when it was cancelled with its element. */
+  readonly resolvedBy?: string;
+  readonly completionId?: string;
+  readonly resolvedAt?: string;
+};
+
 /** The activities the shell itself calls (implemented by the worklist and pathway store activities). */
 export interface PathwayShellActivities {
   /** Projects an opened user task into the worklist (idempotent by taskId). */
@@ -245,6 +296,10 @@ export interface PathwayShellActivities {
   closeTask(input: CloseTaskActivityInput): Promise<void>;
   /** The latest deployed IR of a process id, for call activities not pinned in `calledPathways`. */
   resolvePathway(input: { processId: string }): Promise<PathwayIR>;
+  /** Records an incident and opens the worklist task that resolves it (idempotent by incident id). */
+  raiseIncident(input: RaiseIncidentActivityInput): Promise<void>;
+  /** Records how an incident ended and closes its worklist task (idempotent by incident id). */
+  closeIncident(input: CloseIncidentActivityInput): Promise<void>;
 }
 
 type ActivityFunction = (input: unknown) => Promise<unknown>;
@@ -270,6 +325,24 @@ function serviceTaskActivities(retries: number): Record<string, ActivityFunction
   return proxy;
 }
 
+/**
+ * What a failed activity tells an incident: attempts made (its retries, when they ran out) and whether the last
+ * failure was retryable.
+ */
+function attemptsOf(error: unknown, retries: number): { attempts?: number; retryable?: boolean } {
+  if (!(error instanceof ActivityFailure)) return {};
+  const cause = error.cause;
+  const retryable = cause instanceof ApplicationFailure ? !cause.nonRetryable : undefined;
+  return {
+    ...(error.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? { attempts: Math.max(1, retries) } : {}),
+    ...(error.retryState === 'NON_RETRYABLE_FAILURE'
+      ? { retryable: false }
+      : retryable === undefined
+        ? {}
+        : { retryable }),
+  };
+}
+
 /** The BPMN error code of a failure: the ApplicationFailure type, under any activity/child wrappers. */
 function failureCode(error: unknown): { errorCode?: string; message: string } {
   let cause: unknown = error;
@@ -291,6 +364,13 @@ function nowIso(): string {
 
 /** Gates message buffering: histories recorded before it dropped a message nothing waited for. */
 const BUFFER_MESSAGES_PATCH = 'buffer-messages';
+
+/**
+ * Gates incidents: a pathway started before them fails when a failure is not caught, and its history replays
+ * only if it still does. Decided once, at the start of the case (carried in the state across continue-as-new):
+ * a running case started before keeps failing as it did; a new case raises incidents.
+ */
+const INCIDENTS_PATCH = 'incidents';
 
 function expiryAfter(timeToLive: string): string {
   const duration = parseIsoDuration(timeToLive) ?? parseIsoDuration(DEFAULT_MESSAGE_TIME_TO_LIVE);
@@ -353,9 +433,11 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     : start(ir, input.variables ?? {}, nowIso(), {
         ...(input.startEventId ? { startEventId: input.startEventId } : {}),
         ...(inherited.length > 0 ? { messages: inherited } : {}),
+        incidents: patched(INCIDENTS_PATCH),
       });
   let state: PathwayState = first.state;
   const startCommands = first.commands;
+  let terminatedByPerson = false;
 
   function dispatch(event: PathwayEvent): Step {
     const step = handle(ir, state, event, nowIso());
@@ -426,6 +508,37 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
           );
           break;
         }
+        case 'raiseIncident':
+          project(
+            shellActivities.raiseIncident({
+              ...command,
+              caseId,
+              processId: ir.processId,
+              ...(input.pathwayVersionId ? { pathwayVersionId: input.pathwayVersionId } : {}),
+            }),
+            'raiseIncident',
+            command.incident.id,
+          );
+          break;
+        case 'closeIncident': {
+          // Resolved through the `completeTask` update of its task: who, and the completion, as for a user task.
+          const by = completedBy.get(command.incidentId);
+          completedBy.delete(command.incidentId);
+          const completion = completing.get(command.incidentId);
+          completing.delete(command.incidentId);
+          project(
+            shellActivities.closeIncident({
+              ...command,
+              caseId,
+              processId: ir.processId,
+              ...(by ? { resolvedBy: by } : {}),
+              ...(completion ? { completionId: completion.completionId, resolvedAt: completion.completedAt } : {}),
+            }),
+            'closeIncident',
+            command.incidentId,
+          );
+          break;
+        }
         case 'executeServiceTask':
           runInScope(command.activityId, async () => {
             const activity = serviceTaskActivities(command.retries)[command.taskType];
@@ -442,7 +555,12 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
               dispatch({ type: 'serviceTaskCompleted', activityId: command.activityId, result: result ?? {} });
             } catch (error) {
               if (isCancellation(error)) throw error;
-              dispatch({ type: 'serviceTaskFailed', activityId: command.activityId, ...failureCode(error) });
+              dispatch({
+                type: 'serviceTaskFailed',
+                activityId: command.activityId,
+                ...failureCode(error),
+                ...attemptsOf(error, command.retries),
+              });
             }
           });
           break;
@@ -455,8 +573,11 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
               const childIr =
                 input.calledPathways?.[command.processId] ??
                 (await shellActivities.resolvePathway({ processId: command.processId }));
+              // A retried call activity starts a child of its own: the failed child's id (and so the ids of
+              // everything it recorded: tasks, documents) must not be reused by a run from scratch.
+              const suffix = command.rerun ? `/${command.rerun}` : '';
               const child = await startChild(runPathway, {
-                workflowId: `${workflowInfo().workflowId}/${command.childId}`,
+                workflowId: `${workflowInfo().workflowId}/${command.childId}${suffix}`,
                 args: [
                   {
                     ir: childIr,
@@ -507,9 +628,11 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
 
   async function closeOpenTasksOnCancel(): Promise<void> {
     const open = Object.values(state.instances).filter((instance) => instance.wait.type === 'userTask');
+    // Incident tasks too (only pathways started with incidents have any, so older histories replay as they were).
+    const incidents = openIncidents(state);
     await CancellationScope.nonCancellable(() =>
-      Promise.all(
-        open.map((instance) =>
+      Promise.all([
+        ...open.map((instance) =>
           shellActivities.closeTask({
             type: 'closeUserTask',
             taskId: instance.id,
@@ -519,7 +642,19 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
             processId: ir.processId,
           }),
         ),
-      ),
+        ...incidents.map((incident) =>
+          shellActivities.closeIncident({
+            type: 'closeIncident',
+            incidentId: incident.id,
+            instanceId: incident.instanceId,
+            elementId: incident.elementId,
+            resolution: 'cancelled',
+            reason: 'the case was cancelled',
+            caseId,
+            processId: ir.processId,
+          }),
+        ),
+      ]),
     );
   }
 
@@ -532,7 +667,10 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
       // The same completion again (only reaches here once the run has continued as new): the first answer.
       const earlier = completions.get(taskId);
       if (earlier && earlier.completionId === update.completionId) return earlier.result;
-      if (!findOpenTask(state, taskId)) {
+      // The task an incident opened resolves it: its form says retry, skip or correct-and-retry.
+      const incident = findOpenIncident(state, taskId);
+      const resolution = incident ? readIncidentResolution(update.data) : undefined;
+      if (!findOpenTask(state, taskId) && (!incident || typeof resolution !== 'object')) {
         throw ApplicationFailure.create({
           type: 'TASK_NOT_OPEN',
           message: `Task '${taskId}' is not open`,
@@ -542,7 +680,8 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
       if (update.completedBy) completedBy.set(taskId, update.completedBy);
       const completedAt = nowIso();
       if (update.completionId) completing.set(taskId, { completionId: update.completionId, completedAt });
-      dispatch({ type: 'taskCompleted', taskId, data: update.data ?? {} });
+      if (typeof resolution === 'object') dispatch({ type: 'incidentResolved', incidentId: taskId, ...resolution });
+      else dispatch({ type: 'taskCompleted', taskId, data: update.data ?? {} });
       const result: CompleteTaskResult = { taskId, completedAt, status: state.status };
       if (update.completionId) completions.set(taskId, { completionId: update.completionId, result });
       return result;
@@ -568,12 +707,45 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
         if (state.status !== 'active')
           throw new Error(`The pathway is ${state.status}; task '${update.taskId}' cannot be completed`);
         if (findOpenTask(state, update.taskId)) return;
-        const known = state.trail.some((entry) => entry.instanceId === update.taskId);
+        if (findOpenIncident(state, update.taskId)) {
+          const resolution = readIncidentResolution(update.data);
+          if (typeof resolution === 'string') throw new Error(`Incident '${update.taskId}': ${resolution}`);
+          const notSkippable = resolution.action === 'skip' ? whyNotSkippable(ir, state, update.taskId) : undefined;
+          if (notSkippable) throw new Error(`Incident '${update.taskId}' cannot be skipped: ${notSkippable}`);
+          return;
+        }
+        const known =
+          state.trail.some((entry) => entry.instanceId === update.taskId) ||
+          state.incidents?.[update.taskId] !== undefined;
         throw new Error(
           known
             ? `Task '${update.taskId}' is already completed or closed`
             : `Task '${update.taskId}' is not a task of this pathway`,
         );
+      },
+    },
+  );
+
+  setHandler(
+    terminatePathwayUpdate,
+    (termination): TerminatePathwayResult => {
+      terminatedByPerson = true;
+      dispatch({ type: 'terminate', reason: termination.reason.trim(), terminatedBy: termination.terminatedBy });
+      return { status: 'terminated', terminatedAt: state.termination?.at ?? nowIso() };
+    },
+    {
+      validator: (termination: TerminatePathwayInput) => {
+        if (typeof termination?.reason !== 'string' || termination.reason.trim() === '')
+          throw refuse(TERMINATE_PATHWAY_REFUSALS.invalid, 'a reason is required: it is kept with the case');
+        if (termination.reason.length > MAX_TERMINATION_REASON)
+          throw refuse(
+            TERMINATE_PATHWAY_REFUSALS.invalid,
+            `the reason is longer than ${MAX_TERMINATION_REASON} characters`,
+          );
+        if (typeof termination.terminatedBy !== 'string' || termination.terminatedBy === '')
+          throw refuse(TERMINATE_PATHWAY_REFUSALS.invalid, 'terminatedBy is required');
+        if (state.status !== 'active')
+          throw refuse(TERMINATE_PATHWAY_REFUSALS.notActive, `The pathway is ${state.status}; it cannot be terminated`);
       },
     },
   );
@@ -712,7 +884,11 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     throw error;
   }
 
-  await condition(() => projectionsInFlight === 0 && allHandlersFinished());
+  // Ended by a person: children are cancelled first, so that they close their own tasks before this run ends
+  // (a child still running when its parent closes is terminated by the server, and runs no code).
+  await condition(
+    () => projectionsInFlight === 0 && allHandlersFinished() && (!terminatedByPerson || scopes.size === 0),
+  );
   if (state.status === 'failed') {
     const error = state.error ?? { code: 'PATHWAY_FAILED', message: 'The pathway failed' };
     throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error] });

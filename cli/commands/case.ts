@@ -2,7 +2,16 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { worklistTaskId } from '../../domain/worklist-task-id';
 import { parseIsoDuration } from '../../bpmn';
-import { messageCase, showCase, startCase, workflowIdOf, type MessageCaseResult } from '../../engine';
+import {
+  listIncidents,
+  messageCase,
+  showCase,
+  startCase,
+  terminateCase,
+  workflowIdOf,
+  type IncidentSummary,
+  type MessageCaseResult,
+} from '../../engine';
 import { CommandFailure, EXIT, commandContext, print } from '../context';
 import { parseJsonObject, withCaseEngine } from '../engine';
 
@@ -57,8 +66,11 @@ export function registerCase(program: Command): void {
     )
     .option('--json', 'print JSON')
     .action(async (caseId: string, options: { json?: boolean }) => {
-      const view = await withCaseEngine(commandContext(), (engine) => showCase(engine, caseId));
-      if (options.json) return print(JSON.stringify(view, null, 2));
+      // Open incidents from the incident record: those of the case's child pathways too.
+      const [view, incidents] = await withCaseEngine(commandContext(), (engine) =>
+        Promise.all([showCase(engine, caseId), listIncidents(engine, { caseId, open: true })]),
+      );
+      if (options.json) return print(JSON.stringify({ ...view, openIncidents: incidents }, null, 2));
       const { pathway } = view;
       const variables = Object.keys(pathway.variables).sort();
       print(
@@ -72,6 +84,12 @@ export function registerCase(program: Command): void {
                 `Error: ${pathway.error.message} (${pathway.error.code}${pathway.error.elementId ? ` at ${pathway.error.elementId}` : ''})`,
               ]
             : []),
+          ...(pathway.termination
+            ? [
+                `Terminated by ${pathway.termination.terminatedBy} at ${pathway.termination.at}: ${pathway.termination.reason}`,
+              ]
+            : []),
+          ...openIncidentLines(incidents),
           `Open tasks:${pathway.openTasks.length ? '' : ' none'}`,
           ...pathway.openTasks.map(
             // The worklist's id, the one `task complete` takes (the state query knows only the run-local one).
@@ -91,6 +109,24 @@ export function registerCase(program: Command): void {
           `Trail:`,
           ...pathway.trail.map((e) => `  ${e.enteredAt}  ${e.name ?? e.elementId}${e.outcome ? `  ${e.outcome}` : ''}`),
         ].join('\n'),
+      );
+    });
+
+  cases
+    .command('terminate <caseId>')
+    .description(
+      'End a case early, with the reason: its open tasks and incidents are withdrawn (closed as cancelled with the reason), the case is closed and the reason recorded',
+    )
+    .requiredOption('--reason <text>', 'why the case ends here (kept with the case, its tasks and the audit trail)')
+    .option('--json', 'print JSON')
+    .action(async (caseId: string, options: { reason: string; json?: boolean }) => {
+      const terminated = await withCaseEngine(commandContext(), (engine) =>
+        terminateCase(engine, caseId, { reason: options.reason, terminatedBy: `cli:${os.userInfo().username}` }),
+      );
+      print(
+        options.json
+          ? JSON.stringify(terminated, null, 2)
+          : `Terminated case ${caseId} at ${terminated.terminatedAt}: ${terminated.reason}`,
       );
     });
 
@@ -130,6 +166,22 @@ export function registerCase(program: Command): void {
         print(options.json ? JSON.stringify(result, null, 2) : describeDelivery(result));
       },
     );
+}
+
+/**
+ * The incidents the case waits on, each with its id, which is the id of the task that resolves it
+ * (`task complete ID --data '{"action":"retry"}'`).
+ */
+function openIncidentLines(incidents: readonly IncidentSummary[]): string[] {
+  if (incidents.length === 0) return [];
+  return [
+    `Open incidents (resolve with task complete ID --data: "action" retry, skip with a "reason", or correct-and-retry with "variables"):`,
+    ...incidents.map(
+      (i) =>
+        `  ${i.incidentId}  ${i.elementName ?? i.elementId}: ${i.errorCode} ${i.message}` +
+        ` (raised ${i.raisedAt}${i.attempts !== null ? `, ${i.attempts} attempts` : ''})`,
+    ),
+  ];
 }
 
 /** One line per workflow of the case that caught or kept the message; child pathways are named. */

@@ -3,6 +3,11 @@
  * run with THROUGHCARE_RECORD_HISTORIES=1)
  * against the current workflow code, so a change that makes `runPathway` behave differently on replay
  * (a new command, a reordered timer, a renamed activity) fails here instead of on running cases.
+ *
+ * `incident-before-patch-fails-case.json` was recorded before incidents (the `incidents` patch), from
+ * test/fixtures/bpmn/referral-with-care-plan.bpmn with a referral activity that failed every attempt: that case
+ * failed, and it must still fail on replay, where a case started today raises an incident instead. It cannot be
+ * re-recorded (today's code would not fail), so it is kept as it is.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,6 +39,18 @@ describe('recorded pathway histories', () => {
 
   it('has histories to replay', () => {
     expect(fixtures.length).toBeGreaterThan(0);
+  });
+
+  it('has a case that started before incidents and failed, to show it still ends on that path', () => {
+    const { history } = readFixture('incident-before-patch-fails-case.json');
+    const events = history.events ?? [];
+    const last = events.at(-1);
+    expect(last?.workflowExecutionFailedEventAttributes?.failure).toMatchObject({
+      message: 'The referral service did not answer',
+      applicationFailureInfo: { type: 'REFERRAL_UNAVAILABLE' },
+    });
+    // No incident was ever recorded: the case started before the patch, so replay takes the old path.
+    expect(events.some((e) => e.markerRecordedEventAttributes)).toBe(false);
   });
 
   it('replays every history deterministically with the current workflow code', async () => {

@@ -13,6 +13,7 @@ import {
   deliverMessageSignal,
   runPathway,
   stateQuery,
+  terminatePathwayUpdate,
   type CloseTaskActivityInput,
   type OpenTaskActivityInput,
   type PathwayView,
@@ -439,8 +440,12 @@ describe('runPathway on the time-skipping server', () => {
           Buffer.from(p.data ?? new Uint8Array()).toString('utf8'),
         ),
       );
-      // New histories are marked, so a replay keeps messages where they were kept and nowhere else.
-      expect(patches).toEqual([expect.stringContaining('"id":"buffer-messages"')]);
+      // New histories are marked, so a replay keeps messages where they were kept and nowhere else (and raises
+      // incidents, marked at the start, only in cases that started with them).
+      expect(patches).toEqual([
+        expect.stringContaining('"id":"incidents"'),
+        expect.stringContaining('"id":"buffer-messages"'),
+      ]);
       await handle.terminate('test finished');
     }, 60_000);
   });
@@ -486,6 +491,41 @@ describe('runPathway on the time-skipping server', () => {
       ['HealthScreen', 'cancelled'],
       ['SubstanceScreen', 'cancelled'],
     ]);
+  }, 60_000);
+
+  it('withdraws the tasks of a running child pathway when a person terminates the case', async () => {
+    const ir = await compileFixture('call-activity');
+    const childIr = await compileFixture('child-review');
+    const parentId = workflowId('terminate');
+    const handle = await testEnv.client.workflow.start(runPathway, {
+      taskQueue: TASK_QUEUE,
+      workflowId: parentId,
+      args: [{ ir, caseId: 'c-term', variables: { caseId: 'c-term' }, calledPathways: { ChildReview: childIr } }],
+    });
+    const parentView = await waitForState(handle, (v) => v.activeElements.length === 1);
+    const child = testEnv.client.workflow.getHandle<typeof runPathway>(
+      `${parentId}/${parentView.activeElements[0]?.instanceId ?? ''}`,
+    );
+    await waitForState(child, (v) => v.openTasks.length === 1);
+
+    const terminated = await handle.executeUpdate(terminatePathwayUpdate, {
+      args: [{ reason: 'Released from court', terminatedBy: 'nurse-1' }],
+    });
+
+    expect(terminated).toEqual({ status: 'terminated', terminatedAt: expect.any(String) });
+    expect(await handle.result()).toMatchObject({ status: 'terminated' });
+    // The child was cancelled before the parent ended, so it closed its own task.
+    expect((await child.describe()).status.name).toBe('CANCELLED');
+    expect(calls.closed.filter((c) => c.caseId === 'c-term').map((c) => [c.elementId, c.outcome])).toEqual([
+      ['Review', 'cancelled'],
+    ]);
+    expect((await handle.query(stateQuery)).termination).toMatchObject({
+      reason: 'Released from court',
+      terminatedBy: 'nurse-1',
+    });
+    await expect(
+      handle.executeUpdate(terminatePathwayUpdate, { args: [{ reason: 'again', terminatedBy: 'nurse-1' }] }),
+    ).rejects.toBeDefined();
   }, 60_000);
 
   it('fires a 13-week review timer, then opens the review and completes it through the update', async () => {

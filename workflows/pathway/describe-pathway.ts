@@ -6,8 +6,10 @@ import { type PathwayIR } from '../../bpmn/ir';
 import {
   type ElementInstance,
   type PathwayError,
+  type PathwayIncident,
   type PathwayState,
   type PathwayStatus,
+  type PathwayTermination,
   type TrailEntry,
   type Variables,
 } from './types';
@@ -40,6 +42,8 @@ export interface ActiveElementView {
   readonly name?: string;
   readonly kind: string;
   readonly enteredAt: string;
+  /** Set while it waits in an incident. */
+  readonly incidentId?: string;
 }
 
 export interface MessageSubscriptionView {
@@ -74,6 +78,13 @@ export interface PathwayView {
   readonly startedAt: string;
   readonly endedAt?: string;
   readonly error?: PathwayError;
+  /**
+   * Incidents, oldest first, open ones without `resolution`. An open one's id is the run-local id of the task
+   * that resolves it (its worklist id is `<workflow id>/<incident id>`, as for user tasks).
+   */
+  readonly incidents: PathwayIncident[];
+  /** Why and by whom the pathway was terminated, when a person ended it. */
+  readonly termination?: PathwayTermination;
 }
 
 function nameOf(ir: PathwayIR, elementId: string): { name?: string } {
@@ -99,6 +110,7 @@ export function describePathway(ir: PathwayIR, state: PathwayState): PathwayView
       ...nameOf(ir, instance.elementId),
       kind: ir.elements[instance.elementId]?.kind ?? 'unknown',
       enteredAt: instance.enteredAt,
+      ...(instance.incidentId ? { incidentId: instance.incidentId } : {}),
     })),
     openTasks: instances.flatMap((instance) => {
       if (instance.wait.type !== 'userTask') return [];
@@ -140,6 +152,10 @@ export function describePathway(ir: PathwayIR, state: PathwayState): PathwayView
     startedAt: state.startedAt,
     ...(state.endedAt ? { endedAt: state.endedAt } : {}),
     ...(state.error ? { error: state.error } : {}),
+    incidents: Object.values(state.incidents ?? {}).sort(
+      (a, b) => a.raisedAt.localeCompare(b.raisedAt) || a.id.localeCompare(b.id),
+    ),
+    ...(state.termination ? { termination: state.termination } : {}),
   };
 }
 

@@ -21,4 +21,15 @@ export {
   type MessageCatcher,
   type MessageReach,
 } from './message-catchers';
+export {
+  INCIDENT_ACTIONS,
+  INCIDENT_CANDIDATE_GROUP,
+  INCIDENT_FORM_ID,
+  findOpenIncident,
+  openIncidents,
+  readIncidentResolution,
+  whyNotSkippable,
+  type IncidentAction,
+  type IncidentResolutionRequest,
+} from './incidents';
 export * from './types';

@@ -11,28 +11,39 @@
  * gateways, cycles on non-interrupting boundary timers, error codes caught by error boundary events, and
  * message buffering: a message nothing waits for is kept until its expiry and correlated, oldest first and at
  * most once, when a subscription with its name and correlation key opens.
+ *
+ * Incidents, as Camunda raises them: a service task that runs out of attempts, a called pathway that fails, or
+ * an element that cannot be entered or left (a FEEL error) with nothing to catch it stops the token at that
+ * element, waiting for a person to retry or skip it (`incidentResolved`), while other branches and timers go on.
+ * Pathways started before incidents (`StartOptions.incidents` off, no `incidents` in the state) fail instead,
+ * exactly as they did, so their histories replay.
  */
 import { evaluateValue, FeelEvaluationError, resolveInstant, toPlainValue } from '../../bpmn/feel';
 import {
   IR_VERSION,
   type BoundaryEventElement,
+  type CallActivityElement,
   type EventTrigger,
   type IoMapping,
   type PathwayElement,
   type PathwayIR,
+  type ServiceTaskElement,
   type TimerDefinition,
   type UserTaskElement,
   type ValueExpression,
 } from '../../bpmn/ir';
 import { addIsoDuration, formatInstant, parseIsoDuration, parseRepeatingInterval } from '../../bpmn/iso8601';
+import { findOpenIncident, whyNotSkippable } from './incidents';
 import {
   type BufferedMessage,
   type ElementInstance,
+  type IncidentResolution,
   type MessageOutcome,
   type MessageSubscription,
   type PathwayCommand,
   type PathwayError,
   type PathwayEvent,
+  type PathwayIncident,
   type PathwayState,
   type Step,
   type TrailEntry,
@@ -143,14 +154,46 @@ function applyOutputs(
   local: Variables,
   result: Variables,
 ): void {
+  mappedOutputs(run, outputs, elementId, local, result)();
+}
+
+/**
+ * Evaluates the output mappings without changing anything yet, and returns what assigns them: a FEEL error
+ * is thrown before any variable is touched, so an element whose outputs fail can wait in an incident as it was.
+ */
+function mappedOutputs(
+  run: Run,
+  outputs: readonly IoMapping[],
+  elementId: string,
+  local: Variables,
+  result: Variables,
+): () => void {
   const plain = toPlainValue(result) as Variables;
-  if (outputs.length === 0) {
-    Object.assign(run.state.variables, plain);
-    return;
-  }
+  if (outputs.length === 0) return () => Object.assign(run.state.variables, plain);
   const context = { ...run.state.variables, ...local, ...plain };
   const values = outputs.map((output) => [output.target, evaluate(run, output.source, context, elementId)] as const);
-  for (const [target, value] of values) setPath(run.state.variables, target, value);
+  return () => {
+    for (const [target, value] of values) setPath(run.state.variables, target, value);
+  };
+}
+
+/**
+ * `mappedOutputs`, or the incident that stops them when the pathway raises incidents (else it is thrown, and
+ * the pathway fails as before).
+ */
+function tryOutputs(
+  run: Run,
+  outputs: readonly IoMapping[],
+  elementId: string,
+  local: Variables,
+  result: Variables,
+): (() => void) | Incident {
+  try {
+    return mappedOutputs(run, outputs, elementId, local, result);
+  } catch (error) {
+    if (error instanceof Incident && raisesIncidents(run)) return error;
+    throw error;
+  }
 }
 
 function asText(value: unknown): string | undefined {
@@ -445,15 +488,7 @@ function enter(run: Run, elementId: string, viaFlow?: string): void {
     case 'serviceTask': {
       const local = applyInputs(run, element);
       const instance = createInstance(run, element, local, { type: 'serviceTask', taskType: element.taskType });
-      run.commands.push({
-        type: 'executeServiceTask',
-        activityId: instance.id,
-        elementId: element.id,
-        taskType: element.taskType,
-        retries: element.retries,
-        input: contextOf(run, local),
-        headers: { ...element.headers },
-      });
+      executeServiceTask(run, element, instance);
       attachBoundaryEvents(run, element, instance);
       return;
     }
@@ -461,16 +496,7 @@ function enter(run: Run, elementId: string, viaFlow?: string): void {
       const local = applyInputs(run, element);
       const processId = asText(evaluate(run, element.processId, contextOf(run, local), element.id)) ?? '';
       const instance = createInstance(run, element, local, { type: 'callActivity', processId });
-      const variables = element.propagateAllParentVariables ? contextOf(run, local) : { ...local };
-      const messages = takeHeldMessages(run, processId);
-      run.commands.push({
-        type: 'startChildPathway',
-        childId: instance.id,
-        elementId: element.id,
-        processId,
-        variables,
-        ...(messages.length > 0 ? { messages } : {}),
-      });
+      startChildPathway(run, element, instance);
       attachBoundaryEvents(run, element, instance);
       return;
     }
@@ -524,6 +550,33 @@ function enter(run: Run, elementId: string, viaFlow?: string): void {
     case 'unsupported':
       throw unsupported(element);
   }
+}
+
+function executeServiceTask(run: Run, element: ServiceTaskElement, instance: ElementInstance): void {
+  run.commands.push({
+    type: 'executeServiceTask',
+    activityId: instance.id,
+    elementId: element.id,
+    taskType: element.taskType,
+    retries: element.retries,
+    input: contextOf(run, instance.local),
+    headers: { ...element.headers },
+  });
+}
+
+function startChildPathway(run: Run, element: CallActivityElement, instance: ElementInstance, rerun?: string): void {
+  const processId = instance.wait.type === 'callActivity' ? instance.wait.processId : '';
+  const variables = element.propagateAllParentVariables ? contextOf(run, instance.local) : { ...instance.local };
+  const messages = takeHeldMessages(run, processId);
+  run.commands.push({
+    type: 'startChildPathway',
+    childId: instance.id,
+    elementId: element.id,
+    processId,
+    variables,
+    ...(messages.length > 0 ? { messages } : {}),
+    ...(rerun ? { rerun } : {}),
+  });
 }
 
 function unsupported(element: PathwayElement): Incident {
@@ -629,10 +682,16 @@ function cancelInstance(
   instance: ElementInstance,
   outcome: 'cancelled' | 'interrupted',
   alreadyEnded = false,
+  reason?: string,
 ): void {
   delete run.state.instances[instance.id];
   releaseOwned(run, instance.id);
   recordExit(run, instance.id, outcome);
+  if (instance.incidentId) {
+    // Nothing runs while an incident is open (the activity failed, the child ended): only its task is withdrawn.
+    closeIncident(run, instance, 'cancelled', reason === undefined ? {} : { reason });
+    return;
+  }
   if (alreadyEnded) return;
   switch (instance.wait.type) {
     case 'userTask':
@@ -641,6 +700,7 @@ function cancelInstance(
         taskId: instance.id,
         elementId: instance.elementId,
         outcome: 'cancelled',
+        ...(reason === undefined ? {} : { reason }),
       });
       return;
     case 'serviceTask':
@@ -652,16 +712,43 @@ function cancelInstance(
     case 'timer':
     case 'message':
     case 'eventGateway':
+    case 'entering':
+    case 'leaving':
       return;
   }
 }
 
-/** The instance's work is done: map its results, release its boundary events and move on. */
+/**
+ * The instance's work is done: map its results, release its boundary events and move on. When its output
+ * mappings fail (and the pathway raises incidents) it waits in an incident instead, `leaving` with its result.
+ */
 function completeInstance(run: Run, instance: ElementInstance, result: Variables, propagate = true): void {
   const element = elementOf(run, instance.elementId);
-  delete run.state.instances[instance.id];
+  if (!raisesIncidents(run)) {
+    // As pathways started before incidents did, step for step: their histories replay these commands.
+    delete run.state.instances[instance.id];
+    releaseOwned(run, instance.id);
+    if (propagate || element.outputs.length > 0) applyOutputs(run, element.outputs, element.id, instance.local, result);
+    recordExit(run, instance.id, 'completed');
+    takeFlows(run, element);
+    return;
+  }
+  const assign =
+    propagate || element.outputs.length > 0
+      ? tryOutputs(run, element.outputs, element.id, instance.local, result)
+      : () => undefined;
   releaseOwned(run, instance.id);
-  if (propagate || element.outputs.length > 0) applyOutputs(run, element.outputs, element.id, instance.local, result);
+  if (assign instanceof Incident) {
+    const leaving: ElementInstance = {
+      ...instance,
+      wait: { type: 'leaving', result: toPlainValue(clone(result)) as Variables, propagate },
+    };
+    run.state.instances[instance.id] = leaving;
+    openIncident(run, leaving, { kind: 'leavingFailed', errorCode: assign.code, message: assign.message });
+    return;
+  }
+  delete run.state.instances[instance.id];
+  assign();
   recordExit(run, instance.id, 'completed');
   takeFlows(run, element);
 }
@@ -673,26 +760,71 @@ function fireBoundary(
   result: Variables,
   alreadyEnded = false,
 ): void {
+  if (!raisesIncidents(run)) {
+    if (boundary.interrupting) cancelInstance(run, owner, 'interrupted', alreadyEnded);
+    const entry = recordEntry(run, boundary, undefined, true);
+    entry.outcome = 'fired';
+    applyOutputs(run, boundary.outputs, boundary.id, owner.local, result);
+    takeFlows(run, boundary);
+    return;
+  }
+  // Evaluated first (cancelling the owner changes no variable), so that a failing mapping leaves nothing half done.
+  const assign = tryOutputs(run, boundary.outputs, boundary.id, owner.local, result);
   if (boundary.interrupting) cancelInstance(run, owner, 'interrupted', alreadyEnded);
+  if (assign instanceof Incident) {
+    waitLeaving(run, boundary, owner.local, result, assign);
+    return;
+  }
   const entry = recordEntry(run, boundary, undefined, true);
   entry.outcome = 'fired';
-  applyOutputs(run, boundary.outputs, boundary.id, owner.local, result);
+  assign();
   takeFlows(run, boundary);
 }
 
 /** The event-based gateway's first event wins: the others are withdrawn and the winner's path is taken. */
 function resolveEventGateway(run: Run, gateway: ElementInstance, catchEventId: string, result: Variables): void {
+  if (!raisesIncidents(run)) {
+    delete run.state.instances[gateway.id];
+    releaseOwned(run, gateway.id);
+    recordExit(run, gateway.id, 'completed');
+    const catchEvent = elementOf(run, catchEventId);
+    recordEntry(run, catchEvent, undefined, true);
+    applyOutputs(run, catchEvent.outputs, catchEvent.id, {}, result);
+    takeFlows(run, catchEvent);
+    return;
+  }
+  const catchEvent = elementOf(run, catchEventId);
+  const assign = tryOutputs(run, catchEvent.outputs, catchEvent.id, {}, result);
   delete run.state.instances[gateway.id];
   releaseOwned(run, gateway.id);
   recordExit(run, gateway.id, 'completed');
-  const catchEvent = elementOf(run, catchEventId);
+  if (assign instanceof Incident) {
+    waitLeaving(run, catchEvent, {}, result, assign);
+    return;
+  }
   recordEntry(run, catchEvent, undefined, true);
-  applyOutputs(run, catchEvent.outputs, catchEvent.id, {}, result);
+  assign();
   takeFlows(run, catchEvent);
 }
 
-/** A BPMN error raised by an activity or child: caught by a matching error boundary, or the pathway fails. */
-function raiseError(run: Run, owner: ElementInstance, code: string | undefined, message: string): void {
+/** An event caught, but its output mappings failed: a token waits at it in an incident, `leaving` with the result. */
+function waitLeaving(run: Run, element: PathwayElement, local: Variables, result: Variables, error: Incident): void {
+  const wait: Wait = { type: 'leaving', result: toPlainValue(clone(result)) as Variables, propagate: true };
+  const instance = createInstance(run, element, local, wait);
+  openIncident(run, instance, { kind: 'leavingFailed', errorCode: error.code, message: error.message });
+}
+
+/**
+ * A BPMN error raised by an activity or child: caught by a matching error boundary, else an incident at the
+ * element (or, in a pathway started before incidents, the pathway fails).
+ */
+function raiseError(
+  run: Run,
+  owner: ElementInstance,
+  code: string | undefined,
+  message: string,
+  attempts: { attempts?: number; retryable?: boolean } = {},
+): void {
   const element = elementOf(run, owner.elementId);
   const boundaries = element.boundaryEvents
     .map((id) => run.ir.elements[id])
@@ -704,10 +836,203 @@ function raiseError(run: Run, owner: ElementInstance, code: string | undefined, 
     fireBoundary(run, { ...catcher, interrupting: true }, owner, {}, true);
     return;
   }
+  if (raisesIncidents(run)) {
+    const isChild = owner.wait.type === 'callActivity';
+    openIncident(run, owner, {
+      kind: isChild ? 'childFailed' : 'activityFailed',
+      errorCode: code ?? (isChild ? 'CHILD_PATHWAY_FAILED' : 'ACTIVITY_FAILED'),
+      message,
+      ...(attempts.attempts !== undefined ? { attempts: attempts.attempts } : {}),
+      ...(attempts.retryable !== undefined ? { retryable: attempts.retryable } : {}),
+    });
+    return;
+  }
   delete run.state.instances[owner.id];
   releaseOwned(run, owner.id);
   recordExit(run, owner.id, 'failed');
   failPathway(run, { code: code ?? 'ACTIVITY_FAILED', message, elementId: owner.elementId });
+}
+
+// ---- incidents --------------------------------------------------------------------------------------------
+
+/** Whether a failure nothing catches becomes an incident (pathways started with the `incidents` patch) or fails the pathway. */
+function raisesIncidents(run: Run): boolean {
+  return run.state.incidents !== undefined;
+}
+
+type IncidentDetails = Pick<PathwayIncident, 'kind' | 'errorCode' | 'message' | 'attempts' | 'retryable'>;
+
+/** The instance stops where it is, waiting for a person: the incident is recorded and its task opened. */
+function openIncident(run: Run, instance: ElementInstance, details: IncidentDetails): void {
+  const element = run.ir.elements[instance.elementId];
+  const incident: PathwayIncident = {
+    id: nextId(run, `${instance.id}/incident`),
+    instanceId: instance.id,
+    elementId: instance.elementId,
+    ...(element?.name ? { elementName: element.name } : {}),
+    kind: details.kind,
+    ...(instance.wait.type === 'serviceTask' ? { taskType: instance.wait.taskType } : {}),
+    ...(instance.wait.type === 'callActivity' ? { calledProcessId: instance.wait.processId } : {}),
+    errorCode: details.errorCode,
+    message: details.message,
+    ...(details.attempts !== undefined ? { attempts: details.attempts } : {}),
+    ...(details.retryable !== undefined ? { retryable: details.retryable } : {}),
+    raisedAt: run.now,
+  };
+  (run.state.incidents ??= {})[incident.id] = incident;
+  run.state.instances[instance.id] = { ...instance, incidentId: incident.id };
+  run.commands.push({ type: 'raiseIncident', incident: clone(incident) });
+}
+
+/** Records how the instance's open incident ended and withdraws its task; the instance itself is the caller's. */
+function closeIncident(
+  run: Run,
+  instance: ElementInstance,
+  outcome: IncidentResolution,
+  details: { reason?: string; correctedVariables?: string[] } = {},
+): void {
+  const incident = instance.incidentId ? run.state.incidents?.[instance.incidentId] : undefined;
+  if (!incident || incident.resolution) return;
+  incident.resolution = { outcome, at: run.now, ...(details.reason ? { reason: details.reason } : {}) };
+  run.commands.push({
+    type: 'closeIncident',
+    incidentId: incident.id,
+    instanceId: instance.id,
+    elementId: instance.elementId,
+    resolution: outcome,
+    ...(details.reason ? { reason: details.reason } : {}),
+    ...(details.correctedVariables?.length ? { correctedVariables: details.correctedVariables } : {}),
+  });
+}
+
+/** A person's answer to an incident: retry the element from the same instance, or skip it. */
+function resolveIncident(run: Run, event: Extract<PathwayEvent, { type: 'incidentResolved' }>): void {
+  const incident = findOpenIncident(run.state, event.incidentId);
+  const found = incident ? run.state.instances[incident.instanceId] : undefined;
+  if (!incident || !found) return;
+  if (event.action === 'skip') {
+    if (whyNotSkippable(run.ir, run.state, incident.id) !== undefined) return;
+    closeIncident(run, found, 'skipped', event.reason ? { reason: event.reason } : {});
+    skipInstance(run, found);
+    return;
+  }
+  const corrections = toPlainValue(clone(event.variables ?? {})) as Variables;
+  Object.assign(run.state.variables, corrections);
+  closeIncident(run, found, 'retried', {
+    ...(event.reason ? { reason: event.reason } : {}),
+    correctedVariables: Object.keys(corrections).sort(),
+  });
+  const { incidentId: _resolved, ...rest } = found;
+  const instance: ElementInstance = rest;
+  run.state.instances[instance.id] = instance;
+  retryInstance(run, instance);
+}
+
+/** The element is left as completed without output: its boundary events are withdrawn and the token moves on. */
+function skipInstance(run: Run, instance: ElementInstance): void {
+  const element = elementOf(run, instance.elementId);
+  delete run.state.instances[instance.id];
+  releaseOwned(run, instance.id);
+  recordExit(run, instance.id, 'skipped');
+  if (element.kind === 'exclusiveGateway') {
+    const flow = element.defaultFlow ?? element.outgoing[0];
+    takeFlows(run, element, flow === undefined ? [] : [flow]);
+    return;
+  }
+  takeFlows(run, element);
+}
+
+/** Runs the instance's element again where it failed: its activity, its child pathway, its entry or its exit. */
+function retryInstance(run: Run, instance: ElementInstance): void {
+  const element = elementOf(run, instance.elementId);
+  const wait = instance.wait;
+  switch (wait.type) {
+    case 'serviceTask':
+    case 'callActivity': {
+      // Input mappings again, so that corrected variables reach the activity or child.
+      let local: Variables;
+      let processId = '';
+      try {
+        local = applyInputs(run, element);
+        if (element.kind === 'callActivity')
+          processId = asText(evaluate(run, element.processId, contextOf(run, local), element.id)) ?? '';
+      } catch (error) {
+        if (!(error instanceof Incident)) throw error;
+        openIncident(run, instance, { kind: 'enteringFailed', errorCode: error.code, message: error.message });
+        return;
+      }
+      const again: ElementInstance = {
+        ...instance,
+        local,
+        ...(wait.type === 'callActivity' ? { wait: { type: 'callActivity', processId } } : {}),
+      };
+      run.state.instances[instance.id] = again;
+      if (element.kind === 'serviceTask') executeServiceTask(run, element, again);
+      else if (element.kind === 'callActivity') startChildPathway(run, element, again, nextId(run, 'rerun'));
+      return;
+    }
+    case 'entering':
+      // Entered afresh, as a new instance; the failed one is left in the trail as retried.
+      delete run.state.instances[instance.id];
+      recordExit(run, instance.id, 'retried');
+      run.queue.push({ elementId: instance.elementId, ...(wait.viaFlow ? { viaFlow: wait.viaFlow } : {}) });
+      return;
+    case 'leaving': {
+      const assign =
+        wait.propagate || element.outputs.length > 0
+          ? tryOutputs(run, element.outputs, element.id, instance.local, wait.result)
+          : () => undefined;
+      if (assign instanceof Incident) {
+        openIncident(run, instance, { kind: 'leavingFailed', errorCode: assign.code, message: assign.message });
+        return;
+      }
+      delete run.state.instances[instance.id];
+      assign();
+      recordExit(run, instance.id, 'completed');
+      takeFlows(run, element);
+      return;
+    }
+    case 'userTask':
+    case 'timer':
+    case 'message':
+    case 'eventGateway':
+      // Never in an incident: they fail only on entry (`entering`) or exit (`leaving`).
+      return;
+  }
+}
+
+/**
+ * Enters an element; when the pathway raises incidents and entering it fails (an interpreter incident: a FEEL
+ * error, no flow to take, an invalid timer), everything the attempt did is undone and a token waits at the
+ * element in an incident instead. An element the IR does not have still fails the pathway.
+ */
+function enterOrWait(run: Run, elementId: string, viaFlow?: string): void {
+  if (!raisesIncidents(run)) {
+    enter(run, elementId, viaFlow);
+    return;
+  }
+  // The trail is only appended to before an incident can be thrown (entries are closed only by a terminate or
+  // error end event, after their last expression), so its length is saved instead of a copy of a long history.
+  const { trail, ...rest } = run.state;
+  const saved = { rest: clone(rest), trail: trail.length, commands: run.commands.length, queue: run.queue.length };
+  try {
+    enter(run, elementId, viaFlow);
+  } catch (error) {
+    const element = run.ir.elements[elementId];
+    if (!(error instanceof Incident) || !element) throw error;
+    restoreState(run, { ...saved.rest, trail: run.state.trail.slice(0, saved.trail) });
+    run.commands.length = saved.commands;
+    run.queue.length = saved.queue;
+    const instance = createInstance(run, element, {}, { type: 'entering', ...(viaFlow ? { viaFlow } : {}) });
+    openIncident(run, instance, { kind: 'enteringFailed', errorCode: error.code, message: error.message });
+  }
+}
+
+/** Puts the state back as it was saved (the Run keeps its state object, so the fields are replaced in place). */
+function restoreState(run: Run, saved: PathwayState): void {
+  const target = run.state as unknown as Record<string, unknown>;
+  for (const key of Object.keys(target)) if (!(key in saved)) delete target[key];
+  Object.assign(target, saved);
 }
 
 function failPathway(run: Run, error: PathwayError): void {
@@ -726,14 +1051,17 @@ function finish(run: Run, status: 'completed' | 'terminated'): void {
   run.commands.push({ type: 'complete', variables: clone(run.state.variables), terminated: status === 'terminated' });
 }
 
-/** Runs queued tokens until every one waits or ends; turns incidents into a failed pathway. */
+/**
+ * Runs queued tokens until every one waits or ends. An interpreter incident that escapes (a deadlock, an
+ * element or flow the IR lacks, or any incident in a pathway started before incidents) fails the pathway.
+ */
 function advance(run: Run): Step {
   try {
     // Tokens run until each waits; then a buffered message an opened subscription waits for moves one on.
     for (;;) {
       while (run.queue.length > 0 && run.state.status === 'active') {
         const next = run.queue.shift() as { elementId: string; viaFlow?: string };
-        enter(run, next.elementId, next.viaFlow);
+        enterOrWait(run, next.elementId, next.viaFlow);
       }
       if (run.state.status !== 'active' || !correlateBufferedMessage(run)) break;
     }
@@ -773,6 +1101,11 @@ export interface StartOptions {
    * their own expiry and `heldFor` as this pathway's shell worked it out, and correlated when subscriptions open.
    */
   readonly messages?: readonly BufferedMessage[];
+  /**
+   * Failures nothing catches become incidents (a token waits at the element for a person) instead of failing
+   * the pathway. Off by default: what pathways started before incidents did, and their histories replay.
+   */
+  readonly incidents?: boolean;
 }
 
 /** Starts a pathway: runs from the start event until every token waits or ends. */
@@ -792,6 +1125,7 @@ export function start(ir: PathwayIR, variables: Variables, now: string, options:
       joins: {},
       trail: [],
       startedAt: '',
+      ...(options.incidents ? { incidents: {} } : {}),
     },
     now,
   );
@@ -863,7 +1197,7 @@ function apply(run: Run, event: PathwayEvent): void {
     }
     case 'serviceTaskCompleted': {
       const instance = state.instances[event.activityId];
-      if (instance?.wait.type !== 'serviceTask') return;
+      if (instance?.wait.type !== 'serviceTask' || instance.incidentId) return;
       completeInstance(run, instance, event.result ?? {});
       return;
     }
@@ -871,13 +1205,25 @@ function apply(run: Run, event: PathwayEvent): void {
     case 'childFailed': {
       const id = event.type === 'serviceTaskFailed' ? event.activityId : event.childId;
       const instance = state.instances[id];
-      if (!instance || (instance.wait.type !== 'serviceTask' && instance.wait.type !== 'callActivity')) return;
-      raiseError(run, instance, event.errorCode, event.message);
+      if (!instance || instance.incidentId) return;
+      if (instance.wait.type !== 'serviceTask' && instance.wait.type !== 'callActivity') return;
+      raiseError(
+        run,
+        instance,
+        event.errorCode,
+        event.message,
+        event.type === 'serviceTaskFailed'
+          ? {
+              ...(event.attempts !== undefined ? { attempts: event.attempts } : {}),
+              ...(event.retryable !== undefined ? { retryable: event.retryable } : {}),
+            }
+          : {},
+      );
       return;
     }
     case 'childCompleted': {
       const instance = state.instances[event.childId];
-      if (instance?.wait.type !== 'callActivity') return;
+      if (instance?.wait.type !== 'callActivity' || instance.incidentId) return;
       const element = elementOf(run, instance.elementId);
       const propagate = element.kind === 'callActivity' && element.propagateAllChildVariables;
       completeInstance(run, instance, event.variables ?? {}, propagate);
@@ -885,7 +1231,7 @@ function apply(run: Run, event: PathwayEvent): void {
     }
     case 'childEscalated': {
       const instance = state.instances[event.childId];
-      if (instance?.wait.type !== 'callActivity') return;
+      if (instance?.wait.type !== 'callActivity' || instance.incidentId) return;
       const boundaries = elementOf(run, instance.elementId)
         .boundaryEvents.map((id) => run.ir.elements[id])
         .filter((b): b is BoundaryEventElement => b?.kind === 'boundaryEvent' && b.trigger.type === 'escalation');
@@ -919,7 +1265,23 @@ function apply(run: Run, event: PathwayEvent): void {
       run.message = { outcome: 'buffered', messageId: message.id, expiresAt: message.expiresAt };
       return;
     }
+    case 'incidentResolved':
+      resolveIncident(run, event);
+      return;
+    case 'terminate':
+      terminate(run, event.reason, event.terminatedBy);
+      return;
   }
+}
+
+/** A person ends the pathway: every task and incident is withdrawn with their reason, and it ends `terminated`. */
+function terminate(run: Run, reason: string, terminatedBy: string): void {
+  const why = `terminated by ${terminatedBy}: ${reason}`;
+  for (const instance of Object.values(run.state.instances)) cancelInstance(run, instance, 'cancelled', false, why);
+  run.queue.length = 0;
+  run.state.joins = {};
+  run.state.termination = { reason, terminatedBy, at: run.now };
+  finish(run, 'terminated');
 }
 
 function fireTimer(run: Run, timerId: string): void {

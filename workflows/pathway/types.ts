@@ -32,7 +32,14 @@ export type Wait =
   | { readonly type: 'callActivity'; readonly processId: string }
   | { readonly type: 'timer'; readonly timerId: string }
   | { readonly type: 'message'; readonly subscriptionId: string }
-  | { readonly type: 'eventGateway' };
+  | { readonly type: 'eventGateway' }
+  /** Entering the element failed (a FEEL error in its inputs, a condition, a date, a timer): entered again on retry. */
+  | { readonly type: 'entering'; readonly viaFlow?: string }
+  /**
+   * The element's work is done but its output mappings failed: they are evaluated again, with `result`, on retry.
+   * `propagate: false` is a call activity whose child's variables only leave through output mappings.
+   */
+  | { readonly type: 'leaving'; readonly result: Variables; readonly propagate: boolean };
 
 /** An element a token is waiting in (user task, service task, call activity, catch event, event gateway). */
 export interface ElementInstance {
@@ -43,6 +50,54 @@ export interface ElementInstance {
   /** Local variables from the element's input mappings. */
   readonly local: Variables;
   readonly wait: Wait;
+  /** Set while the instance waits in an incident: the open incident's id (see PathwayIncident). */
+  readonly incidentId?: string;
+}
+
+/**
+ * What went wrong at an element that nothing in the pathway catches: a service task whose activity ran out of
+ * attempts (or failed for good), a called pathway that failed, an element that could not be entered or left
+ * (`enteringFailed`: a FEEL error in its inputs, a condition, a date, a timer; `leavingFailed`: in its output
+ * mappings). The token waits at the element until a person retries or skips it; other branches and timers go on.
+ */
+export const INCIDENT_KINDS = ['activityFailed', 'childFailed', 'enteringFailed', 'leavingFailed'] as const;
+export type IncidentKind = (typeof INCIDENT_KINDS)[number];
+
+/** How an incident ended: retried (its element runs again), skipped (its element is left without output), or cancelled with its element. */
+export const INCIDENT_RESOLUTIONS = ['retried', 'skipped', 'cancelled'] as const;
+export type IncidentResolution = (typeof INCIDENT_RESOLUTIONS)[number];
+
+export interface PathwayIncident {
+  /** `<instance id>/incident#<n>` (from the state's counter): also the id of the task that resolves it. */
+  readonly id: string;
+  readonly instanceId: string;
+  readonly elementId: string;
+  readonly elementName?: string;
+  readonly kind: IncidentKind;
+  /** The service task's type (`pds.lookupPatient`), or the called pathway's process id. */
+  readonly taskType?: string;
+  readonly calledProcessId?: string;
+  /** The failure's type (ApplicationFailure.type, a BPMN error code) or one of INCIDENT_CODES. */
+  readonly errorCode: string;
+  readonly message: string;
+  /** Attempts made, when known (a service task that ran out of them). */
+  readonly attempts?: number;
+  /** Whether the last failure was retryable (false: the activity said trying again would not help). */
+  readonly retryable?: boolean;
+  readonly raisedAt: string;
+  /** Set when it is resolved; the incident stays in the state so that a second resolution is told apart. */
+  resolution?: {
+    readonly outcome: IncidentResolution;
+    readonly at: string;
+    readonly reason?: string;
+  };
+}
+
+/** Why a person ended the pathway (`terminatePathway`). */
+export interface PathwayTermination {
+  readonly reason: string;
+  readonly terminatedBy: string;
+  readonly at: string;
 }
 
 export interface PendingTimer {
@@ -91,8 +146,8 @@ export interface TrailEntry {
   readonly instanceId?: string;
   readonly enteredAt: string;
   leftAt?: string;
-  /** How the element was left. */
-  outcome?: 'completed' | 'cancelled' | 'interrupted' | 'failed' | 'fired';
+  /** How the element was left (`retried`: an element whose entry failed, entered again; `skipped`: by a person). */
+  outcome?: 'completed' | 'cancelled' | 'interrupted' | 'failed' | 'fired' | 'retried' | 'skipped';
 }
 
 export interface PathwayState {
@@ -113,6 +168,14 @@ export interface PathwayState {
   startedAt: string;
   endedAt?: string;
   error?: PathwayError;
+  /**
+   * Incidents by id, open and resolved. Present (even empty) when the pathway raises incidents: a failure
+   * nothing catches then waits for a person instead of failing the pathway. Absent in states of pathways
+   * started before incidents (the `incidents` patch): those still fail, as their histories did.
+   */
+  incidents?: Record<string, PathwayIncident>;
+  /** Set when a person ended the pathway. */
+  termination?: PathwayTermination;
 }
 
 /** What the shell must do. Ids are the interpreter's; the shell keys its promises and scopes by them. */
@@ -137,6 +200,8 @@ export type PathwayCommand =
       readonly taskId: string;
       readonly elementId: string;
       readonly outcome: 'completed' | 'cancelled';
+      /** Why a cancelled task was withdrawn, when a person said (the pathway was terminated). */
+      readonly reason?: string;
     }
   | {
       readonly type: 'executeServiceTask';
@@ -167,12 +232,30 @@ export type PathwayCommand =
       readonly variables: Variables;
       /** Buffered messages held for this called pathway: they go with the child and wait there instead. */
       readonly messages?: BufferedMessage[];
+      /**
+       * Set when a person retried the call activity after its child failed: tells the new child apart from the
+       * failed one (its workflow id, and so the ids of everything it records, must not be the failed run's).
+       */
+      readonly rerun?: string;
     }
   | { readonly type: 'cancelChildPathway'; readonly childId: string }
   /** An escalation thrown here: for the parent pathway's call activity to catch (uncaught, it changes nothing). */
   | { readonly type: 'escalate'; readonly elementId: string; readonly escalationCode?: string }
   | { readonly type: 'complete'; readonly variables: Variables; readonly terminated: boolean }
-  | { readonly type: 'fail'; readonly error: PathwayError };
+  | { readonly type: 'fail'; readonly error: PathwayError }
+  /** A failure nothing catches: record it and open a task for a person to resolve it. */
+  | { readonly type: 'raiseIncident'; readonly incident: PathwayIncident }
+  /** An incident ended: retried or skipped by a person (the task that resolved it), or cancelled with its element. */
+  | {
+      readonly type: 'closeIncident';
+      readonly incidentId: string;
+      readonly instanceId: string;
+      readonly elementId: string;
+      readonly resolution: IncidentResolution;
+      readonly reason?: string;
+      /** For a retry with corrected variables: their names (the values went into the pathway's variables). */
+      readonly correctedVariables?: string[];
+    };
 
 export type PathwayCommandType = PathwayCommand['type'];
 
@@ -186,6 +269,10 @@ export type PathwayEvent =
       /** The failure's type (ApplicationFailure.type), matched against error boundary codes. */
       readonly errorCode?: string;
       readonly message: string;
+      /** Attempts made, when the shell knows (the task's retries, when they ran out). */
+      readonly attempts?: number;
+      /** Whether the failure was retryable (false: non-retryable, so the attempts stopped early). */
+      readonly retryable?: boolean;
     }
   | { readonly type: 'timerFired'; readonly timerId: string }
   | {
@@ -203,7 +290,21 @@ export type PathwayEvent =
     }
   | { readonly type: 'childCompleted'; readonly childId: string; readonly variables: Variables }
   | { readonly type: 'childFailed'; readonly childId: string; readonly errorCode?: string; readonly message: string }
-  | { readonly type: 'childEscalated'; readonly childId: string; readonly escalationCode?: string };
+  | { readonly type: 'childEscalated'; readonly childId: string; readonly escalationCode?: string }
+  /**
+   * A person resolved an incident: `retry` runs its element again from the same instance (after merging
+   * `variables`, the corrections, into the pathway's variables); `skip` leaves the element without output and
+   * the token moves on (`reason` says why).
+   */
+  | {
+      readonly type: 'incidentResolved';
+      readonly incidentId: string;
+      readonly action: 'retry' | 'skip';
+      readonly variables?: Variables;
+      readonly reason?: string;
+    }
+  /** A person ends the pathway: every open task and incident is cancelled and it ends `terminated`. */
+  | { readonly type: 'terminate'; readonly reason: string; readonly terminatedBy: string };
 
 export type PathwayEventType = PathwayEvent['type'];
 
