@@ -371,6 +371,8 @@ const BUFFER_MESSAGES_PATCH = 'buffer-messages';
  * a running case started before keeps failing as it did; a new case raises incidents.
  */
 const INCIDENTS_PATCH = 'incidents';
+/** A pathway ended by a terminate end event waits for its cancelled child pathways to close their tasks. */
+const WAIT_FOR_CANCELLED_CHILDREN_PATCH = 'wait-for-cancelled-children';
 
 function expiryAfter(timeToLive: string): string {
   const duration = parseIsoDuration(timeToLive) ?? parseIsoDuration(DEFAULT_MESSAGE_TIME_TO_LIVE);
@@ -884,11 +886,12 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     throw error;
   }
 
-  // Ended by a person: children are cancelled first, so that they close their own tasks before this run ends
-  // (a child still running when its parent closes is terminated by the server, and runs no code).
-  await condition(
-    () => projectionsInFlight === 0 && allHandlersFinished() && (!terminatedByPerson || scopes.size === 0),
-  );
+  // Ended by a person or by a terminate end event: children are cancelled first, so that they close their own
+  // tasks before this run ends (a child still running when its parent closes is terminated by the server, and
+  // runs no code, so its tasks would stay open in worklists with nobody able to complete them).
+  const waitForChildren =
+    terminatedByPerson || (state.status === 'terminated' && patched(WAIT_FOR_CANCELLED_CHILDREN_PATCH));
+  await condition(() => projectionsInFlight === 0 && allHandlersFinished() && (!waitForChildren || scopes.size === 0));
   if (state.status === 'failed') {
     const error = state.error ?? { code: 'PATHWAY_FAILED', message: 'The pathway failed' };
     throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error] });
