@@ -15,6 +15,7 @@ export const PATHWAYS = [
   { file: 'sms-prison.bpmn', processId: 'sms-prison', name: 'Prison substance misuse service' },
   { file: 'release-support.bpmn', processId: 'release-support', name: 'Release support' },
   { file: 'journey.bpmn', processId: 'journey', name: 'Journey across settings' },
+  { file: 'identify-person.bpmn', processId: 'identify-person', name: 'Identify person' },
 ] as const;
 export type PathwayId = (typeof PATHWAYS)[number]['processId'];
 
@@ -24,6 +25,7 @@ export type PathwayId = (typeof PATHWAYS)[number]['processId'];
  */
 export const SERVICE_TASK_TYPES = [
   'pds.lookupPatient',
+  'pds.traceByDemographics',
   'scr.fetchSummary',
   'records.raiseAlert',
   'records.resolveAlert',
@@ -36,6 +38,7 @@ export const SERVICE_TASK_TYPES = [
   'records.recordHandover',
   'records.referLiaisonDiversion',
   'reports.clinicalReport',
+  'records.reviewDuplicateRecord',
 ] as const;
 export type ServiceTaskType = (typeof SERVICE_TASK_TYPES)[number];
 

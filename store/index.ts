@@ -15,3 +15,10 @@ export { StoreError, InvalidNhsNumberError, PendingMigrationsError } from './err
 export * from './entities';
 export { findMyOpenTasks, findClaimableTasks, findOpenTasksOfCase, findOverdueTasks } from './worklist.queries';
 export { findFailedNotifications, findStuckNotifications } from './notification.queries';
+export {
+  findPatientIdByNhsNumber,
+  listPatientFlags,
+  type ListPatientFlagsOptions,
+  type PatientFlagView,
+  type PatientRef,
+} from './patient-identity.queries';

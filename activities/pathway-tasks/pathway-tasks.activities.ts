@@ -10,13 +10,16 @@
  * `withFailureConversion` converts anything the adapters themselves throw.
  */
 import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { type PathwayIR } from '../../bpmn';
 import { worklistTaskId } from '../../domain/worklist-task-id';
 import { getPathwayVersion } from '../../engine/pathways';
 import { type Logger } from '../../log';
 import { readFormSchema, type ServiceTaskType } from '../../pathways';
-import { type Store } from '../../store';
+import { formatNhsNumber, normaliseNhsNumber } from '../../domain/nhs-number';
+import { AuditPurpose, IdentifierChangeReason, PatientFlagCode, type Store } from '../../store';
 import type {
   CloseTaskActivityInput,
   OpenTaskActivityInput,
@@ -24,8 +27,8 @@ import type {
 } from '../../workflows/run-pathway.workflow';
 import { ActivityError, DeliveryError, InvalidInputError, withFailureConversion } from '../errors';
 import { createNotifyActivities, type NotificationTransport } from '../notify';
-import { createRecordActivities } from '../records';
-import { createSpineActivities, type SpineClient } from '../spine';
+import { createPatientIdentityActivities, createRecordActivities, type PatientOfCase } from '../records';
+import { createSpineActivities, type Gender, type PdsPatient, type SpineClient } from '../spine';
 import {
   createTaskContext,
   currentWorkflowId,
@@ -117,6 +120,66 @@ interface CasePatient {
   isRestricted: boolean;
 }
 
+/**
+ * The SCR API's recommended schedule for 429/5xx (REFERENCE 2.1, S3): 1 minute, then 30 minutes, 1, 2, 4, 8 and
+ * 16 hours. The delay after the n-th failed attempt is the n-th entry; an attempt after the last waits as long as
+ * the last. With the fetch's 8 attempts (`retries="8"` in sms-prison) the last is about 31.5 hours after the first.
+ */
+export const SCR_RETRY_DELAYS_MS: readonly number[] = [
+  60_000,
+  30 * 60_000,
+  60 * 60_000,
+  2 * 60 * 60_000,
+  4 * 60 * 60_000,
+  8 * 60 * 60_000,
+  16 * 60 * 60_000,
+];
+
+/** What `scr.fetchSummary` answers in `summaryStatus`. Only `available` comes with a `summaryId`. */
+export const SUMMARY_STATUSES = [
+  'available',
+  'none',
+  'opted-out',
+  'no-current-record',
+  'permission-not-recorded',
+  'access-denied',
+  'not-traced',
+  'suspended',
+  'unavailable',
+] as const;
+export type SummaryStatus = (typeof SUMMARY_STATUSES)[number];
+
+/** How the person's identity stands after a PDS read or trace, as the pathways branch on it. */
+export type IdentityStatus = 'verified' | 'not-found' | 'invalidated';
+
+const GENDERS: readonly string[] = ['male', 'female', 'other', 'unknown'];
+
+/** The attempt this activity execution is on, and the most its retry policy allows (undefined outside Temporal). */
+function attemptInfo(): { attempt: number; maximumAttempts?: number } {
+  try {
+    const info = Context.current().info;
+    const maximum = info.retryPolicy?.maximumAttempts;
+    return { attempt: info.attempt, ...(maximum && maximum > 0 ? { maximumAttempts: maximum } : {}) };
+  } catch {
+    return { attempt: 1 };
+  }
+}
+
+function delayMsOf(failure: ApplicationFailure): number {
+  const delay = failure.nextRetryDelay;
+  if (delay === undefined || delay === null) return 0;
+  try {
+    return msToNumber(delay);
+  } catch {
+    return 0;
+  }
+}
+
+function durationText(ms: number): string {
+  const hours = Math.round(ms / 3_600_000);
+  return hours >= 1 ? `about ${hours} hour${hours === 1 ? '' : 's'}` : `about ${Math.round(ms / 60_000)} minutes`;
+}
+
 export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
   const { store } = deps;
   const logger = deps.logger.child({ component: 'pathway-task-activities' });
@@ -129,6 +192,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
     initialRetryDelayMs: deps.notifyRetryDelayMs ?? 2_000,
   });
   const spine = createSpineActivities({ spine: deps.spine, logger: deps.logger });
+  const identity = createPatientIdentityActivities({ store, logger: deps.logger });
   const knex = () => store.orm.em.getConnection().getKnex();
 
   async function casePatient(caseId: string): Promise<CasePatient> {
@@ -198,7 +262,9 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
           actor,
         });
       } else {
-        await records.cancelWorklistTask({ taskId, reason: 'closed by the pathway', actor });
+        // The worklist keeps 255 characters of a reason (a terminated case's is a person's words).
+        const reason = (input.reason ?? 'closed by the pathway').slice(0, 255);
+        await records.cancelWorklistTask({ taskId, reason, actor });
       }
     } catch (error) {
       // openTask and closeTask of a quickly completed task run concurrently: until the task is projected,
@@ -219,63 +285,368 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
 
   // ---- service tasks ------------------------------------------------------------------------------------
 
-  /** PDS read, then the demographics (and restricted flag) recorded; the workflow keeps only what it branches on. */
-  async function lookupPatient(input: ServiceTaskActivityInput): Promise<TaskVariables> {
-    const ctx = createTaskContext(input);
-    const nhsNumber = optionalString(input.variables['nhsNumber'], 'nhsNumber');
-    if (!nhsNumber) return { patient: null };
-    const pds = await spine.lookupPatient(nhsNumber);
+  /** A system note on the case: what the clinician sees of an integration's outcome. One per execution and kind. */
+  async function noteOnCase(ctx: TaskContext, kind: string, text: string): Promise<void> {
+    await records.addNote({
+      noteId: ctx.idFor('note', kind),
+      caseId: ctx.caseId,
+      body: `[${kind}] ${text}`,
+      author: SYSTEM_AUTHOR,
+      actor: ctx.actor,
+    });
+  }
+
+  function raiseFlag(ctx: TaskContext, patientId: string, code: PatientFlagCode, reason: string, related?: string) {
+    return identity.raisePatientFlag({
+      flagId: ctx.idFor('flag', code, patientId),
+      patientId,
+      code,
+      reason,
+      caseId: ctx.caseId,
+      ...(related ? { relatedPatientId: related } : {}),
+      actor: ctx.actor,
+    });
+  }
+
+  function resolveFlag(ctx: TaskContext, patientId: string, code: PatientFlagCode, reason: string) {
+    return identity.resolvePatientFlag({ patientId, code, reason, actor: ctx.actor });
+  }
+
+  /**
+   * PDS knows the person as `pds.nhsNumber` (a read, or a trace by demographics): the case's record takes that
+   * number (the old one kept as a former identifier) unless another record holds it, in which case both are
+   * flagged as a possible duplicate for a person to review; the demographics are recorded on the case's record;
+   * the flags follow what PDS says (restricted, deceased) and an unverified or invalidated identity is settled.
+   */
+  async function recordVerified(
+    ctx: TaskContext,
+    person: PatientOfCase,
+    pds: PdsPatient,
+    reason: IdentifierChangeReason,
+  ): Promise<TaskVariables> {
+    let possibleDuplicateOf: string | null = null;
+    if (pds.nhsNumber !== person.nhsNumber) {
+      const rekey = await identity.reKeyPatient({
+        patientId: person.patientId,
+        nhsNumber: pds.nhsNumber,
+        reason,
+        caseId: ctx.caseId,
+        actor: ctx.actor,
+      });
+      if (rekey.outcome === 're-keyed') {
+        await noteOnCase(
+          ctx,
+          'identity',
+          reason === IdentifierChangeReason.SupersededOnPds
+            ? `PDS answered NHS number ${formatNhsNumber(rekey.formerNhsNumber)} with the record that superseded it: ` +
+                `this person's record now uses ${formatNhsNumber(rekey.nhsNumber)}; the former number is kept.`
+            : `Traced on PDS by demographics: this person's record now uses NHS number ${formatNhsNumber(rekey.nhsNumber)}; ` +
+                `the number it was opened with (${formatNhsNumber(rekey.formerNhsNumber)}) is kept as a former number.`,
+        );
+      }
+      if (rekey.outcome === 'possible-duplicate') {
+        possibleDuplicateOf = rekey.otherPatientId;
+        const why = 'another record holds the NHS number PDS gave for this person';
+        await raiseFlag(ctx, person.patientId, PatientFlagCode.PossibleDuplicateRecord, why, rekey.otherPatientId);
+        await raiseFlag(ctx, rekey.otherPatientId, PatientFlagCode.PossibleDuplicateRecord, why, person.patientId);
+      }
+    }
     const securityLabel = (['U', 'R', 'V'] as const).find((label) => label === pds.confidentiality);
-    const { id: patientId } = await records.recordPatientDemographics({
+    await records.recordPatientDemographics({
       nhsNumber: pds.nhsNumber,
+      patientId: person.patientId,
       demographics: { ...pds },
       fetchedAt: pds.fetchedAt,
       ...(securityLabel ? { securityLabel } : pds.isRestricted ? { securityLabel: 'R' as const } : {}),
       actor: ctx.actor,
     });
-    if (pds.supersededNhsNumber) {
-      // The old number keeps no demographics of its own: it points at the record it was merged into.
-      await records.recordPatientDemographics({
-        nhsNumber: pds.supersededNhsNumber,
-        demographics: {},
-        fetchedAt: pds.fetchedAt,
-        supersededByNhsNumber: pds.nhsNumber,
-        actor: ctx.actor,
-      });
+    const deceased = pds.deceasedAt !== undefined;
+    if (pds.isRestricted) {
+      await raiseFlag(ctx, person.patientId, PatientFlagCode.RestrictedRecord, 'PDS confidentiality R: restricted');
+    } else {
+      await resolveFlag(ctx, person.patientId, PatientFlagCode.RestrictedRecord, 'PDS no longer restricts the record');
     }
+    if (deceased) {
+      await raiseFlag(ctx, person.patientId, PatientFlagCode.DeceasedOnPds, 'PDS records a date of death');
+    } else {
+      await resolveFlag(ctx, person.patientId, PatientFlagCode.DeceasedOnPds, 'PDS records no death');
+    }
+    const settled =
+      reason === IdentifierChangeReason.TracedByDemographics ? 'traced by demographics' : 'PDS knows the NHS number';
+    await resolveFlag(ctx, person.patientId, PatientFlagCode.UnverifiedIdentity, settled);
+    await resolveFlag(ctx, person.patientId, PatientFlagCode.InvalidatedNhsNumber, settled);
     // Workflow histories live long and are read by ops: no name, address or date of birth goes into them.
     return {
+      nhsNumber: pds.nhsNumber,
       patient: {
         nhsNumber: pds.nhsNumber,
-        patientId,
+        patientId: person.patientId,
+        identity: 'verified' satisfies IdentityStatus,
         restricted: pds.isRestricted,
-        deceased: pds.deceasedAt !== undefined,
+        deceased,
         gpOdsCode: pds.isRestricted ? null : (pds.gpOdsCode ?? null),
         supersededNhsNumber: pds.supersededNhsNumber ?? null,
+        possibleDuplicateOf,
+      },
+    };
+  }
+
+  /** The pathway's view of a person PDS could not confirm: what the record already knows, nothing from Spine. */
+  function unverifiedPatient(person: PatientOfCase, nhsNumber: string, status: IdentityStatus): TaskVariables {
+    return {
+      nhsNumber,
+      patient: {
+        nhsNumber,
+        patientId: person.patientId,
+        identity: status,
+        restricted: person.isRestricted,
+        deceased: person.activeFlags.includes(PatientFlagCode.DeceasedOnPds),
+        gpOdsCode: null,
+        supersededNhsNumber: null,
+        possibleDuplicateOf: null,
       },
     };
   }
 
   /**
-   * The SCR extract is stored in the record (as an assessment row, form `scr-summary`) and only its id goes
-   * back. No summary (none, opted out, access refused) is an answer, not a failure: `summaryId` is null.
+   * PDS read of the case's person. Never fails the case for an answer about the person: an unknown number raises
+   * the UNVERIFIED_IDENTITY flag and an invalidated one INVALIDATED_NHS_NUMBER (whose Spine calls are then
+   * suspended: a later read answers from the record without calling Spine, until a trace re-keys the record),
+   * both answered with `patient.identity` so the pathway opens a trace by demographics. A superseded number
+   * re-keys the record (`nhsNumber` in the answer is the new one). Spine faults keep their failure codes.
+   */
+  async function lookupPatient(input: ServiceTaskActivityInput): Promise<TaskVariables> {
+    const ctx = createTaskContext(input);
+    const asked = optionalString(input.variables['nhsNumber'], 'nhsNumber');
+    if (!asked) return { patient: null };
+    const nhsNumber = normaliseNhsNumber(asked);
+    const person = await identity.patientOfCase(ctx.caseId);
+    if (person.activeFlags.includes(PatientFlagCode.InvalidatedNhsNumber) && nhsNumber === person.nhsNumber) {
+      // Suspended: PDS invalidated this number; nothing is asked of Spine until a person records a new trace.
+      return unverifiedPatient(person, nhsNumber, 'invalidated');
+    }
+    let pds: PdsPatient;
+    try {
+      pds = await spine.lookupPatient(nhsNumber);
+    } catch (error) {
+      const type = error instanceof ApplicationFailure ? error.type : undefined;
+      if (type === 'PDS_NOT_FOUND') {
+        await raiseFlag(ctx, person.patientId, PatientFlagCode.UnverifiedIdentity, 'PDS has no record of the number');
+        return unverifiedPatient(person, nhsNumber, 'not-found');
+      }
+      if (type === 'PDS_INVALIDATED') {
+        await raiseFlag(ctx, person.patientId, PatientFlagCode.InvalidatedNhsNumber, 'PDS invalidated the number');
+        return unverifiedPatient(person, nhsNumber, 'invalidated');
+      }
+      throw error;
+    }
+    return recordVerified(ctx, person, pds, IdentifierChangeReason.SupersededOnPds);
+  }
+
+  /**
+   * A trace by demographics (the `trace-by-demographics` form): an application-restricted PDS search, which
+   * gives one unique match or none. A unique match is recorded as the person's NHS number (re-keying the
+   * record, audited) and settles the unverified or invalidated identity; no match, too many matches or a search
+   * PDS refuses is an answer (`traceOutcome`) and a note saying how to refine it, so the task can open again.
+   */
+  async function traceByDemographics(input: ServiceTaskActivityInput): Promise<TaskVariables> {
+    const ctx = createTaskContext(input);
+    const trace = requireRecord(input.variables, 'trace');
+    const family = requireString(trace['familyName'], 'trace.familyName').trim();
+    const given = optionalString(trace['givenName'], 'trace.givenName')?.trim();
+    const birthDate = requireString(trace['birthDate'], 'trace.birthDate');
+    const gender = optionalString(trace['gender'], 'trace.gender');
+    if (gender !== undefined && !GENDERS.includes(gender))
+      throw new InvalidInputError(`trace.gender must be male, female, other or unknown`);
+    const postcode = optionalString(trace['postcode'], 'trace.postcode')?.trim();
+    const person = await identity.patientOfCase(ctx.caseId);
+    let match;
+    try {
+      match = await spine.searchPatient({
+        family,
+        ...(given ? { given: [given] } : {}),
+        birthDate,
+        ...(gender ? { gender: gender as Gender } : {}),
+        ...(postcode ? { postcode } : {}),
+        history: true,
+      });
+    } catch (error) {
+      if (error instanceof ApplicationFailure && error.type === 'PDS_INVALID_SEARCH') {
+        await noteOnCase(
+          ctx,
+          'identity',
+          `PDS refused the trace: ${error.message}. Correct the details and trace again.`,
+        );
+        return { traceOutcome: 'invalid-search' };
+      }
+      throw error;
+    }
+    if (match.outcome === 'no-match') {
+      await noteOnCase(
+        ctx,
+        'identity',
+        'Trace by demographics found nobody on PDS: check the spelling and date of birth, or leave out the postcode and trace again.',
+      );
+      return { traceOutcome: 'no-match' };
+    }
+    if (match.outcome === 'too-many-matches') {
+      await noteOnCase(
+        ctx,
+        'identity',
+        'Trace by demographics matched more than one person on PDS: add the given name, gender or postcode and trace again.',
+      );
+      return { traceOutcome: 'too-many-matches' };
+    }
+    const traced = await recordVerified(ctx, person, match.patient, IdentifierChangeReason.TracedByDemographics);
+    return { traceOutcome: 'traced', ...traced };
+  }
+
+  /**
+   * A person's decision on a possible duplicate record (the `possible-duplicate-record` form), kept as an
+   * assessment of the case; the same person merges the records (see `reviewDuplicateRecord` in records/).
+   */
+  async function reviewDuplicateRecord(input: ServiceTaskActivityInput): Promise<TaskVariables> {
+    const ctx = createTaskContext(input);
+    const review = requireRecord(input.variables, 'duplicateReview');
+    const decision = requireString(review['decision'], 'duplicateReview.decision');
+    if (decision !== 'same-person' && decision !== 'different-people')
+      throw new InvalidInputError('duplicateReview.decision must be same-person or different-people');
+    const patient = requireRecord(input.variables, 'patient');
+    const patientId = requireString(patient['patientId'], 'patient.patientId');
+    const otherPatientId = requireString(patient['possibleDuplicateOf'], 'patient.possibleDuplicateOf');
+    const notes = optionalString(review['notes'], 'duplicateReview.notes');
+    const { id: reviewId } = await records.saveAssessment({
+      assessmentId: ctx.idFor('review'),
+      caseId: ctx.caseId,
+      formId: 'possible-duplicate-record',
+      formVersion: formVersionOf('possible-duplicate-record'),
+      data: { decision, ...(notes ? { notes } : {}), patientId, otherPatientId },
+      submittedBy: SYSTEM_AUTHOR.id,
+      actor: ctx.actor,
+    });
+    await noteOnCase(
+      ctx,
+      'identity',
+      decision === 'same-person'
+        ? 'Possible duplicate reviewed: the same person. The records are merged into the one that holds the NHS number.'
+        : 'Possible duplicate reviewed: different people share this NHS number on PDS. The records stay apart and flagged until the NHS number of one is corrected.',
+    );
+    await identity.reviewDuplicateRecord({ patientId, otherPatientId, decision, actor: ctx.actor });
+    return {
+      duplicateReviewId: reviewId,
+      patient:
+        decision === 'same-person' ? { ...patient, patientId: otherPatientId, possibleDuplicateOf: null } : patient,
+    };
+  }
+
+  /**
+   * The person's Summary Care Record, when it may be viewed: with their permission recorded
+   * (`summaryCareRecordConsent = "given"`), or without it under an emergency access reason
+   * (`summaryCareRecordEmergencyReason`), which is audited as emergency access (purpose ETREAT). Every answer
+   * that is not a summary is an outcome, not a failure: `summaryStatus` says which, and a note on the case tells
+   * the clinician. A Spine outage is retried in the background on the SCR API's schedule (1 minute up to 16
+   * hours apart) and, when the attempts run out, is the outcome `unavailable`. A request Spine refuses as
+   * malformed (or any other non-retryable fault) fails non-retryably: an incident for ops, not an outcome.
+   * The extract is stored in the record (an assessment row, form `scr-summary`) and only its id goes back.
    */
   async function fetchSummary(input: ServiceTaskActivityInput): Promise<TaskVariables> {
     const ctx = createTaskContext(input);
     const nhsNumber = optionalString(input.variables['nhsNumber'], 'nhsNumber');
-    if (!nhsNumber) return { summaryId: null, summaryStatus: 'not-traced' };
+    const consent = optionalString(input.variables['summaryCareRecordConsent'], 'summaryCareRecordConsent');
+    const emergencyReason =
+      optionalString(input.variables['summaryCareRecordEmergencyReason'], 'summaryCareRecordEmergencyReason')?.trim() ||
+      undefined;
+    const outcome = async (status: SummaryStatus, text: string): Promise<TaskVariables> => {
+      await noteOnCase(ctx, 'scr', text);
+      return { summaryId: null, summaryStatus: status };
+    };
+    if (!nhsNumber) return outcome('not-traced', 'Summary Care Record not fetched: the person has no NHS number yet.');
+    const person = await identity.patientOfCase(ctx.caseId);
+    if (person.activeFlags.includes(PatientFlagCode.InvalidatedNhsNumber))
+      return outcome(
+        'suspended',
+        'Summary Care Record not fetched: PDS invalidated the NHS number, so Spine calls for this person are suspended until they are traced again.',
+      );
+    if (person.activeFlags.includes(PatientFlagCode.UnverifiedIdentity))
+      return outcome(
+        'not-traced',
+        'Summary Care Record not fetched: PDS does not know the NHS number; trace the person by demographics first.',
+      );
+    const access = consent === 'given' ? 'permission' : emergencyReason ? 'emergency-override' : undefined;
+    if (!access)
+      return outcome(
+        'permission-not-recorded',
+        `Summary Care Record not viewed: the person's permission is not recorded (${consent === 'declined' ? 'they declined' : 'not asked'}). ` +
+          'Viewing it without permission needs an emergency access reason.',
+      );
+    // Written before Spine is asked, once per execution: an emergency access is on record even if the fetch fails.
+    await records.writeAuditEvent({
+      auditEventId: ctx.idFor('scr-access'),
+      action: 'read',
+      entityType: 'SummaryCareRecord',
+      entityId: person.patientId,
+      patientId: person.patientId,
+      purpose: access === 'permission' ? AuditPurpose.Treatment : AuditPurpose.EmergencyTreatment,
+      actor: {
+        ...ctx.actor,
+        reason:
+          access === 'permission'
+            ? "Summary Care Record fetched with the person's recorded permission"
+            : `Summary Care Record fetched WITHOUT recorded permission under emergency access: ${emergencyReason ?? ''}`,
+      },
+    });
     let summary;
     try {
       summary = await spine.fetchSummaryCareRecord(nhsNumber);
     } catch (error) {
-      if (error instanceof ApplicationFailure && error.type === 'SCR_ACCESS_DENIED') {
-        return { summaryId: null, summaryStatus: 'access-denied' };
+      if (!(error instanceof ApplicationFailure)) throw error;
+      if (error.type === 'SCR_ACCESS_DENIED')
+        return outcome('access-denied', 'Spine access control refused the Summary Care Record (not retried).');
+      if (error.nonRetryable) throw error;
+      const { attempt, maximumAttempts } = attemptInfo();
+      if (maximumAttempts !== undefined && attempt >= maximumAttempts) {
+        const waited = SCR_RETRY_DELAYS_MS.slice(0, attempt - 1).reduce((sum, ms) => sum + ms, 0);
+        return outcome(
+          'unavailable',
+          `Summary Care Record not fetched: Spine did not answer in ${attempt} attempts over ${durationText(waited)}. Check it by other means.`,
+        );
       }
-      throw error;
+      const scheduled = SCR_RETRY_DELAYS_MS[Math.min(attempt, SCR_RETRY_DELAYS_MS.length) - 1] ?? 0;
+      throw ApplicationFailure.create({
+        message: error.message,
+        type: error.type ?? undefined,
+        nonRetryable: false,
+        details: error.details ? [...error.details] : undefined,
+        cause: error,
+        // The SCR API asks for a growing back-off; a longer Retry-After from Spine wins.
+        nextRetryDelay: Math.max(scheduled, delayMsOf(error)),
+      });
     }
-    if (summary.status !== 'available') return { summaryId: null, summaryStatus: summary.status };
-    const summaryId = await saveDocument(ctx, 'scr-summary', 'scr-fhir-r4', { ...summary });
-    return { summaryId, summaryStatus: summary.status };
+    switch (summary.status) {
+      case 'none':
+        return outcome('none', 'No Summary Care Record exists for this person.');
+      case 'opted-out':
+        return outcome('opted-out', 'The person has opted out of the Summary Care Record: it was not viewed.');
+      case 'no-current-record':
+        return outcome(
+          'no-current-record',
+          'Summary Care Record not available: Spine named a summary it no longer holds, twice. Try again later or check it by other means.',
+        );
+      case 'available':
+        break;
+    }
+    const summaryId = await saveDocument(ctx, 'scr-summary', 'scr-fhir-r4', {
+      ...summary,
+      access,
+      ...(access === 'emergency-override' ? { emergencyReason } : {}),
+    });
+    await noteOnCase(
+      ctx,
+      'scr',
+      `Summary Care Record fetched ${access === 'permission' ? "with the person's permission" : 'WITHOUT recorded permission, under emergency access'}: ` +
+        `${summary.allergies.length} allerg${summary.allergies.length === 1 ? 'y' : 'ies'} and ${summary.medications.length} medication${summary.medications.length === 1 ? '' : 's'} recorded.`,
+    );
+    return { summaryId, summaryStatus: 'available' satisfies SummaryStatus, summaryAccess: access };
   }
 
   async function raiseAlert(input: ServiceTaskActivityInput): Promise<TaskVariables> {
@@ -584,6 +955,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
   const shell = { openTask, closeTask, resolvePathway };
   const serviceTasks = {
     'pds.lookupPatient': lookupPatient,
+    'pds.traceByDemographics': traceByDemographics,
     'scr.fetchSummary': fetchSummary,
     'records.raiseAlert': raiseAlert,
     'records.resolveAlert': resolveAlert,
@@ -596,6 +968,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
     'records.recordHandover': recordHandover,
     'records.referLiaisonDiversion': referLiaisonDiversion,
     'reports.clinicalReport': clinicalReport,
+    'records.reviewDuplicateRecord': reviewDuplicateRecord,
   } satisfies Record<ServiceTaskType, (input: ServiceTaskActivityInput) => Promise<TaskVariables>>;
   return {
     ...withFailureConversion(shell),

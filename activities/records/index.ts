@@ -27,3 +27,17 @@ export {
   type WriteAuditEventInput,
 } from './records.activities';
 export { isValidSnomedConceptId } from './snomed';
+export {
+  createPatientIdentityActivities,
+  PATIENT_FLAGS,
+  type DuplicateDecision,
+  type PatientIdentityActivities,
+  type PatientIdentityActivitiesDeps,
+  type PatientOfCase,
+  type RaisePatientFlagInput,
+  type ReKeyPatientInput,
+  type ReKeyResult,
+  type ResolvePatientFlagInput,
+  type ReviewDuplicateRecordInput,
+  type ReviewDuplicateRecordResult,
+} from './patient-identity.activities';

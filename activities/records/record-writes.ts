@@ -70,6 +70,8 @@ export interface AuditEntry {
   patientId: string | null;
   /** Overrides the actor's reason for this entry. */
   reason?: string;
+  /** HL7 v3 PurposeOfUse of an access (`TREAT`, `ETREAT` for emergency access without recorded permission). */
+  purpose?: string;
   /** Set by writeAuditEvent, whose caller chooses the id; random otherwise (the write it audits is the key). */
   id?: string;
   occurredAt?: string;
@@ -87,6 +89,7 @@ export function writeAudit(trx: Trx, actor: Actor, entry: AuditEntry): Promise<b
     patient_id: entry.patientId,
     reason: entry.reason ?? actor.reason ?? null,
     request_id: actor.requestId ?? null,
+    purpose: entry.purpose ?? null,
     ...(entry.occurredAt ? { occurred_at: entry.occurredAt } : {}),
   });
 }

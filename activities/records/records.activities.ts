@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Logger } from '../../log';
-import { checkNhsNumber, type Store } from '../../store';
+import { checkNhsNumber, NHS_NUMBER_SYSTEM, type Store } from '../../store';
 import {
   ActivityError,
   ActivityErrorCode,
@@ -53,6 +53,11 @@ export interface Changed {
 
 export interface RecordPatientDemographicsInput {
   nhsNumber: string;
+  /**
+   * The patient row to write, when the caller knows it (a case's person): then `nhsNumber` is only checked, the
+   * row is found by id (its number may be a former one), and its link to a superseding record is left alone.
+   */
+  patientId?: string;
   /** The PDS Patient resource as fetched (for an `R` patient PDS has already withheld address and telecom). */
   demographics: Record<string, unknown>;
   fetchedAt: string;
@@ -236,6 +241,8 @@ export interface WriteAuditEventInput {
   entityId: string;
   patientId?: string;
   occurredAt?: string;
+  /** HL7 v3 PurposeOfUse of a read: `TREAT`, or `ETREAT` for emergency access without recorded permission. */
+  purpose?: string;
   actor: Actor;
 }
 
@@ -283,10 +290,17 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
         await insertIfAbsent(trx, 'patients', { id: randomUUID(), nhs_number: successor }, 'nhs_number');
         supersededById = (await trx('patients').where({ nhs_number: successor }).first<{ id: string }>('id')).id;
       }
-      const created = await insertIfAbsent(trx, 'patients', { id: randomUUID(), nhs_number: nhsNumber }, 'nhs_number');
+      let created = false;
+      if (input.patientId) {
+        const known = await trx('patients').where({ id: input.patientId }).first<{ id: string } | undefined>('id');
+        if (!known) throw new NotFoundError('patient', input.patientId);
+      } else {
+        created = await insertIfAbsent(trx, 'patients', { id: randomUUID(), nhs_number: nhsNumber }, 'nhs_number');
+      }
+      const row = input.patientId ? { id: input.patientId } : { nhs_number: nhsNumber };
       // Only a newer fetch replaces the demographics, so a delayed retry cannot roll them back.
       const updated = await trx('patients')
-        .where({ nhs_number: nhsNumber })
+        .where(row)
         .andWhere((q) => {
           void q.whereNull('demographics_fetched_at').orWhere('demographics_fetched_at', '<', fetchedAt ?? new Date());
         })
@@ -295,11 +309,11 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
           demographics_fetched_at: fetchedAt,
           security_label: input.securityLabel ?? null,
           is_restricted: isRestricted,
-          superseded_by_id: supersededById,
+          ...(input.patientId ? {} : { superseded_by_id: supersededById }),
           updated_at: trx.fn.now(),
         })
         .returning<{ id: string }[]>('id');
-      const id = (await trx('patients').where({ nhs_number: nhsNumber }).first<{ id: string }>('id')).id;
+      const id = (await trx('patients').where(row).first<{ id: string }>('id')).id;
       if (updated.length > 0) {
         await writeAudit(trx, input.actor, {
           action: created ? 'create' : 'update',
@@ -321,8 +335,14 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
         .where({ ods_code: input.settingOdsCode })
         .first<{ id: string } | undefined>('id');
       if (!setting) throw new NotFoundError('setting with ODS code', input.settingOdsCode);
-      await insertIfAbsent(trx, 'patients', { id: randomUUID(), nhs_number: nhsNumber }, 'nhs_number');
-      const patient = await trx('patients').where({ nhs_number: nhsNumber }).first<{ id: string }>('id');
+      // A number the person was known by before their record was re-keyed leads to the same person.
+      const former = await trx('patient_identifiers')
+        .where({ system: NHS_NUMBER_SYSTEM, value: nhsNumber })
+        .first<{ patient_id: string } | undefined>('patient_id');
+      if (!former) await insertIfAbsent(trx, 'patients', { id: randomUUID(), nhs_number: nhsNumber }, 'nhs_number');
+      const patient = former
+        ? { id: former.patient_id }
+        : await trx('patients').where({ nhs_number: nhsNumber }).first<{ id: string }>('id');
       const created = await insertIfAbsent(
         trx,
         'cases',
@@ -905,6 +925,7 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
         entityId: input.entityId,
         patientId: input.patientId ?? null,
         occurredAt: input.occurredAt,
+        ...(input.purpose ? { purpose: input.purpose } : {}),
       });
       return { id: input.auditEventId, created };
     });

@@ -50,7 +50,10 @@ export interface SpineClient {
   searchPatients(query: PdsSearchQuery, options?: SpineCallOptions): Promise<PdsSearchResult>;
   /** Next of kin, guardians and other related people PDS records. Empty for restricted patients. */
   getRelatedPersons(nhsNumber: string, options?: SpineCallOptions): Promise<PdsRelatedPerson[]>;
-  /** The latest SCR's permission and, unless the patient opted out, its allergies and medications. */
+  /**
+   * The latest SCR's permission and, unless the patient opted out, its allergies and medications; `no-current-record`
+   * when the SCR's latest id still answered an empty Bundle after one fresh look-up of the DocumentReference.
+   */
   getSummaryCareRecord(nhsNumber: string, options?: SpineCallOptions): Promise<ScrSummary>;
 }
 
@@ -144,7 +147,8 @@ export function createSpineClient(options: SpineClientOptions): SpineClient {
       const content = readScrContent(response.body);
       if (content) return { ...base, status: 'available', ...pointer, ...content, fetchedAt: now() };
     }
-    throw new SpineError('SPINE_INVALID_RESPONSE', 'The SCR kept answering an empty Bundle for its latest id');
+    // Asked twice and both times pointed at a summary it no longer holds: an answer, not a fault to retry.
+    return { ...base, status: 'no-current-record', fetchedAt: now() };
   }
 
   return {

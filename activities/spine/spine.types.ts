@@ -134,10 +134,11 @@ export interface ScrSummary {
   nhsNumber: string;
   /**
    * `none`: no SCR. `opted-out`: the patient has an SCR opt-out (permission `No`): content was not fetched.
-   * `available`: content below, to be shown only once the patient's permission to view has been recorded
-   * (permission `Ask`; the legacy `Yes` must be treated the same).
+   * `no-current-record`: the DocumentReference named an SCR whose Bundle was empty (out of date), twice: no
+   * current summary can be read now. `available`: content below, to be shown only once the patient's permission
+   * to view has been recorded (permission `Ask`; the legacy `Yes` must be treated the same).
    */
-  status: 'none' | 'opted-out' | 'available';
+  status: 'none' | 'opted-out' | 'no-current-record' | 'available';
   scrId?: string;
   permission?: ScrPermissionCode;
   /** When the GP summary was last updated. */

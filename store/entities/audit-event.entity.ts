@@ -12,6 +12,13 @@ export const AuditAction = {
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 
+/** HL7 v3 PurposeOfUse codes the record uses. */
+export const AuditPurpose = {
+  Treatment: 'TREAT',
+  EmergencyTreatment: 'ETREAT',
+} as const;
+export type AuditPurpose = (typeof AuditPurpose)[keyof typeof AuditPurpose];
+
 export const AuditEventSchema = defineEntity({
   name: 'AuditEvent',
   tableName: 'audit_events',
@@ -27,6 +34,12 @@ export const AuditEventSchema = defineEntity({
     reason: p.text().nullable(),
     occurredAt: p.datetime().defaultRaw('now()'),
     requestId: p.string().length(255).nullable(),
+    /**
+     * Why the record was accessed, as HL7 v3 PurposeOfUse: `TREAT` (care, with the person's permission where it
+     * is needed) or `ETREAT` (emergency treatment: the Summary Care Record viewed without recorded permission,
+     * under an emergency access reason). Null where the purpose is the write itself.
+     */
+    purpose: p.string().length(32).nullable(),
   },
   indexes: [
     { name: 'audit_events_patient_occurred', properties: ['patient', 'occurredAt'] },

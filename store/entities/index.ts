@@ -5,10 +5,13 @@ import { AssessmentSchema } from './assessment.entity';
 import { AuditEventSchema } from './audit-event.entity';
 import { CaseSchema } from './case.entity';
 import { ContactConsentEventSchema, ContactSchema } from './contact.entity';
+import { IncidentResolutionSchema, IncidentSchema } from './incident.entity';
 import { NoteSchema } from './note.entity';
 import { InboxMessageSchema, NotificationSchema } from './notification.entity';
 import { PathwayVersionSchema } from './pathway-version.entity';
 import { PatientSchema } from './patient.entity';
+import { PatientFlagSchema } from './patient-flag.entity';
+import { PatientIdentifierSchema } from './patient-identifier.entity';
 import { SettingSchema } from './setting.entity';
 import { StaffSchema } from './staff.entity';
 import { WorklistTaskSchema } from './worklist-task.entity';
@@ -19,10 +22,13 @@ export * from './assessment.entity';
 export * from './audit-event.entity';
 export * from './case.entity';
 export * from './contact.entity';
+export * from './incident.entity';
 export * from './note.entity';
 export * from './notification.entity';
 export * from './pathway-version.entity';
 export * from './patient.entity';
+export * from './patient-flag.entity';
+export * from './patient-identifier.entity';
 export * from './setting.entity';
 export * from './staff.entity';
 export * from './worklist-task.entity';
@@ -32,6 +38,8 @@ export const ENTITIES = [
   StaffSchema,
   PatientSchema,
   CaseSchema,
+  PatientFlagSchema,
+  PatientIdentifierSchema,
   WorklistTaskSchema,
   AssessmentSchema,
   NoteSchema,
@@ -44,4 +52,6 @@ export const ENTITIES = [
   InboxMessageSchema,
   AuditEventSchema,
   PathwayVersionSchema,
+  IncidentSchema,
+  IncidentResolutionSchema,
 ];

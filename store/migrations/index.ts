@@ -9,6 +9,8 @@ import { Migration20261122020943_clinical_record } from './20261122020943-clinic
 import { Migration20261122021000_append_only_records } from './20261122021000-append-only-records.migration';
 import { Migration20261122023600_nhs_number_modulus_11 } from './20261122023600-nhs-number-modulus-11.migration';
 import { Migration20261207031800_worklist_task_completion_id } from './20261207031800-worklist-task-completion-id.migration';
+import { Migration20261207043005_patient_identity_and_flags } from './20261207043005-patient-identity-and-flags.migration';
+import { Migration20261207050000_incidents } from './20261207050000-incidents.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -18,5 +20,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261122021000-append-only-records', class: Migration20261122021000_append_only_records },
   { name: '20261122023600-nhs-number-modulus-11', class: Migration20261122023600_nhs_number_modulus_11 },
   { name: '20261207031800-worklist-task-completion-id', class: Migration20261207031800_worklist_task_completion_id },
+  { name: '20261207043005-patient-identity-and-flags', class: Migration20261207043005_patient_identity_and_flags },
+  { name: '20261207050000-incidents', class: Migration20261207050000_incidents },
   // </migration-list>
 ];

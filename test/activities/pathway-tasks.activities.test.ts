@@ -329,7 +329,7 @@ describe('pathway-task activities', () => {
         elementId: 'FetchSummaryCareRecord',
         activityId: 'FetchSummaryCareRecord#5',
         headers: {},
-        variables: { nhsNumber },
+        variables: { nhsNumber, summaryCareRecordConsent: 'given' },
       });
     };
 

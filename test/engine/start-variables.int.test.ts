@@ -40,6 +40,8 @@ describe('starting a case with the variables its start form declares', () => {
     const options = { ...installedLintOptions(), deployedBy: 'test' };
     await deployPathway(store, readPathwayXml('custody-reception'), options);
     await deployPathway(store, readPathwayXml('sms-prison'), options);
+    // both call it to settle an identity PDS cannot confirm; a case pins its called pathways at start
+    await deployPathway(store, readPathwayXml('identify-person'), options);
     const withoutStartForm = fs.readFileSync(
       path.join(__dirname, '..', 'fixtures', 'bpmn', 'child-waits-for-message.bpmn'),
       'utf8',

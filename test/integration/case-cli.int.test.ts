@@ -61,6 +61,7 @@ describe('working a case with throughcare case and task', () => {
     expect(code).toBe(0);
     expect((JSON.parse(stdout) as { pathwayId: string }[]).map((p) => p.pathwayId).sort()).toEqual([
       'custody-reception',
+      'identify-person',
       'journey',
       'release-support',
       'sms-prison',
@@ -370,6 +371,63 @@ describe('working a case with throughcare case and task', () => {
     const missing = await cli('task', 'complete', taskId, '--data', '@/no/such/file.json');
     expect(missing.code).toBe(2);
     expect(missing.output).toContain('--data: cannot read /no/such/file.json');
+  });
+
+  it('terminates a case with a reason: its open tasks are withdrawn, the reason kept, and it ends once', async () => {
+    const started = await cli(
+      'case',
+      'start',
+      'sms-prison',
+      '--patient',
+      '9000000068',
+      '--setting',
+      'XPRS01',
+      '--quiet',
+    );
+    const caseId = started.stdout.trim();
+    await eventually(
+      'the reception screen open',
+      () => openTasks(caseId),
+      (tasks) => tasks.length > 0,
+      {
+        intervalMs: 500,
+      },
+    );
+
+    const noReason = await cli('case', 'terminate', caseId);
+    expect(noReason.code).toBe(2);
+    const terminated = await cli('case', 'terminate', caseId, '--reason', 'Released from court before reception');
+
+    expect(terminated.output).not.toContain('throughcare:');
+    expect(terminated.code).toBe(0);
+    expect(terminated.stdout.trim()).toMatch(
+      new RegExp(`^Terminated case ${caseId} at \\S+: Released from court before reception$`),
+    );
+    const tasks = await eventually(
+      'the reception screen withdrawn',
+      async () =>
+        JSON.parse((await cli('task', 'list', '--case', caseId, '--all', '--json')).stdout) as { status: string }[],
+      (found) => found.length > 0 && found.every((t) => t.status === 'cancelled'),
+      { intervalMs: 500 },
+    );
+    expect(tasks).toHaveLength(1);
+    const shown = JSON.parse((await cli('case', 'show', caseId, '--json')).stdout) as {
+      executionStatus: string;
+      pathway: { status: string; termination: { reason: string; terminatedBy: string } };
+      openIncidents: unknown[];
+    };
+    expect(shown.executionStatus).toBe('COMPLETED');
+    expect(shown.pathway.status).toBe('terminated');
+    expect(shown.pathway.termination).toMatchObject({
+      reason: 'Released from court before reception',
+      terminatedBy: expect.stringMatching(/^cli:/),
+    });
+    expect(shown.openIncidents).toEqual([]);
+    expect((await cli('case', 'show', caseId)).stdout).toContain('Terminated by cli:');
+    const again = await cli('case', 'terminate', caseId, '--reason', 'again');
+    expect(again.code).toBe(1);
+    expect(again.output).toContain(`Case ${caseId} was not terminated`);
+    expect((await cli('incident', 'list', '--case', caseId)).stdout.trim()).toBe('No open incidents.');
   });
 
   it('shows variables, and open tasks by the id task complete takes', async () => {

@@ -43,9 +43,14 @@ function respond(command: Command<'executeServiceTask'>, sequence: number): Vars
   const input = command.input;
   switch (command.taskType) {
     case 'pds.lookupPatient':
-      return { patient: { nhsNumber: input['nhsNumber'], restricted: false } };
+      return {
+        nhsNumber: input['nhsNumber'],
+        patient: { nhsNumber: input['nhsNumber'], identity: 'verified', restricted: false, possibleDuplicateOf: null },
+      };
+    case 'pds.traceByDemographics':
+      return { traceOutcome: 'no-match' };
     case 'scr.fetchSummary':
-      return { summaryId: `scr-${sequence}` };
+      return { summaryId: `scr-${sequence}`, summaryStatus: 'available' };
     case 'records.raiseAlert':
       return { alertIds: (input['alerts'] as unknown[]).map((_, i) => `alert-${sequence}-${i}`) };
     case 'records.saveAssessment':
@@ -67,6 +72,9 @@ function respond(command: Command<'executeServiceTask'>, sequence: number): Vars
   }
 }
 
+/** A test's own answer for a task type; `'pending'` leaves the service task running until `serviceCompleted`. */
+type Responder = (command: Command<'executeServiceTask'>) => Vars | 'pending';
+
 /** Drives one pathway: answers service tasks at once, and lets the test complete tasks, fire timers, send messages. */
 class Walk {
   step: Step;
@@ -76,15 +84,26 @@ class Walk {
   readonly timers: Command<'startTimer'>[] = [];
   readonly subscriptions: Command<'subscribeMessage'>[] = [];
   readonly children: Command<'startChildPathway'>[] = [];
+  readonly cancelled: PathwayCommand[] = [];
 
   constructor(
     readonly ir: PathwayIR,
     variables: Vars,
     now: string,
+    readonly responders: Readonly<Record<string, Responder>> = {},
   ) {
     this.now = now;
     this.step = start(ir, variables, now);
     this.settle();
+  }
+
+  /** Answers a service task a responder left pending. */
+  serviceCompleted(elementId: string, result: Vars): void {
+    const running = Object.values(this.state.instances).find(
+      (i) => i.elementId === elementId && i.wait.type === 'serviceTask',
+    );
+    if (!running) throw new Error(`no running service task ${elementId}`);
+    this.send({ type: 'serviceTaskCompleted', activityId: running.id, result });
   }
 
   get state(): PathwayState {
@@ -103,14 +122,13 @@ class Walk {
     let pending = this.record(this.step.commands);
     while (pending.length > 0) {
       const command = pending.shift() as Command<'executeServiceTask'>;
+      const own = this.responders[command.taskType];
+      const result = own ? own(command) : respond(command, this.services.length);
+      if (result === 'pending') continue;
       this.step = handle(
         this.ir,
         this.state,
-        {
-          type: 'serviceTaskCompleted',
-          activityId: command.activityId,
-          result: respond(command, this.services.length),
-        },
+        { type: 'serviceTaskCompleted', activityId: command.activityId, result },
         this.now,
       );
       pending = [...pending, ...this.record(this.step.commands)];
@@ -130,6 +148,7 @@ class Walk {
       if (command.type === 'startTimer') this.timers.push(command);
       if (command.type === 'subscribeMessage') this.subscriptions.push(command);
       if (command.type === 'startChildPathway') this.children.push(command);
+      if (command.type === 'cancelChildPathway' || command.type === 'cancelServiceTask') this.cancelled.push(command);
     }
     return services;
   }
@@ -245,7 +264,8 @@ describe('custody-reception walk-through', () => {
       alertIds,
       liaisonDiversionReferralId: walk.variables['liaisonDiversionReferralId'],
     });
-    expect(walk.state.status).toBe('completed');
+    // a terminate end: custody healthcare ends here, with anything still running beside it
+    expect(walk.state.status).toBe('terminated');
   });
 
   it('alerts the healthcare professional when the person cannot be roused, then asks for a level review', async () => {
@@ -409,7 +429,7 @@ describe('sms-prison walk-through', () => {
       kind: 'episode-outcomes',
       initialReceptionDate: RECEPTION,
     });
-    expect(walk.state.status).toBe('completed');
+    expect(walk.state.status).toBe('terminated');
   });
 });
 
@@ -550,5 +570,195 @@ describe('journey walk-through', () => {
     });
     walk.childCompleted('sms-prison', { alertIds: [], prisonAlertIds: null, prisonExitReason: null });
     expect(walk.state.status).toBe('terminated');
+  });
+});
+
+describe('identity and the Summary Care Record walk-through', () => {
+  const NOW = '2026-03-02T14:30:00.000Z';
+  const notFound = (command: Command<'executeServiceTask'>): Vars => ({
+    nhsNumber: command.input['nhsNumber'],
+    patient: {
+      nhsNumber: command.input['nhsNumber'],
+      patientId: 'patient-1',
+      identity: 'not-found',
+      restricted: false,
+      possibleDuplicateOf: null,
+    },
+  });
+
+  it('screens a person PDS does not know while their reception team traces them on a branch of its own', async () => {
+    const walk = new Walk(
+      await compile('custody-reception'),
+      { caseId: 'case-11', nhsNumber: '9111231130', custodySuite: 'Leeds', arrivalTime: NOW },
+      NOW,
+      { 'pds.lookupPatient': notFound },
+    );
+
+    // the screening is in the worklist at once, and the trace goes to identify-person for custody healthcare
+    expect(walk.openTask('HealthScreening').candidateGroups).toEqual(['custody-healthcare']);
+    expect(walk.children).toEqual([
+      expect.objectContaining({
+        elementId: 'SettleIdentity',
+        processId: 'identify-person',
+        variables: expect.objectContaining({
+          caseId: 'case-11',
+          nhsNumber: '9111231130',
+          receptionTeam: 'custody-healthcare',
+          patient: expect.objectContaining({ identity: 'not-found' }),
+        }),
+      }),
+    ]);
+
+    // when the trace comes back, the person's NHS number is the traced one for what follows
+    const traced = { nhsNumber: '9000000068', patientId: 'patient-1', identity: 'verified', restricted: false };
+    walk.childCompleted('identify-person', { nhsNumber: '9000000068', patient: traced });
+    expect(walk.variables).toMatchObject({ nhsNumber: '9000000068', patient: traced });
+    expect(walk.openTask('HealthScreening')).toBeDefined();
+  });
+
+  it('withdraws a trace still open when custody healthcare ends', async () => {
+    const walk = new Walk(
+      await compile('custody-reception'),
+      { caseId: 'case-12', nhsNumber: '9111231130', custodySuite: 'Leeds', arrivalTime: NOW },
+      NOW,
+      { 'pds.lookupPatient': notFound },
+    );
+    walk.complete(
+      'HealthScreening',
+      example('custody-health-screening', { liaisonDiversionReferral: 'not-indicated' }),
+    );
+    walk.complete('SetObservationLevel', example('custody-observation-level'));
+    walk.message('custody.leaving', 'case-12', { disposal: 'released-no-further-action' });
+    walk.complete(
+      'ReviewRiskBeforeLeaving',
+      example('custody-pre-departure-review', {
+        disposal: 'released-no-further-action',
+        escortObservationLevel: undefined,
+        signpostingGiven: true,
+      }),
+    );
+
+    expect(walk.state.status).toBe('terminated');
+    expect(walk.cancelled).toEqual([expect.objectContaining({ type: 'cancelChildPathway' })]);
+  });
+
+  it('leaves a verified person alone', async () => {
+    const walk = new Walk(
+      await compile('custody-reception'),
+      { caseId: 'case-13', nhsNumber: '9000000009', custodySuite: 'Leeds', arrivalTime: NOW },
+      NOW,
+    );
+    expect(walk.children).toEqual([]);
+    expect(walk.openTask('HealthScreening')).toBeDefined();
+  });
+
+  it('traces by demographics until PDS finds one person, re-opening the task with the last outcome', async () => {
+    const outcomes = ['no-match', 'too-many-matches'];
+    const walk = new Walk(
+      await compile('identify-person'),
+      {
+        caseId: 'case-14',
+        nhsNumber: '9111231130',
+        patient: { nhsNumber: '9111231130', patientId: 'patient-1', identity: 'not-found', restricted: false },
+        receptionTeam: 'prison-healthcare',
+      },
+      NOW,
+      {
+        'pds.traceByDemographics': () => {
+          const outcome = outcomes.shift();
+          if (outcome) return { traceOutcome: outcome };
+          return {
+            traceOutcome: 'traced',
+            nhsNumber: '9000000068',
+            patient: {
+              nhsNumber: '9000000068',
+              patientId: 'patient-1',
+              identity: 'verified',
+              possibleDuplicateOf: null,
+            },
+          };
+        },
+      },
+    );
+
+    const first = walk.openTask('TraceByDemographics');
+    expect(first).toMatchObject({ formId: 'trace-by-demographics', candidateGroups: ['prison-healthcare'] });
+    walk.complete('TraceByDemographics', example('trace-by-demographics', { postcode: undefined }));
+    expect(walk.lastService('TracePersonOnPds').input['trace']).toEqual({
+      familyName: 'Brown',
+      givenName: 'Thomas',
+      birthDate: '1985-03-14',
+      gender: 'male',
+      postcode: null,
+    });
+    expect(walk.openTask('TraceByDemographics').input['previousTraceOutcome']).toBe('no-match');
+    walk.complete('TraceByDemographics', example('trace-by-demographics'));
+    expect(walk.openTask('TraceByDemographics').input['previousTraceOutcome']).toBe('too-many-matches');
+    walk.complete('TraceByDemographics', example('trace-by-demographics'));
+
+    expect(walk.state.status).toBe('completed');
+    expect(walk.variables).toMatchObject({ nhsNumber: '9000000068', patient: { identity: 'verified' } });
+  });
+
+  it('asks a person to review a possible duplicate record, and records the decision', async () => {
+    const walk = new Walk(
+      await compile('identify-person'),
+      {
+        caseId: 'case-15',
+        nhsNumber: '9000000068',
+        patient: {
+          nhsNumber: '9000000068',
+          patientId: 'patient-1',
+          identity: 'verified',
+          possibleDuplicateOf: 'patient-2',
+        },
+        receptionTeam: 'custody-healthcare',
+      },
+      NOW,
+      {
+        'records.reviewDuplicateRecord': () => ({ duplicateReviewId: 'review-1', patient: { patientId: 'patient-2' } }),
+      },
+    );
+
+    const review = walk.openTask('ReviewPossibleDuplicate');
+    expect(review).toMatchObject({ formId: 'possible-duplicate-record', candidateGroups: ['custody-healthcare'] });
+    expect(review.input).toMatchObject({ patientId: 'patient-1', otherPatientId: 'patient-2' });
+    walk.complete('ReviewPossibleDuplicate', example('possible-duplicate-record'));
+    expect(walk.lastService('RecordDuplicateReview').input['duplicateReview']).toMatchObject({
+      decision: 'same-person',
+    });
+    expect(walk.state.status).toBe('completed');
+    expect(walk.variables['patient']).toEqual({ patientId: 'patient-2' });
+  });
+
+  it('goes on from reception to the referral while the Summary Care Record is still being fetched', async () => {
+    const walk = new Walk(
+      await compile('sms-prison'),
+      { caseId: 'case-16', nhsNumber: '9000000009', receptionDate: NOW },
+      NOW,
+      { 'scr.fetchSummary': () => 'pending' },
+    );
+    walk.complete(
+      'ReceptionScreening',
+      example('prison-reception-sms', {
+        summaryCareRecordConsent: 'not-asked',
+        summaryCareRecordEmergencyReason: 'Unconscious on arrival; medicines unknown',
+      }),
+    );
+
+    expect(walk.lastService('FetchSummaryCareRecord')).toMatchObject({
+      retries: 8,
+      input: expect.objectContaining({
+        nhsNumber: '9000000009',
+        summaryCareRecordConsent: 'not-asked',
+        summaryCareRecordEmergencyReason: 'Unconscious on arrival; medicines unknown',
+      }),
+    });
+    expect(walk.openTask('ReferToSms')).toBeDefined();
+    expect(walk.openElements()).toContain('FetchSummaryCareRecord');
+
+    walk.serviceCompleted('FetchSummaryCareRecord', { summaryId: 'scr-1', summaryStatus: 'available' });
+    expect(walk.variables).toMatchObject({ summaryCareRecordId: 'scr-1', summaryStatus: 'available' });
+    expect(walk.openTask('ReferToSms')).toBeDefined();
   });
 });

@@ -7,6 +7,7 @@
  * Messages go to the workflow that waits for them: `custody.leaving` to the custody child, `court.outcome`
  * to the journey (the shell does not forward a case's messages to its children; see the report).
  */
+import { listPatientFlags } from '../../store';
 import { stateQuery } from '../../workflows';
 import { example, useScenario } from './scenario-harness';
 
@@ -32,7 +33,8 @@ describe('the journey on the workflow server with the real activities', () => {
     await scenario.complete(custody, 'ReviewRiskBeforeLeaving', example('custody-pre-departure-review'));
     await scenario.complete(custody, 'CompleteHealthHandover', example('custody-handover'));
     const custodyEnd = await custody.result();
-    expect(custodyEnd.status).toBe('completed');
+    // custody ends with a terminate end event: it withdraws an identity trace still open beside it (none here)
+    expect(custodyEnd.status).toBe('terminated');
     const custodyAlertIds = custodyEnd.variables['custodyAlertIds'] as string[];
     expect(custodyAlertIds).toHaveLength(2);
 
@@ -88,6 +90,80 @@ describe('the journey on the workflow server with the real activities', () => {
     await scenario.printTimeline('custody to prison', caseId, [journey, custody, prison]);
     await scenario.recordHistory(journey, 'journey-custody-to-prison');
     await scenario.recordHistory(custody, 'journey-custody-reception-child');
+    await journey.terminate('scenario over');
+  }, 120_000);
+
+  it('carries an unverified identity from custody to prison: the flag stays on the person and the prison traces them', async () => {
+    // Given a detainee whose NHS number PDS does not know arrives at a custody suite on Monday 9 September 2030
+    await scenario.advanceTo('2030-09-09T13:00:00Z');
+    const nhsNumber = '9111231130';
+    const caseId = await scenario.openCase(nhsNumber, 'journey');
+    const journey = await scenario.start('journey', caseId, {
+      nhsNumber,
+      custodySuite: 'Leeds Elland Road',
+      arrivalTime: '2030-09-09T13:30:00Z',
+    });
+    const custody = await scenario.child(journey, 'CustodyStage');
+    const custodyTrace = await scenario.child(custody, 'SettleIdentity');
+    await scenario.waitFor(custodyTrace, 'asked custody to trace', (v) =>
+      v.openTasks.some((t) => t.elementId === 'TraceByDemographics'),
+    );
+
+    // When custody healthcare is done before anyone traced them, and the court remands them
+    await scenario.complete(custody, 'HealthScreening', example('custody-health-screening'));
+    await scenario.complete(custody, 'SetObservationLevel', example('custody-observation-level'));
+    await scenario.sendWhenWaiting(custody, 'custody.leaving', caseId);
+    await scenario.complete(custody, 'ReviewRiskBeforeLeaving', example('custody-pre-departure-review'));
+    await scenario.complete(custody, 'CompleteHealthHandover', example('custody-handover'));
+    expect((await custody.result()).status).toBe('terminated');
+    await scenario.sendWhenWaiting(journey, 'court.outcome', caseId, {
+      courtOutcome: 'remanded-in-custody',
+      prisonNumber: 'A1234BC',
+      establishment: 'HMP Leeds',
+    });
+
+    // Then custody's trace ended with custody, the person is still flagged, and the prison's reception team traces them
+    expect((await custodyTrace.describe()).status.name).not.toBe('RUNNING');
+    const prison = await scenario.child(journey, 'PrisonStage');
+    const prisonTrace = await scenario.child(prison, 'SettleIdentity');
+    await scenario.waitFor(prisonTrace, 'asked the prison to trace', (v) =>
+      v.openTasks.some((t) => t.elementId === 'TraceByDemographics'),
+    );
+    const traces = await scenario.queryUntil<{ workflow_id: string; candidate_groups: string[] }>(
+      'projected the prison trace task',
+      `select workflow_id, candidate_groups from worklist_tasks where case_id = ? and element_id = 'TraceByDemographics' order by created_at`,
+      [caseId],
+      (rows) => rows.length === 2,
+    );
+    expect(traces).toEqual([
+      { workflow_id: custodyTrace.workflowId, candidate_groups: ['custody-healthcare'] },
+      { workflow_id: prisonTrace.workflowId, candidate_groups: ['prison-healthcare'] },
+    ]);
+    const flags = await listPatientFlags(scenario.store.fork(), { nhsNumber }, { includeResolved: true });
+    expect(flags.map((f) => [f.code, f.status])).toEqual([['UNVERIFIED_IDENTITY', 'active']]);
+    expect(await prison.query(stateQuery)).toMatchObject({
+      openTasks: [expect.objectContaining({ elementId: 'ReceptionScreening' })],
+    });
+
+    // When the prison traces Mr Thomas Brown (sandbox 9000000068) by his demographics
+    await scenario.complete(prisonTrace, 'TraceByDemographics', example('trace-by-demographics'));
+
+    // Then the prison stage carries his traced number and the flag is resolved, for every setting after
+    const traced = await scenario.waitFor(
+      prison,
+      'took the traced number',
+      (v) => v.variables['nhsNumber'] === '9000000068',
+    );
+    expect(traced.variables['patient']).toMatchObject({ identity: 'verified', nhsNumber: '9000000068' });
+    expect((await listPatientFlags(scenario.store.fork(), { nhsNumber: '9000000068' })).map((f) => f.code)).toEqual([]);
+
+    await scenario.printTimeline('an unverified identity from custody to prison', caseId, [
+      journey,
+      custody,
+      custodyTrace,
+      prison,
+      prisonTrace,
+    ]);
     await journey.terminate('scenario over');
   }, 120_000);
 });

@@ -8,16 +8,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
+import express from 'express';
 import { createActivities, createLocalInboxTransport, createSpineClient } from '../../activities';
 import { createRecordActivities } from '../../activities/records';
 import { type PathwayIR } from '../../bpmn';
 import { deployPathway, getPathwayVersion, installedLintOptions } from '../../engine';
 import { silentLogger } from '../../log';
-import { FORMS_DIRECTORY, createFormValidator, readPathwayXml, type PathwayId } from '../../pathways';
+import { FORMS_DIRECTORY, PATHWAYS, createFormValidator, readPathwayXml, type PathwayId } from '../../pathways';
 import { migrateDatabase, openStore, type Store } from '../../store';
-import { startSpineSandbox, type RunningSpineSandbox } from '../../spine-sandbox';
+import { createSpineSandboxApp, SCR_BASE_PATH, type SpineSandboxAppOptions } from '../../spine-sandbox';
 import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
 import {
   completeTaskUpdate,
@@ -54,8 +57,26 @@ export interface TimelineEntry {
   what: string;
 }
 
+export interface ScenarioOptions {
+  /**
+   * Sandbox options for the Summary Care Record API alone (PDS answers as usual): `transientFailure` makes an
+   * SCR outage without making the PDS read fail too.
+   */
+  readonly scr?: SpineSandboxAppOptions;
+}
+
+/** A request the Spine sandbox answered: which API and path (the path holds the NHS number). */
+export interface SpineRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Path and query (the SCR API takes the NHS number as a query parameter). */
+  readonly url: string;
+}
+
 export interface Scenario {
   readonly store: Store;
+  /** Every request the Spine sandbox was sent, in order. */
+  readonly spineRequests: readonly SpineRequest[];
   readonly env: EmbeddedTestWorkflowEnvironment;
   readonly deployed: Readonly<Record<PathwayId, { ir: PathwayIR; id: string }>>;
   /** Opens the case record (patient, setting) that the pathway's activities write to; returns its id. */
@@ -89,11 +110,41 @@ export interface Scenario {
   queryUntil<T>(what: string, sql: string, bindings: unknown[], accept: (rows: T[]) => boolean): Promise<T[]>;
 }
 
+/**
+ * The Spine sandbox on a free port, behind a recorder; SCR requests go to a sandbox of their own when the scenario
+ * gives it options (an outage of the SCR API alone).
+ */
+async function startSandbox(
+  options: ScenarioOptions,
+  requests: SpineRequest[],
+): Promise<{ baseUrl: string; stop(): Promise<void> }> {
+  const pds = createSpineSandboxApp({});
+  const scr = options.scr ? createSpineSandboxApp(options.scr) : pds;
+  const app = express();
+  app.use((req, res, next) => {
+    requests.push({ method: req.method, path: req.path, url: decodeURIComponent(req.originalUrl) });
+    if (req.path.startsWith(SCR_BASE_PATH)) scr(req, res, next);
+    else pds(req, res, next);
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
+  });
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
 /** Registers the file's hooks and returns the world once `beforeAll` has run. */
-export function useScenario(prefix: string): Scenario {
+export function useScenario(prefix: string, options: ScenarioOptions = {}): Scenario {
   let store: Store;
   let env: EmbeddedTestWorkflowEnvironment;
-  let sandbox: RunningSpineSandbox;
+  let sandbox: { baseUrl: string; stop(): Promise<void> };
+  const spineRequests: SpineRequest[] = [];
   let worker: Worker;
   let running: Promise<void>;
   // Declared before useFreshDatabase: jest runs afterAll hooks in declaration order, and the server, worker
@@ -113,9 +164,9 @@ export function useScenario(prefix: string): Scenario {
     installQuietRuntime();
     await migrateDatabase(db.url, silentLogger);
     store = await openStore(db.url);
-    sandbox = await startSpineSandbox({ port: 0 });
+    sandbox = await startSandbox(options, spineRequests);
     env = await createTestWorkflowEnvironment({ databaseUrl: db.url });
-    for (const pathwayId of ['custody-reception', 'sms-prison', 'release-support', 'journey'] as const) {
+    for (const { processId: pathwayId } of PATHWAYS) {
       const version = await deployPathway(store, readPathwayXml(pathwayId), {
         ...installedLintOptions(),
         deployedBy: 'scenario-tests',
@@ -171,6 +222,7 @@ export function useScenario(prefix: string): Scenario {
     get store() {
       return store;
     },
+    spineRequests,
     get env() {
       return env;
     },
@@ -278,6 +330,11 @@ export function useScenario(prefix: string): Scenario {
          select a.raised_at, 'alert raised', a.code from alerts a where a.case_id = :caseId
          union all
          select a.resolved_at, 'alert resolved', a.code from alerts a where a.case_id = :caseId and a.resolved_at is not null
+         union all
+         select f.raised_at, 'flag raised', f.code from patient_flags f where f.raised_in_case_id = :caseId
+         union all
+         select f.resolved_at, 'flag resolved', f.code from patient_flags f
+          where f.raised_in_case_id = :caseId and f.resolved_at is not null
          union all
          select o.created_at, 'outbox', o.template || ' -> ' || c.name || ' (' || o.status || ')'
            from notification_outbox o join contacts c on c.id = o.contact_id where o.case_id = :caseId`,

@@ -4,7 +4,7 @@
  */
 import { type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import { createSpineSandboxApp, type SpineSandboxAppOptions } from '../../spine-sandbox';
 
 export interface RecordedRequest {
@@ -24,7 +24,15 @@ export interface RecordingSandbox {
   stop(): Promise<void>;
 }
 
-export async function startRecordingSandbox(options: SpineSandboxAppOptions = {}, port = 0): Promise<RecordingSandbox> {
+/**
+ * Starts the sandbox behind a recorder. `intercept` answers before the sandbox when it wants to (a fault the
+ * sandbox's fixed data cannot give: an empty SCR Bundle, a 400), and calls `next()` otherwise.
+ */
+export async function startRecordingSandbox(
+  options: SpineSandboxAppOptions = {},
+  port = 0,
+  intercept?: RequestHandler,
+): Promise<RecordingSandbox> {
   const requests: RecordedRequest[] = [];
   const app = express();
   app.use((req, _res, next) => {
@@ -37,6 +45,7 @@ export async function startRecordingSandbox(options: SpineSandboxAppOptions = {}
     });
     next();
   });
+  if (intercept) app.use(intercept);
   app.use(createSpineSandboxApp(options));
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(port, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));

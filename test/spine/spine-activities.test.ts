@@ -187,3 +187,68 @@ describe('Spine activities when Spine is struggling', () => {
     }
   });
 });
+
+describe('Spine activities when a request or an answer is wrong', () => {
+  it('fail non-retryably with SPINE_BAD_REQUEST when Spine rejects a request as malformed: a programming error, not retried', async () => {
+    // Spine answering 400 to what the client sent (a parameter it does not accept, a header it refuses)
+    const sandbox = await startRecordingSandbox({}, 0, (req, res, next) => {
+      if (req.path.endsWith('/DocumentReference') || req.path.endsWith('/Patient/9000000068')) {
+        res
+          .status(400)
+          .type('application/fhir+json')
+          .json({
+            resourceType: 'OperationOutcome',
+            issue: [{ severity: 'error', code: 'value', details: { coding: [{ code: 'INVALID_VALUE' }] } }],
+          });
+        return;
+      }
+      next();
+    });
+    try {
+      const activities = createSpineActivities({
+        spine: createSpineClient({ baseUrl: sandbox.baseUrl, retry: { maxAttempts: 3, initialDelayMs: 1 } }),
+        logger: silentLogger,
+      });
+
+      const scr = await failureOf(run(quietEnvironment(), activities.fetchSummaryCareRecord, '9000000009'));
+      const pds = await failureOf(run(quietEnvironment(), activities.lookupPatient, '9000000068'));
+
+      expect(scr).toMatchObject({ type: 'SPINE_BAD_REQUEST', nonRetryable: true });
+      expect(pds).toMatchObject({ type: 'SPINE_BAD_REQUEST', nonRetryable: true });
+      // not retried in the client either: one request each
+      expect(sandbox.apiRequests()).toHaveLength(2);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
+  it('fetchSummaryCareRecord answers no-current-record when the latest SCR comes back empty after one fresh look-up', async () => {
+    const sandbox = await startRecordingSandbox({}, 0, (req, res, next) => {
+      if (!req.path.endsWith('/summary-care-record/FHIR/R4/Bundle')) return next();
+      res.status(200).type('application/fhir+json').json({ resourceType: 'Bundle', type: 'searchset', total: 0 });
+    });
+    try {
+      const activities = createSpineActivities({
+        spine: createSpineClient({ baseUrl: sandbox.baseUrl, retry: { maxAttempts: 1 } }),
+        logger: silentLogger,
+      });
+
+      const scr = await run(quietEnvironment(), activities.fetchSummaryCareRecord, '9000000009');
+
+      expect(scr).toMatchObject({
+        nhsNumber: '9000000009',
+        status: 'no-current-record',
+        allergies: [],
+        medications: [],
+      });
+      expect(sandbox.apiRequests().map((r) => r.path.split('/').at(-1))).toEqual([
+        'DocumentReference',
+        'Bundle',
+        'DocumentReference',
+        'Bundle',
+      ]);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});
