@@ -16,7 +16,7 @@ import { isValidNhsNumber, normaliseNhsNumber } from '../domain/nhs-number';
 import { ValidationError } from '../domain/errors';
 import { createRecordActivities } from '../activities/records';
 import { createFormValidator, type FormValidator } from '../pathways';
-import { type Store } from '../store';
+import { type Store, listPatientFlags, type PatientFlagView } from '../store';
 import type { PathwayView, RunPathwayInput, RunPathwayResult } from '../workflows';
 import { getPathwayVersion } from './pathways';
 import { STATE_QUERY, WORKFLOW_TYPE, translateNotFound, workflowIdOf, type CaseEngine } from './case-engine';
@@ -131,6 +131,8 @@ export interface CaseView {
   readonly pathway: PathwayView;
   /** Why a closed case did not complete (failed, terminated, cancelled, timed out): the engine's own words. */
   readonly failure?: { readonly type?: string; readonly message: string };
+  /** The person's active flags (unverified identity, restricted record, ...): they follow the person, not the case. */
+  readonly personFlags: PatientFlagView[];
 }
 
 export async function showCase(engine: CaseEngine, caseId: string): Promise<CaseView> {
@@ -141,7 +143,17 @@ export async function showCase(engine: CaseEngine, caseId: string): Promise<Case
     const failure = ['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW'].includes(executionStatus)
       ? undefined
       : await closeReason(handle);
-    return { caseId, workflowId: handle.workflowId, executionStatus, pathway, ...(failure ? { failure } : {}) };
+    // The pathway's own nhsNumber: after a re-key it is the person's current number.
+    const nhsNumber = pathway.variables['nhsNumber'];
+    const personFlags = typeof nhsNumber === 'string' ? await listPatientFlags(engine.store.fork(), { nhsNumber }) : [];
+    return {
+      caseId,
+      workflowId: handle.workflowId,
+      executionStatus,
+      pathway,
+      ...(failure ? { failure } : {}),
+      personFlags,
+    };
   } catch (error) {
     throw translateNotFound(error, caseId);
   }

@@ -89,6 +89,8 @@ export function registerCase(program: Command): void {
                 `Terminated by ${pathway.termination.terminatedBy} at ${pathway.termination.at}: ${pathway.termination.reason}`,
               ]
             : []),
+          ...(view.personFlags.length ? ['Person flags:'] : []),
+          ...view.personFlags.map((f) => `  ${f.severity === 'warning' ? 'WARNING ' : ''}${f.display} (${f.code})`),
           ...openIncidentLines(incidents),
           `Open tasks:${pathway.openTasks.length ? '' : ' none'}`,
           ...pathway.openTasks.map(

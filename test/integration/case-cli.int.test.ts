@@ -452,4 +452,32 @@ describe('working a case with throughcare case and task', () => {
     expect(shown).toContain('Variables:');
     expect(shown).toContain(`  nhsNumber = "9000000068"`);
   });
+
+  it('shows the flags that follow the person, such as an identity PDS does not know', async () => {
+    // 9111231130 passes the Modulus 11 check; the Spine sandbox has no such person.
+    const started = await cli(
+      'case',
+      'start',
+      'sms-prison',
+      '--patient',
+      '9111231130',
+      '--setting',
+      'XPRS01',
+      '--quiet',
+    );
+    expect(started.code).toBe(0);
+    const caseId = started.stdout.trim();
+    const shown = await eventually(
+      'the unverified identity flag on the person',
+      async () => (await cli('case', 'show', caseId)).stdout,
+      (text) => text.includes('UNVERIFIED_IDENTITY'),
+      { intervalMs: 500 },
+    );
+    expect(shown).toMatch(/Case [0-9a-f-]+: sms-prison active/);
+    expect(shown).toMatch(/Person flags:\n {2}.*\(UNVERIFIED_IDENTITY\)/);
+    const json = JSON.parse((await cli('case', 'show', caseId, '--json')).stdout) as {
+      personFlags: { code: string }[];
+    };
+    expect(json.personFlags.map((f) => f.code)).toContain('UNVERIFIED_IDENTITY');
+  });
 });
