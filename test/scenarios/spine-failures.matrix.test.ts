@@ -9,16 +9,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type * as SpineSandboxModule from '../../spine-sandbox';
 import type { SandboxFault, SpineSandboxApp } from '../../spine-sandbox';
 import { stateQuery, type PathwayView } from '../../workflows';
 import { example, useScenario, type PathwayHandle } from './scenario-harness';
 
 // The harness builds its sandbox app internally; capture it so that faults can be set on the running sandbox.
 jest.mock('../../spine-sandbox', () => {
-  const actual = jest.requireActual('../../spine-sandbox');
+  const actual = jest.requireActual<typeof SpineSandboxModule>('../../spine-sandbox');
   return {
     ...actual,
-    createSpineSandboxApp: (options: unknown) => {
+    createSpineSandboxApp: (options?: Parameters<typeof actual.createSpineSandboxApp>[0]) => {
       const app = actual.createSpineSandboxApp(options);
       ((globalThis as Record<string, unknown>).__matrixSandboxes as unknown[]).push(app);
       return app;
@@ -74,10 +75,10 @@ interface FaultCase {
 // SCR kinds (9000000068), and a record for the superseding number (given as `record`). Everything else: fresh numbers,
 // except the either-API kinds, which need a PDS record and an SCR to show what a failure changes (9000000068).
 const FAULTS: FaultCase[] = [
-  { kind: 'not-found', setUp: () => ({ nhsNumber: freshNhsNumber(), fault: { kind: 'not-found' } as SandboxFault }) },
+  { kind: 'not-found', setUp: () => ({ nhsNumber: freshNhsNumber(), fault: { kind: 'not-found' } }) },
   {
     kind: 'invalidated',
-    setUp: () => ({ nhsNumber: freshNhsNumber(), fault: { kind: 'invalidated' } as SandboxFault }),
+    setUp: () => ({ nhsNumber: freshNhsNumber(), fault: { kind: 'invalidated' } }),
   },
   {
     kind: 'superseded',
@@ -91,53 +92,53 @@ const FAULTS: FaultCase[] = [
       };
     },
   },
-  { kind: 'restricted', setUp: () => ({ nhsNumber: '9000000033', fault: { kind: 'restricted' } as SandboxFault }) },
-  { kind: 'deceased', setUp: () => ({ nhsNumber: '9000000033', fault: { kind: 'deceased' } as SandboxFault }) },
+  { kind: 'restricted', setUp: () => ({ nhsNumber: '9000000033', fault: { kind: 'restricted' } }) },
+  { kind: 'deceased', setUp: () => ({ nhsNumber: '9000000033', fault: { kind: 'deceased' } }) },
   {
     kind: 'opted-out',
     scrOnly: true,
-    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'opted-out' } as SandboxFault }),
+    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'opted-out' } }),
   },
   {
     kind: 'permission-not-recorded',
     scrOnly: true,
     handled: 'reads the SCR with the permission asked at reception',
-    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'permission-not-recorded' } as SandboxFault }),
+    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'permission-not-recorded' } }),
   },
   {
     kind: 'no-current-record',
     scrOnly: true,
-    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'no-current-record' } as SandboxFault }),
+    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'no-current-record' } }),
   },
   {
     kind: 'stale-document',
     scrOnly: true,
     transient: true,
-    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'stale-document' } as SandboxFault }),
+    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'stale-document' } }),
   },
   {
     kind: 'access-denied',
     scrOnly: true,
-    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'access-denied' } as SandboxFault }),
+    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'access-denied' } }),
   },
   {
     kind: 'rate-limited',
     transient: true,
     setUp: () => ({
       nhsNumber: '9000000068',
-      fault: { kind: 'rate-limited', times: 2, retryAfterSeconds: 1 } as SandboxFault,
+      fault: { kind: 'rate-limited', times: 2, retryAfterSeconds: 1 },
     }),
   },
   {
     kind: 'slow',
     transient: true,
-    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'slow', delayMs: 300 } as SandboxFault }),
+    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'slow', delayMs: 300 } }),
   },
   {
     kind: 'malformed-request',
-    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'malformed-request' } as SandboxFault }),
+    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'malformed-request' } }),
   },
-  { kind: 'unavailable', setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'unavailable' } as SandboxFault }) },
+  { kind: 'unavailable', setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'unavailable' } }) },
   // The either-API kinds above stop at the PDS look-up (or are spent there): the same kinds on the SCR API alone.
   {
     kind: 'rate-limited (scr)',
@@ -145,24 +146,24 @@ const FAULTS: FaultCase[] = [
     only: ['sms-prison'],
     setUp: () => ({
       nhsNumber: '9000000068',
-      fault: { kind: 'rate-limited', api: 'scr', times: 2, retryAfterSeconds: 1 } as SandboxFault,
+      fault: { kind: 'rate-limited', api: 'scr', times: 2, retryAfterSeconds: 1 },
     }),
   },
   {
     kind: 'slow (scr)',
     transient: true,
     only: ['sms-prison'],
-    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'slow', api: 'scr', delayMs: 300 } as SandboxFault }),
+    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'slow', api: 'scr', delayMs: 300 } }),
   },
   {
     kind: 'malformed-request (scr)',
     only: ['sms-prison'],
-    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'malformed-request', api: 'scr' } as SandboxFault }),
+    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'malformed-request', api: 'scr' } }),
   },
   {
     kind: 'unavailable (scr)',
     only: ['sms-prison'],
-    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'unavailable', api: 'scr' } as SandboxFault }),
+    setUp: () => ({ nhsNumber: '9000000068', fault: { kind: 'unavailable', api: 'scr' } }),
   },
 ];
 
@@ -217,8 +218,7 @@ async function look(caseId: string, handle: PathwayHandle, spineFrom: number): P
     [caseId],
   );
   const patient = view.variables['patient'] as
-    | { identity?: string; nhsNumber?: string; supersededNhsNumber?: string | null }
-    | undefined;
+    { identity?: string; nhsNumber?: string; supersededNhsNumber?: string | null } | undefined;
   return {
     status: view.status,
     workflowStatus: description.status.name,
@@ -299,8 +299,7 @@ describe('every shipped pathway with every Spine call failing in each way the sa
             handle,
             'opened reception screening',
             (v) =>
-              v.openTasks.some((t) => t.elementId === 'ReceptionScreening') ||
-              v.incidents.some((i) => !i.resolution),
+              v.openTasks.some((t) => t.elementId === 'ReceptionScreening') || v.incidents.some((i) => !i.resolution),
           );
           if (view.openTasks.some((t) => t.elementId === 'ReceptionScreening')) {
             await scenario.complete(
