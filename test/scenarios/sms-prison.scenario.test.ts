@@ -70,6 +70,11 @@ function fired(view: PathwayView, elementId: string): string[] {
   return view.trail.filter((e) => e.elementId === elementId).map((e) => e.enteredAt);
 }
 
+/** When a service task has finished: its activity's write is in the record only then, not when it was entered. */
+function done(view: PathwayView, elementId: string): string[] {
+  return view.trail.filter((e) => e.elementId === elementId && e.outcome === 'completed').map((e) => e.enteredAt);
+}
+
 function londonWeekday(date: Date): string {
   return new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', weekday: 'long' }).format(date);
 }
@@ -133,7 +138,7 @@ describe('sms-prison on the workflow server with the real activities', () => {
 
     // When Saturday 09:00 passes with the review still open: one active REVIEW_OVERDUE alert
     await scenario.advanceTo('2030-10-05T12:00:00Z');
-    view = await scenario.waitFor(handle, 'alerted', (v) => fired(v, 'RaiseFiveDayOverdueAlert').length === 1);
+    view = await scenario.waitFor(handle, 'alerted', (v) => done(v, 'RaiseFiveDayOverdueAlert').length === 1);
     expect(fired(view, 'FiveDayReviewOverdue')).toEqual([expect.stringMatching(/^2030-10-05T08:00/)]);
     const overdue = await alertsOf(caseId, 'REVIEW_OVERDUE');
     expect(overdue).toMatchObject([{ status: 'active' }]);
@@ -142,7 +147,7 @@ describe('sms-prison on the workflow server with the real activities', () => {
     // When it is done on Sunday: the task closes, the alert is resolved, and no escalation (due Monday) follows
     await scenario.advanceTo('2030-10-06T10:00:00Z');
     await scenario.complete(handle, 'FiveDayReview', example('sms-review', { reviewedOn: '2030-10-06' }));
-    view = await scenario.waitFor(handle, 'resolved', (v) => fired(v, 'ResolveFiveDayOverdueAlert').length === 1);
+    view = await scenario.waitFor(handle, 'resolved', (v) => done(v, 'ResolveFiveDayOverdueAlert').length === 1);
     expect(await alertsOf(caseId, 'REVIEW_OVERDUE')).toMatchObject([{ id: overdue[0]?.id, status: 'resolved' }]);
     expect((await task(caseId, 'FiveDayReview')).status).toBe('completed');
     await scenario.advanceTo('2030-10-08T12:00:00Z');
@@ -190,7 +195,7 @@ describe('sms-prison on the workflow server with the real activities', () => {
     expect(thirteen.due_at?.toISOString()).toBe('2032-01-05T08:00:00.000Z');
     expect(londonWeekday(thirteen.due_at as Date)).toBe('Monday');
     await scenario.advanceTo('2032-01-05T09:00:00Z');
-    view = await scenario.waitFor(handle, 'overdue', (v) => fired(v, 'RaiseThirteenWeekOverdueAlert').length === 1);
+    view = await scenario.waitFor(handle, 'overdue', (v) => done(v, 'RaiseThirteenWeekOverdueAlert').length === 1);
     expect(fired(view, 'ThirteenWeekReviewOverdue')).toEqual([expect.stringMatching(/^2032-01-05T08:00/)]);
     expect(await alertsOf(caseId, 'REVIEW_OVERDUE')).toMatchObject([{ status: 'active' }]);
     // and, still open two days later, it is escalated to the team lead
