@@ -26,6 +26,7 @@ import {
   processesOf,
   propertiesOf,
   readBpmn,
+  formIdOf,
   stringOf,
   type ModdleElement,
 } from './moddle';
@@ -151,13 +152,13 @@ function compileElement(
 
   switch (node.$type) {
     case 'bpmn:StartEvent': {
-      const formId = formIdOf(node);
+      const formId = linkedFormIdOf(node);
       return { ...base, kind: 'startEvent', trigger: triggerOf(node), ...(formId ? { formId } : {}) };
     }
     case 'bpmn:UserTask': {
       const assignment = extensionOf(node, 'zeebe:AssignmentDefinition');
       const schedule = extensionOf(node, 'zeebe:TaskSchedule');
-      const formId = formIdOf(node);
+      const formId = linkedFormIdOf(node);
       const optional = {
         formId,
         assignee: optionalValue(stringOf(assignment, 'assignee')),
@@ -225,9 +226,9 @@ function compileElement(
   }
 }
 
-function formIdOf(node: ModdleElement): string | undefined {
+function linkedFormIdOf(node: ModdleElement): string | undefined {
   const form = extensionOf(node, 'zeebe:FormDefinition');
-  const formId = stringOf(form, 'formId') ?? stringOf(form, 'formKey') ?? stringOf(form, 'externalReference');
+  const formId = formIdOf(form);
   return formId && formId.trim() !== '' ? formId.trim() : undefined;
 }
 

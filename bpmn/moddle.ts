@@ -46,6 +46,11 @@ export function stringOf(element: ModdleElement | undefined, property: string): 
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The form a `zeebe:formDefinition` links: its id, or the older `formKey`, or an external reference. */
+export function formIdOf(form: ModdleElement | undefined): string | undefined {
+  return stringOf(form, 'formId') ?? stringOf(form, 'formKey') ?? stringOf(form, 'externalReference');
+}
+
 export function booleanOf(element: ModdleElement | undefined, property: string): boolean | undefined {
   const value = element?.[property];
   return typeof value === 'boolean' ? value : undefined;

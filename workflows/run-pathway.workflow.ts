@@ -423,6 +423,13 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
   // update id when the run continues as new, so the workflow itself recognises the same completion sent again.
   const completions = new Map<string, TaskCompletion>(Object.entries(input.completions ?? {}));
   const completing = new Map<string, { completionId: string; completedAt: string }>();
+  /** Who submitted the completion that closes this task or incident, and its id: read once, then forgotten. */
+  function takeSubmission(id: string) {
+    const submission = { by: completedBy.get(id), completion: completing.get(id) };
+    completedBy.delete(id);
+    completing.delete(id);
+    return submission;
+  }
 
   // Messages the parent kept for this pathway: held in turn for the pathways this one calls that catch them.
   const inherited = (input.messages ?? []).map(({ heldFor: _heldFor, ...message }) => {
@@ -493,10 +500,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
           );
           break;
         case 'closeUserTask': {
-          const by = completedBy.get(command.taskId);
-          completedBy.delete(command.taskId);
-          const completion = completing.get(command.taskId);
-          completing.delete(command.taskId);
+          const { by, completion } = takeSubmission(command.taskId);
           project(
             shellActivities.closeTask({
               ...command,
@@ -524,10 +528,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
           break;
         case 'closeIncident': {
           // Resolved through the `completeTask` update of its task: who, and the completion, as for a user task.
-          const by = completedBy.get(command.incidentId);
-          completedBy.delete(command.incidentId);
-          const completion = completing.get(command.incidentId);
-          completing.delete(command.incidentId);
+          const { by, completion } = takeSubmission(command.incidentId);
           project(
             shellActivities.closeIncident({
               ...command,

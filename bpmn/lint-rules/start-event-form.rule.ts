@@ -5,7 +5,7 @@
  * (when the known forms are passed in as `formIds`) and sit on the none start event the case starts from.
  * A start form is optional: a pathway without one starts with whatever variables it is given.
  */
-import { elementsOf, extensionOf, is, stringOf } from '../moddle';
+import { elementsOf, extensionOf, formIdOf, is } from '../moddle';
 import { reportFinding, stringListOption, type LintRuleFactory } from './rule';
 
 const startEventForm: LintRuleFactory = (config) => {
@@ -15,11 +15,7 @@ const startEventForm: LintRuleFactory = (config) => {
       if (!is(node, 'bpmn:StartEvent')) return;
       const form = extensionOf(node, 'zeebe:FormDefinition');
       if (!form) return;
-      const formId = (
-        stringOf(form, 'formId') ??
-        stringOf(form, 'formKey') ??
-        stringOf(form, 'externalReference')
-      )?.trim();
+      const formId = formIdOf(form)?.trim();
       if (!formId) {
         reportFinding(
           reporter,

@@ -2,7 +2,7 @@
  * throughcare/user-task-form: a clinician completes a user task through a form, so every user task names
  * one (`zeebe:formDefinition formId`) and, when the known forms are passed in as `formIds`, a known one.
  */
-import { extensionOf, is, stringOf } from '../moddle';
+import { extensionOf, formIdOf, is } from '../moddle';
 import { reportFinding, stringListOption, type LintRuleFactory } from './rule';
 
 const userTaskForm: LintRuleFactory = (config) => {
@@ -11,11 +11,7 @@ const userTaskForm: LintRuleFactory = (config) => {
     check(node, reporter) {
       if (!is(node, 'bpmn:UserTask')) return;
       const form = extensionOf(node, 'zeebe:FormDefinition');
-      const formId = (
-        stringOf(form, 'formId') ??
-        stringOf(form, 'formKey') ??
-        stringOf(form, 'externalReference')
-      )?.trim();
+      const formId = formIdOf(form)?.trim();
       if (!formId) {
         reportFinding(
           reporter,
