@@ -6,6 +6,7 @@
  */
 import { dateAndTime, evaluate, parseExpression, parseUnaryTests, type FeelDateTime } from 'feelin';
 
+import { DEFAULT_TIME_ZONE, calendarDeadline, nextSlot } from './calendar';
 import { addIsoDuration, parseIsoDateTime, parseIsoDuration } from './iso8601';
 import { type ValueExpression } from './ir';
 
@@ -67,8 +68,53 @@ function feelClock(nowMs: number): FeelContext {
   return {
     now: () => dateAndTime(iso),
     today: () => dateAndTime(`${iso.slice(0, 10)}T00:00:00Z`),
+    ...CALENDAR_FUNCTIONS,
   };
 }
+
+/** An instant argument: a FEEL date and time or an ISO string with a zone. */
+function instantArgument(value: unknown, name: string): number {
+  const plain = toPlainValue(value);
+  const ms = typeof plain === 'string' ? parseIsoDateTime(plain) : undefined;
+  if (ms === undefined)
+    throw new TypeError(`${name} must be a date and time with a zone, not ${JSON.stringify(plain)}`);
+  return ms;
+}
+
+function durationArgument(value: unknown, name: string) {
+  const plain = toPlainValue(value);
+  const duration = typeof plain === 'string' ? parseIsoDuration(plain) : undefined;
+  if (!duration) throw new TypeError(`${name} must be an ISO 8601 duration, not ${JSON.stringify(plain)}`);
+  return duration;
+}
+
+/**
+ * Throughcare's FEEL functions for clinical timing (see calendar.ts). They throw on bad arguments, which feelin
+ * reports as FUNCTION_INVOCATION_FAILURE, so the element raises an incident instead of computing a wrong date.
+ * - `deadline(anchor, offset[, zone])`: the end of the local day (23:59:59) `offset` calendar days, weeks or
+ *   months after the anchor's local date, in Europe/London unless `zone` is given (`deadline(receptionDate, "P5D")`).
+ * - `nextSlot(anchor, interval, after)`: the first `anchor + k × interval` (k ≥ 1) after `after`.
+ */
+const CALENDAR_FUNCTIONS: FeelContext = {
+  deadline: (anchor: unknown, offset: unknown, zone?: unknown) => {
+    const due = calendarDeadline(
+      instantArgument(anchor, 'deadline: the anchor'),
+      durationArgument(offset, 'deadline: the offset'),
+      typeof zone === 'string' ? zone : DEFAULT_TIME_ZONE,
+    );
+    return dateAndTime(new Date(due).toISOString());
+  },
+  nextSlot: (anchor: unknown, interval: unknown, after: unknown) => {
+    const anchorMs = instantArgument(anchor, 'nextSlot: the anchor');
+    const every = durationArgument(interval, 'nextSlot: the interval');
+    const slot = nextSlot(
+      anchorMs,
+      addIsoDuration(anchorMs, every) - anchorMs,
+      instantArgument(after, 'nextSlot: after'),
+    );
+    return dateAndTime(new Date(slot).toISOString());
+  },
+};
 
 /**
  * Evaluates a FEEL expression over `context` with `now()` fixed at `nowMs`. Syntax errors and evaluation
