@@ -12,6 +12,7 @@ import type * as Incident from './commands/incident';
 import type * as Migrate from './commands/migrate';
 import type * as Pathway from './commands/pathway';
 import type * as SpineSandbox from './commands/spine-sandbox';
+import type * as Staff from './commands/staff';
 import type * as Task from './commands/task';
 import type * as TemporalServer from './commands/temporal-server';
 import type * as Up from './commands/up';
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, () => (program: Command) => void> = {
   case: () => (require('./commands/case') as typeof Case).registerCase,
   task: () => (require('./commands/task') as typeof Task).registerTask,
   incident: () => (require('./commands/incident') as typeof Incident).registerIncident,
+  staff: () => (require('./commands/staff') as typeof Staff).registerStaff,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

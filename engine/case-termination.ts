@@ -1,8 +1,8 @@
 /**
  * A person ends a case early: the case's workflow is asked, through its `terminatePathway` update, to withdraw
  * every open task and incident with the reason and end `terminated` (Temporal's own terminate would run no
- * workflow code, leaving the tasks open in worklists); then the case record is closed with the reason and who
- * ended it, audited. The only way a case ends short of its pathway's end, besides the pathway's own terminate
+ * workflow code, leaving the tasks open in worklists); then the case's planned work is withdrawn with the same
+ * reason and the case record is closed with the reason and who ended it, audited. The only way a case ends short of its pathway's end, besides the pathway's own terminate
  * end events.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -63,6 +63,12 @@ export async function terminateCase(
 
 async function closeCaseRecord(engine: CaseEngine, caseId: string, reason: string, input: TerminateCaseInput) {
   const records = createRecordActivities({ store: engine.store, logger: engine.logger });
+  // Planned work is not a task the workflow holds (it withdrew those): withdraw it here, with the same reason.
+  await records.cancelPlannedTasks({
+    caseId,
+    reason,
+    actor: { id: input.terminatedBy, role: input.role ?? 'clinician', reason: `case terminated: ${reason}` },
+  });
   await records.closeCase({
     caseId,
     reason: `terminated: ${reason}`.slice(0, CLOSE_REASON_LENGTH),

@@ -10,3 +10,4 @@ export * from './case-messages';
 export * from './tasks';
 export * from './incidents';
 export * from './case-termination';
+export * from './staff';

@@ -36,21 +36,40 @@ export interface TaskSummary {
   readonly completedBy: string | null;
   /** The submission that completed it (`task complete --completion-id`), when it had an id. */
   readonly completionId: string | null;
+  /** When it was first reported overdue (kept once completed). */
+  readonly overdueSince: string | null;
+  /** Completed after its due date. */
+  readonly completedLate: boolean;
+  /** A `started` planned row: the task that replaced it. */
+  readonly startedTaskId: string | null;
 }
 
-/** Worklist tasks, soonest due first; open ones only unless `includeClosed`. */
-export async function listTasks(
-  engine: CaseEngine,
-  filter: { caseId?: string; includeClosed?: boolean } = {},
-): Promise<TaskSummary[]> {
-  const rows = await engine.store.fork().find(
-    WorklistTaskSchema,
-    {
-      ...(filter.caseId ? { case: filter.caseId } : {}),
-      ...(filter.includeClosed ? {} : { status: 'open' as const }),
-    },
-    { orderBy: { dueAt: 'asc', createdAt: 'asc' } },
-  );
+export interface TaskFilter {
+  caseId?: string;
+  /** Every status: completed, cancelled, planned and started rows too. */
+  includeClosed?: boolean;
+  /** Planned work (milestones the pathway will open later) besides the open tasks. */
+  includePlanned?: boolean;
+  /** Planned work only. */
+  plannedOnly?: boolean;
+}
+
+/** Worklist tasks, soonest due first; open ones only unless `includeClosed` (or `includePlanned`, `plannedOnly`). */
+export async function listTasks(engine: CaseEngine, filter: TaskFilter = {}): Promise<TaskSummary[]> {
+  const status = filter.plannedOnly
+    ? { status: 'planned' as const }
+    : filter.includeClosed
+      ? {}
+      : filter.includePlanned
+        ? { status: { $in: ['open' as const, 'planned' as const] } }
+        : { status: 'open' as const };
+  const rows = await engine.store
+    .fork()
+    .find(
+      WorklistTaskSchema,
+      { ...(filter.caseId ? { case: filter.caseId } : {}), ...status },
+      { orderBy: { dueAt: 'asc', createdAt: 'asc' } },
+    );
   return rows.map((t) => ({
     taskId: t.id,
     caseId: typeof t.case === 'string' ? t.case : t.case.id,
@@ -66,6 +85,9 @@ export async function listTasks(
     completedAt: t.completedAt?.toISOString() ?? null,
     completedBy: t.completedBy ?? null,
     completionId: t.completionId ?? null,
+    overdueSince: t.overdueSince?.toISOString() ?? null,
+    completedLate: t.completedLate,
+    startedTaskId: t.startedTaskId ?? null,
   }));
 }
 

@@ -39,6 +39,10 @@ export const SERVICE_TASK_TYPES = [
   'records.referLiaisonDiversion',
   'reports.clinicalReport',
   'records.reviewDuplicateRecord',
+  'records.withdrawOpenTasks',
+  'notify.notifyStaff',
+  'worklist.planTasks',
+  'records.readHandover',
 ] as const;
 export type ServiceTaskType = (typeof SERVICE_TASK_TYPES)[number];
 

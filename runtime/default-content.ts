@@ -3,7 +3,7 @@
  * again is a no-op, so this runs at every start and picks up pathways changed by an upgrade), and in
  * development a few demo settings so that a newcomer can start a case at once.
  */
-import { deployPathway, installedLintOptions } from '../engine';
+import { addStaff, deployPathway, installedLintOptions } from '../engine';
 import type { Logger } from '../log';
 import { PATHWAYS, readPathwayXml } from '../pathways';
 import { SettingSchema, type Store } from '../store';
@@ -14,6 +14,21 @@ export const DEMO_SETTINGS = [
   { odsCode: 'XCRT01', name: 'Demo magistrates’ court', kind: 'court' },
   { odsCode: 'XPRS01', name: 'Demo prison (HMP)', kind: 'prison', prisonType: 'HMP' },
   { odsCode: 'XCOM01', name: 'Demo community substance misuse service', kind: 'community_service' },
+] as const;
+
+/**
+ * Demo staff for development only, one per duty the shipped pathways address, so that a notice in a demo case
+ * (an overdue review, a missed rousing check) reaches a named person in the local inbox instead of becoming a
+ * "nobody to notify" incident. Sam Patel is the keyworker the caseload-assignment form's example names.
+ */
+export const DEMO_STAFF = [
+  { name: 'Morgan Lead', duties: ['sms-team-lead'], settings: ['XPRS01', 'XCOM01'] },
+  { name: 'Priya Shah', duties: ['sms-clinical-lead'], settings: ['XPRS01', 'XCOM01'] },
+  { name: 'Sam Patel', duties: [], settings: ['XPRS01', 'XCOM01'] },
+  { name: 'Ali Khan', duties: ['prison-healthcare'], settings: ['XPRS01'] },
+  { name: 'Robin Release', duties: ['release-team'], settings: ['XPRS01', 'XCOM01'] },
+  { name: 'Chris Sergeant', duties: ['custody-sergeant'], settings: ['XCUS01'] },
+  { name: 'Dana Hughes', duties: ['healthcare-professional'], settings: ['XCUS01'] },
 ] as const;
 
 /** Deploys every shipped pathway; returns the ones that could not be, each with the reason. */
@@ -50,4 +65,13 @@ export async function ensureDemoSettings(store: Store): Promise<void> {
     em.create(SettingSchema, { prisonType: null, ...demo, createdAt: new Date() });
   }
   await em.flush();
+  for (const person of DEMO_STAFF) {
+    // Adding the same subject again updates the person, so this is safe at every start.
+    await addStaff(store, {
+      name: person.name,
+      email: `${person.name.toLowerCase().replace(' ', '.')}@demo.throughcare.test`,
+      duties: [...person.duties],
+      settings: [...person.settings],
+    });
+  }
 }

@@ -52,6 +52,8 @@ interface ClaimedRow {
   kind: string;
   consent_status: string;
   is_restricted: boolean;
+  /** False for a member of staff no longer active (always true for a contact). */
+  staff_active: boolean;
 }
 
 export function createNotifyActivities(deps: NotifyActivitiesDeps) {
@@ -69,9 +71,11 @@ export function createNotifyActivities(deps: NotifyActivitiesDeps) {
       .update({ status: 'sending', claimed_at: knex().fn.now(), attempts: knex().raw('attempts + 1') })
       .returning<{ id: string }[]>('id');
     if (claimed.length === 0) return undefined;
+    // The recipient is a contact of the patient or a member of staff (the outbox holds exactly one of the two).
     return knex()('notification_outbox as n')
-      .join('contacts as c', 'c.id', 'n.contact_id')
-      .join('patients as p', 'p.id', 'c.patient_id')
+      .leftJoin('contacts as c', 'c.id', 'n.contact_id')
+      .leftJoin('staff as s', 's.id', 'n.staff_id')
+      .joinRaw('left join patients as p on p.id = coalesce(c.patient_id, n.patient_id)')
       .where('n.id', id)
       .first<ClaimedRow>(
         'n.id',
@@ -80,13 +84,14 @@ export function createNotifyActivities(deps: NotifyActivitiesDeps) {
         'n.personalisation',
         'n.attempts',
         'n.claimed_at',
-        'c.name as contact_name',
-        'c.email',
+        knex().raw('coalesce(c.name, s.display_name) as contact_name'),
+        knex().raw('coalesce(c.email, s.email) as email'),
         'c.phone',
         'c.address',
-        'c.kind',
-        'c.consent_status',
-        'p.is_restricted',
+        knex().raw(`coalesce(c.kind, 'staff') as kind`),
+        knex().raw(`coalesce(c.consent_status, 'not_applicable') as consent_status`),
+        knex().raw('coalesce(p.is_restricted, false) as is_restricted'),
+        knex().raw('coalesce(s.active, true) as staff_active'),
       );
   }
 
@@ -134,6 +139,7 @@ export function createNotifyActivities(deps: NotifyActivitiesDeps) {
 
   /** Consent can be withdrawn between enqueue and delivery; the rules of enqueueNotification apply again. */
   function refusalByConsent(row: ClaimedRow): string | undefined {
+    if (row.kind === 'staff' && !row.staff_active) return 'not sent: the member of staff is no longer active';
     if (row.consent_status === 'withdrawn') return 'not sent: consent withdrawn before delivery';
     if (row.kind === 'family_member' && row.is_restricted) return 'not sent: the record is restricted';
     if (row.kind === 'family_member' && row.consent_status !== 'given') return 'not sent: no consent recorded';

@@ -20,9 +20,26 @@ export const DEFAULT_TEMPLATES: MessageTemplates = {
       'An appointment with ((service)) on ((date)) was missed.\n\n' +
       'Please contact ((contactPoint)) if you can help them reconnect with the service.',
   },
+  /** `notify.notifyStaff`: the pathway writes the subject and the message (with due date and case reference). */
+  'staff-notice': {
+    subject: '((subject))',
+    body: '((message))',
+  },
   'release-notice': {
     subject: 'Release from custody',
-    body: 'The person you are supporting is due for release on ((date)).\n\nFollow-up: ((contactPoint)).',
+    body:
+      'The person you are supporting is released from custody on ((releaseDate)).\n\n' +
+      'Last dose of opioid substitution treatment in custody: ((lastOpioidSubstitutionDose)).\n' +
+      'Take-home naloxone supplied: ((naloxoneSupplied)).\n\n' +
+      'The first two weeks after release carry the highest risk of overdose.\n\nFollow-up: ((contactPoint)).',
+  },
+  /** 72 hours after a missed appointment after release, nobody has been in touch with the person. */
+  'not-engaged-after-release': {
+    subject: 'Urgent: not engaged since a missed appointment after release',
+    body:
+      'An appointment with ((service)) on ((date)) was missed and nobody has been in touch with the person since.\n\n' +
+      'They were released on ((releaseDate)). The first two weeks after release carry the highest risk of overdose.\n\n' +
+      'Please try to make contact today and tell ((contactPoint)).',
   },
 };
 

@@ -18,6 +18,7 @@ import { worklistTaskId } from '../../domain/worklist-task-id';
 import { getPathwayVersion } from '../../engine/pathways';
 import { type Logger } from '../../log';
 import { readFormSchema, type ServiceTaskType } from '../../pathways';
+import { INCIDENT_FORM_ID } from '../../workflows/pathway/incidents';
 import { formatNhsNumber, normaliseNhsNumber } from '../../domain/nhs-number';
 import { AuditPurpose, IdentifierChangeReason, PatientFlagCode, type Store } from '../../store';
 import type {
@@ -29,6 +30,16 @@ import { ActivityError, DeliveryError, InvalidInputError, withFailureConversion 
 import { createNotifyActivities, type NotificationTransport } from '../notify';
 import { createPatientIdentityActivities, createRecordActivities, type PatientOfCase } from '../records';
 import { createSpineActivities, type Gender, type PdsPatient, type SpineClient } from '../spine';
+import {
+  describeBasis,
+  missingKinds,
+  outcomeNote,
+  releaseDetails,
+  sharingBasisOf,
+  SKIPPED_BECAUSE,
+  type NotTold,
+  type Told,
+} from './sharing-basis';
 import {
   createTaskContext,
   currentWorkflowId,
@@ -62,7 +73,17 @@ const ALERT_CODE_SYSTEM = 'https://throughcare.nhs.example/CodeSystem/alert-code
 const SYSTEM_AUTHOR = { id: 'system:pathway', role: 'system' } as const;
 
 /** Alerts a clinician must act on at once are high; the rest (overdue reviews, missed appointments) medium. */
-const HIGH_SEVERITY_ALERTS = new Set(['SELF_HARM_RISK', 'ROUSING_REQUIRED', 'OVERDOSE_RISK', 'ACCT_OPEN']);
+const HIGH_SEVERITY_ALERTS = new Set([
+  'SELF_HARM_RISK',
+  'ROUSING_REQUIRED',
+  'OVERDOSE_RISK',
+  'ACCT_OPEN',
+  'MEDICAL_EMERGENCY',
+  'ALCOHOL_WITHDRAWAL_RISK',
+]);
+
+/** The clinical report dataset that is the NDTMS secure-setting extract: only with the person's NDTMS consent. */
+const NDTMS_DATASET = 'ndtms-secure-setting';
 
 /** FHIR Appointment statuses the pathways send, as the record's outcomes. */
 const APPOINTMENT_OUTCOMES = { fulfilled: 'attended', noshow: 'missed', cancelled: 'cancelled' } as const;
@@ -180,6 +201,43 @@ function durationText(ms: number): string {
   return hours >= 1 ? `about ${hours} hour${hours === 1 ? '' : 's'}` : `about ${Math.round(ms / 60_000)} minutes`;
 }
 
+/**
+ * When this activity was first scheduled, on the workflow's clock (a time-skipping test server's too): the
+ * moment the pathway reached the step. Outside Temporal, now.
+ */
+function scheduledAt(): Date {
+  try {
+    const ms = Context.current().info.scheduledTimestampMs;
+    if (typeof ms === 'number' && ms > 0) return new Date(ms);
+  } catch {
+    // Not inside an activity.
+  }
+  return new Date();
+}
+
+/** What `notify.notifyStaff` is told in `staffNotice.kind`. */
+export const STAFF_NOTICE_KINDS = [
+  'reminder',
+  'overdue',
+  'escalation',
+  'alert',
+  'emergency',
+  'handover',
+  'information',
+] as const;
+export type StaffNoticeKind = (typeof STAFF_NOTICE_KINDS)[number];
+
+/** The duty that means "the keyworker named by the case's latest caseload assignment", not a job role. */
+export const KEYWORKER_DUTY = 'keyworker';
+/** The form whose `keyworker` answer names the case's keyworker (saved by `records.saveAssessment`). */
+const CASELOAD_ASSIGNMENT_FORM = 'sms-caseload-assignment';
+
+interface StaffMember {
+  id: string;
+  name: string;
+  email: string | null;
+}
+
 export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
   const { store } = deps;
   const logger = deps.logger.child({ component: 'pathway-task-activities' });
@@ -240,6 +298,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
       candidateUsers: [...input.candidateUsers],
       ...(input.dueDate ? { dueAt: input.dueDate } : {}),
       ...(input.followUpDate ? { followUpAt: input.followUpDate } : {}),
+      startsPlannedTask: true,
       actor: { ...SYSTEM_AUTHOR, reason: `${input.processId}/${input.elementId} opened`, requestId: workflowId },
     });
   }
@@ -258,7 +317,9 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
           taskId,
           completedBy: input.completedBy ?? 'unknown',
           ...(input.completionId ? { completionId: input.completionId } : {}),
-          ...(input.completedAt ? { completedAt: input.completedAt } : {}),
+          // When the workflow took the completion; else when it asked for this projection (its own clock either
+          // way, so `completed_late` compares like with like under a time-skipping test server too).
+          completedAt: input.completedAt ?? scheduledAt().toISOString(),
           actor,
         });
       } else {
@@ -759,13 +820,18 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
    * retryably, so Temporal runs the activity again (enqueueing is idempotent, sent messages are not resent).
    */
   async function deliverAll(ids: readonly string[]): Promise<number> {
-    let sent = 0;
+    return (await deliverEach(ids)).length;
+  }
+
+  /** As deliverAll, answering the ids that were sent (now or by an earlier attempt). */
+  async function deliverEach(ids: readonly string[]): Promise<string[]> {
+    const sent: string[] = [];
     const passing: string[] = [];
     let retryDelayMs: number | undefined;
     for (const id of ids) {
       try {
         await notify.deliverNotification(id);
-        sent += 1;
+        sent.push(id);
       } catch (error) {
         if (error instanceof ApplicationFailure && !error.nonRetryable) {
           passing.push(id);
@@ -806,14 +872,28 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
       date: formatLondon(optionalString(notification['startsAt'], 'notification.startsAt')),
       contactPoint: 'the release support team',
       ...(location && !restricted ? { location } : {}),
+      ...(notification['releaseDate'] !== undefined ? releaseDetails(notification) : {}),
     };
+    // Newer pathway versions ask for a recorded basis for each agency, and for an account of who was not told.
+    const requireBasis = notification['requireSharingBasis'] === true;
+    const agencies = listOf(notification['agencies'], 'notification.agencies');
+    const expectedKinds = listOf(notification['expectedAgencyKinds'], 'notification.expectedAgencyKinds').map((k, i) =>
+      requireString(k, `notification.expectedAgencyKinds[${i}]`),
+    );
+    const notTold: NotTold[] = requireBasis ? missingKinds(expectedKinds, agencies) : [];
+    const recipients = new Map<string, Told>();
 
     const contactIds: string[] = [];
-    for (const [index, agency] of listOf(notification['agencies'], 'notification.agencies').entries()) {
+    for (const [index, agency] of agencies.entries()) {
       if (!isRecord(agency)) throw new InvalidInputError(`notification.agencies[${index}] must be an object`);
       const name = requireString(agency['name'], `agencies[${index}].name`);
       const agencyKind = requireString(agency['kind'], `agencies[${index}].kind`);
       const address = requireString(agency['contact'], `agencies[${index}].contact`);
+      const basis = sharingBasisOf(agency, index);
+      if (requireBasis && !basis) {
+        notTold.push({ name, kind: agencyKind, reason: 'no recorded consent or legal basis' });
+        continue;
+      }
       const contactId = uuidFromKey(`contact/${subject.patientId}/agency/${agencyKind}/${name}/${address}`);
       const isEmail = address.includes('@');
       await records.addContact({
@@ -827,13 +907,30 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
         ...(isEmail ? { email: address } : { phone: address }),
         actor: ctx.actor,
       });
+      if (basis?.kind === 'consent') {
+        await records.recordContactConsent({
+          consentEventId: uuidFromKey(`${contactId}/consent/${basis.recordedOn}`),
+          contactId,
+          status: 'given',
+          decidedAt: basis.recordedOn,
+          note: 'recorded in the release plan',
+          actor: ctx.actor,
+        });
+      }
       contactIds.push(contactId);
+      recipients.set(contactId, { name, kind: agencyKind, basis: basis ? describeBasis(basis) : 'asked to be told' });
     }
     for (const [index, person] of listOf(notification['familyContacts'], 'notification.familyContacts').entries()) {
       if (!isRecord(person)) throw new InvalidInputError(`notification.familyContacts[${index}] must be an object`);
       const consentedOn = optionalString(person['consentRecordedOn'], `familyContacts[${index}].consentRecordedOn`);
       // Consent is what the plan recorded: without it (or without the date it was given) nobody is told.
-      if (person['consentToNotify'] !== true || !consentedOn) continue;
+      if (person['consentToNotify'] !== true || !consentedOn) {
+        if (requireBasis) {
+          const who = optionalString(person['name'], `familyContacts[${index}].name`) ?? null;
+          notTold.push({ name: who, kind: 'family member', reason: SKIPPED_BECAUSE['no-consent'] ?? 'no consent' });
+        }
+        continue;
+      }
       const name = requireString(person['name'], `familyContacts[${index}].name`);
       const phone = requireString(person['telephone'], `familyContacts[${index}].telephone`);
       const contactId = uuidFromKey(`contact/${subject.patientId}/family/${name}/${phone}`);
@@ -855,7 +952,13 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
         note: 'recorded in the release plan',
         actor: ctx.actor,
       });
+      // Never a family member about a restricted record, whichever of the record or the trace says so.
+      if (restricted) {
+        notTold.push({ name, kind: 'family member', reason: SKIPPED_BECAUSE['restricted-record'] ?? 'restricted' });
+        continue;
+      }
       contactIds.push(contactId);
+      recipients.set(contactId, { name, kind: 'family member', basis: `consent recorded ${consentedOn}` });
     }
 
     const toDeliver: string[] = [];
@@ -869,8 +972,27 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
         actor: ctx.actor,
       });
       if (result.outcome !== 'skipped') toDeliver.push(result.id);
+      else {
+        const who = recipients.get(contactId);
+        notTold.push({
+          name: who?.name ?? null,
+          kind: who?.kind ?? 'contact',
+          reason: SKIPPED_BECAUSE[result.reason] ?? result.reason,
+        });
+        recipients.delete(contactId);
+      }
     }
-    return { notifiedCount: await deliverAll(toDeliver) };
+    const notifiedCount = await deliverAll(toDeliver);
+    if (!requireBasis) return { notifiedCount };
+    const told = [...recipients.values()];
+    await records.addNote({
+      noteId: ctx.idFor('notification-outcome'),
+      caseId: ctx.caseId,
+      body: outcomeNote(template, told, notTold),
+      author: SYSTEM_AUTHOR,
+      actor: ctx.actor,
+    });
+    return { notifiedCount, told: told.map((t) => ({ ...t })), notNotified: notTold.map((n) => ({ ...n })) };
   }
 
   /**
@@ -901,6 +1023,241 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
     return {};
   }
 
+  /** Active staff of a setting: holding a duty, or (the keyworker) by display name, case-insensitively. */
+  async function staffOfSetting(
+    settingId: string,
+    match: { duty: string } | { displayName: string },
+  ): Promise<StaffMember[]> {
+    const query = knex()('staff as s')
+      .join('staff_settings as ss', 'ss.staff_id', 's.id')
+      .where('ss.setting_id', settingId)
+      .andWhere('s.active', true);
+    if ('duty' in match) query.whereRaw('? = any(s.duties)', [match.duty]);
+    else query.whereRaw('lower(s.display_name) = lower(?)', [match.displayName.trim()]);
+    return query
+      .orderBy([{ column: 's.display_name' }, { column: 's.id' }])
+      .select<StaffMember[]>('s.id', 's.display_name as name', 's.email');
+  }
+
+  /** The keyworker the case's latest caseload assignment names, if any. */
+  async function keyworkerOf(caseId: string): Promise<string | undefined> {
+    const row = await knex()('assessments')
+      .where({ case_id: caseId, form_id: CASELOAD_ASSIGNMENT_FORM })
+      .orderBy([
+        { column: 'submitted_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .first<{ keyworker: string | null } | undefined>(knex().raw(`data->>'keyworker' as keyworker`));
+    const name = row?.keyworker?.trim();
+    return name ? name : undefined;
+  }
+
+  /**
+   * A notice to named staff (`staffNotice`): each duty is the active staff of the case's setting who hold it;
+   * `keyworker` is the member of staff the latest caseload assignment names. One message per person (however
+   * many duties they were addressed by), written with a note on the case that names them, in one transaction,
+   * then delivered as notifyContacts delivers. A duty nobody holds is said in the note; when nobody at all can
+   * be told, the step fails for an incident (`NO_STAFF_TO_NOTIFY`): a notice is never lost in silence.
+   */
+  async function notifyStaff(input: ServiceTaskActivityInput): Promise<TaskVariables> {
+    const ctx = createTaskContext(input);
+    const notice = requireRecord(input.variables, 'staffNotice');
+    const kind = requireString(notice['kind'], 'staffNotice.kind');
+    if (!(STAFF_NOTICE_KINDS as readonly string[]).includes(kind))
+      throw new InvalidInputError(`staffNotice.kind must be one of ${STAFF_NOTICE_KINDS.join(', ')}: ${kind}`);
+    const duties = [
+      ...new Set(
+        listOf(notice['duties'], 'staffNotice.duties').map((d, i) => requireString(d, `staffNotice.duties[${i}]`)),
+      ),
+    ];
+    if (duties.length === 0) throw new InvalidInputError('staffNotice.duties must name at least one duty');
+    const subject = requireString(notice['subject'], 'staffNotice.subject').trim();
+    const message = requireString(notice['message'], 'staffNotice.message').trim();
+    const elementId = optionalString(notice['elementId'], 'staffNotice.elementId');
+    const dueAt = optionalString(notice['dueAt'], 'staffNotice.dueAt');
+    if (dueAt !== undefined && Number.isNaN(new Date(dueAt).getTime()))
+      throw new InvalidInputError(`staffNotice.dueAt is not an ISO 8601 instant: ${dueAt}`);
+    const urgent = notice['urgent'] === true || kind === 'emergency';
+    const settingOverride = optionalString(notice['settingOdsCode'], 'staffNotice.settingOdsCode');
+
+    const setting = await (
+      settingOverride
+        ? knex()('settings').where({ ods_code: settingOverride })
+        : knex()('cases').join('settings', 'settings.id', 'cases.setting_id').where('cases.id', ctx.caseId)
+    ).first<{ id: string; ods_code: string } | undefined>('settings.id', 'settings.ods_code');
+    if (!setting) {
+      if (settingOverride)
+        throw new InvalidInputError(`staffNotice.settingOdsCode ${settingOverride} is not a setting`);
+      throw new ActivityError(`case ${ctx.caseId} is not in the record`, 'NOT_FOUND', false, {
+        details: { caseId: ctx.caseId },
+      });
+    }
+
+    // Who holds each duty; one message per person, naming every duty they were told as.
+    const recipients = new Map<string, StaffMember & { as: string[] }>();
+    const unreached: string[] = [];
+    for (const duty of duties) {
+      let members: StaffMember[];
+      if (duty === KEYWORKER_DUTY) {
+        const keyworker = await keyworkerOf(ctx.caseId);
+        if (!keyworker) {
+          unreached.push('no keyworker is recorded for this case yet');
+          continue;
+        }
+        members = await staffOfSetting(setting.id, { displayName: keyworker });
+        if (members.length === 0) {
+          unreached.push(
+            `the keyworker recorded (${keyworker}) is not an active member of staff at ${setting.ods_code}`,
+          );
+          continue;
+        }
+      } else {
+        members = await staffOfSetting(setting.id, { duty });
+        if (members.length === 0) {
+          unreached.push(`nobody active at ${setting.ods_code} holds the duty ${duty}`);
+          continue;
+        }
+      }
+      for (const member of members) {
+        if (!member.email) {
+          unreached.push(`${member.name} (${duty}) has no email address`);
+          continue;
+        }
+        const entry = recipients.get(member.id) ?? { ...member, as: [] };
+        entry.as.push(duty);
+        recipients.set(member.id, entry);
+      }
+    }
+
+    const noteId = ctx.idFor('staff-notice');
+    const issuedAt = scheduledAt();
+    const alreadyRecorded = await knex()('notes').where({ id: noteId }).first<{ id: string } | undefined>('id');
+    if (!alreadyRecorded) {
+      if (recipients.size === 0) {
+        throw new ActivityError(
+          `No staff to notify (${kind}) for ${duties.join(', ')} at ${setting.ods_code}: ${unreached.join('; ')}`,
+          'NO_STAFF_TO_NOTIFY',
+          false,
+          { details: { caseId: ctx.caseId, duties, settingOdsCode: setting.ods_code } },
+        );
+      }
+      const people = [...recipients.values()];
+      const due = dueAt ? `${elementId ? `task ${elementId} ` : ''}due ${formatLondon(dueAt)}` : undefined;
+      const noteBody = [
+        `[staff-notice:${kind}] ${subject}`,
+        `sent to ${people.map((p) => `${p.name} (${p.as.join(', ')})`).join(', ')}`,
+        ...(due ? [due] : elementId ? [`task ${elementId}`] : []),
+        ...(unreached.length ? [`not reached: ${unreached.join('; ')}`] : []),
+      ].join('; ');
+      const text = [
+        message,
+        ...(due ? [`\n${due.charAt(0).toUpperCase()}${due.slice(1)}.`] : []),
+        `\nCase ${ctx.caseId} at ${setting.ods_code}; sent ${formatLondon(issuedAt.toISOString())}.`,
+      ].join('\n');
+      await records.recordStaffNotice({
+        noteId,
+        caseId: ctx.caseId,
+        noteBody,
+        recipients: people.map((p) => ({ notificationId: `${ctx.key}/staff/${p.id}`, staffId: p.id })),
+        template: 'staff-notice',
+        personalisation: {
+          subject: `${urgent ? 'URGENT: ' : ''}${subject}`,
+          message: text,
+          kind,
+          caseId: ctx.caseId,
+          issuedAt: issuedAt.toISOString(),
+          ...(dueAt ? { dueAt: new Date(dueAt).toISOString() } : {}),
+          ...(elementId ? { elementId } : {}),
+        },
+        actor: { ...ctx.actor, reason: `${kind} to ${duties.join(', ')}` },
+      });
+    }
+
+    if (kind === 'overdue' && elementId) {
+      await records.markTasksOverdue({ caseId: ctx.caseId, elementId, overdueSince: issuedAt.toISOString() });
+    }
+
+    // What this execution queued (by the first attempt, whoever holds the duties now), in name order.
+    const prefix = `${ctx.key}/staff/`;
+    const queued = await knex()('notification_outbox as n')
+      .join('staff as s', 's.id', 'n.staff_id')
+      .whereRaw('left(n.id, ?) = ?', [prefix.length, prefix])
+      .orderBy([{ column: 's.display_name' }, { column: 'n.id' }])
+      .select<{ id: string; name: string }[]>('n.id', 's.display_name as name');
+    const sent = new Set(await deliverEach(queued.map((row) => row.id)));
+    const notified = queued.filter((row) => sent.has(row.id));
+    return { staffNotified: notified.length, staffNotifiedNames: notified.map((row) => row.name) };
+  }
+
+  /**
+   * Planned work (`plannedTasks`): the milestones the pathway will open later, shown in the worklist with their
+   * due dates from now. Replaces this workflow's plan: planned rows not yet started are withdrawn with
+   * `planReason` (default `replanned`); `plannedTasks: []` only withdraws. The user task that opens later
+   * takes its planned row's place (openTask).
+   */
+  async function planTasks(input: ServiceTaskActivityInput): Promise<TaskVariables> {
+    const ctx = createTaskContext(input);
+    const tasks = listOf(input.variables['plannedTasks'], 'plannedTasks').map((item, index) => {
+      if (!isRecord(item)) throw new InvalidInputError(`plannedTasks[${index}] must be an object`);
+      const elementId = requireString(item['elementId'], `plannedTasks[${index}].elementId`);
+      const formId = optionalString(item['formId'], `plannedTasks[${index}].formId`);
+      return {
+        elementId,
+        name: optionalString(item['name'], `plannedTasks[${index}].name`) ?? elementId,
+        dueAt: requireString(item['dueAt'], `plannedTasks[${index}].dueAt`),
+        candidateGroups: listOf(item['candidateGroups'], `plannedTasks[${index}].candidateGroups`).map((g, i) =>
+          requireString(g, `plannedTasks[${index}].candidateGroups[${i}]`),
+        ),
+        ...(formId ? { formId } : {}),
+      };
+    });
+    const reason = optionalString(input.variables['planReason'], 'planReason');
+    const result = await records.planWorklistTasks({
+      caseId: ctx.caseId,
+      workflowId: ctx.workflowId,
+      planKey: input.activityId,
+      tasks,
+      ...(reason ? { reason } : {}),
+      actor: ctx.actor,
+    });
+    return { plannedTaskIds: result.plannedTaskIds };
+  }
+
+  /**
+   * Withdraws the open worklist tasks of this pathway run and of the pathways it called, each with the reason
+   * given (`withdrawal.reason`, such as "recalled"), and notes on the case which were withdrawn. The terminate
+   * end event that follows finds them closed already, so the reason they keep is this one (a pathway's own
+   * terminate withdraws tasks with a generic reason). "Resolve incident" tasks are left to the incident.
+   */
+  async function withdrawOpenTasks(input: ServiceTaskActivityInput): Promise<TaskVariables> {
+    const ctx = createTaskContext(input);
+    const withdrawal = requireRecord(input.variables, 'withdrawal');
+    const reason = requireString(withdrawal['reason'], 'withdrawal.reason').trim().slice(0, 255);
+    const open = await knex()('worklist_tasks')
+      .where({ case_id: ctx.caseId, status: 'open' })
+      .andWhere((q) => {
+        void q.where('workflow_id', ctx.workflowId).orWhere('workflow_id', 'like', `${ctx.workflowId}/%`);
+      })
+      .andWhere((q) => {
+        void q.whereNull('form_id').orWhereNot('form_id', INCIDENT_FORM_ID);
+      })
+      .orderBy([{ column: 'created_at' }, { column: 'id' }])
+      .select<{ id: string; element_id: string; name: string }[]>('id', 'element_id', 'name');
+    for (const task of open) {
+      await records.cancelWorklistTask({ taskId: task.id, reason, actor: { ...ctx.actor, reason } });
+    }
+    if (open.length > 0) {
+      await records.addNote({
+        noteId: ctx.idFor('tasks-withdrawn'),
+        caseId: ctx.caseId,
+        body: `[tasks-withdrawn] ${reason}: ${open.map((t) => t.name).join('; ')}`,
+        author: SYSTEM_AUTHOR,
+        actor: ctx.actor,
+      });
+    }
+    return { withdrawnTasks: open.map((t) => t.element_id) };
+  }
+
   async function recordHandover(input: ServiceTaskActivityInput): Promise<TaskVariables> {
     const ctx = createTaskContext(input);
     const handover = requireRecord(input.variables, 'handover');
@@ -909,6 +1266,70 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
     const alertIds = listOf(handover['alertIds'], 'handover.alertIds').map((id) => requireString(id, 'alertIds[]'));
     const handoverId = await saveDocument(ctx, 'handover', kind, { ...handover, alertIds });
     return { handoverId };
+  }
+
+  /**
+   * The Person Escort Record health section a handover carried (`records.recordHandover`, kind
+   * `person-escort-record`), as what prefills the prison reception screen (`handover`: medicines, self-harm,
+   * substance use), or `handover: null`. Only the same person's PER is read: a handover of another person, of
+   * another kind, or not in the record prefills nothing, and a note on the case says so. Reads only (the note is
+   * keyed by the execution), so a retry is harmless.
+   */
+  async function readHandover(input: ServiceTaskActivityInput): Promise<TaskVariables> {
+    const ctx = createTaskContext(input);
+    const handoverId = optionalString(input.variables['handoverId'], 'handoverId');
+    if (!handoverId) return { handover: null };
+    const subject = await casePatient(ctx.caseId);
+    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(handoverId);
+    const row = isUuid
+      ? await knex()('assessments')
+          .where({ id: handoverId, form_id: 'handover' })
+          .first<
+            | { patient_id: string; form_version: string; data: Record<string, unknown>; submitted_at: Date | string }
+            | undefined
+          >('patient_id', 'form_version', 'data', 'submitted_at')
+      : undefined;
+    const per = row && isRecord(row.data['perHealth']) ? row.data['perHealth'] : undefined;
+    const problem = !row
+      ? 'is not in the record'
+      : row.patient_id !== subject.patientId
+        ? "is another person's"
+        : row.form_version !== 'person-escort-record' || !per
+          ? 'carries no Person Escort Record health section'
+          : undefined;
+    if (problem || !row || !per) {
+      await noteOnCase(
+        ctx,
+        'escort-record',
+        `Handover ${handoverId} ${problem ?? 'cannot be read'}: the reception screen is not prefilled from a Person Escort Record.`,
+      );
+      return { handover: null };
+    }
+    const text = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value : null);
+    const flag = (value: unknown): boolean | null => (typeof value === 'boolean' ? value : null);
+    const indication = text(per['selfHarmIndication']);
+    return {
+      handover: {
+        handoverId,
+        recordedAt: new Date(row.submitted_at).toISOString(),
+        prescribedMedication: flag(per['prescribedMedication']),
+        medicines: listOf(per['sensitiveMedication'], 'perHealth.sensitiveMedication')
+          .filter(isRecord)
+          .filter((m) => text(m['medicationName']) !== null)
+          .map((m) => ({
+            medicationName: text(m['medicationName']),
+            dosage: text(m['dosage']),
+            frequency: text(m['frequency']),
+            timeLastGiven: text(m['timeLastGiven']),
+            timeNextGiven: text(m['timeNextGiven']),
+          })),
+        selfHarmIndication:
+          indication !== null && ['none-identified', 'historical', 'current'].includes(indication) ? indication : null,
+        selfHarmDetails: text(per['selfHarmDetails']),
+        alcoholWithdrawal: flag(per['alcoholWithdrawal']),
+        dependencies: text(per['dependenciesOnLeaving']),
+      },
+    };
   }
 
   async function referLiaisonDiversion(input: ServiceTaskActivityInput): Promise<TaskVariables> {
@@ -940,6 +1361,9 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
     const appointments = await knex()('appointments')
       .where({ case_id: ctx.caseId })
       .select<{ agency: string; status: string }[]>('agency', 'status');
+    const ndtms = listOf(report['datasets'], 'report.datasets').includes(NDTMS_DATASET)
+      ? await ndtmsExtract(ctx, report)
+      : undefined;
     const reportId = await saveDocument(ctx, 'clinical-report', kind, {
       request: report,
       forms: assessments.map((a) => a.form_id),
@@ -948,8 +1372,64 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
       ),
       alerts: alerts.map((a) => ({ code: a.code, status: a.status })),
       appointments: appointments.map((a) => ({ agency: a.agency, status: a.status })),
+      ...(ndtms ? { ndtms: ndtms.section } : {}),
     });
-    return { reportId };
+    return { reportId, ...(ndtms ? { ndtmsExtract: ndtms.outcome } : {}) };
+  }
+
+  /** The latest answers of a form on the case (the record is append-only: a correction is a later row). */
+  async function latestAnswers(caseId: string, formId: string): Promise<Record<string, unknown> | undefined> {
+    const row = await knex()('assessments')
+      .where({ case_id: caseId, form_id: formId })
+      .orderBy([
+        { column: 'submitted_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .first<{ data: Record<string, unknown> } | undefined>('data');
+    return row?.data;
+  }
+
+  /**
+   * The NDTMS secure-setting items (S12) of the case, only with the person's NDTMS consent as the referral recorded
+   * it (REFERENCE 4.4: no identifiable data without consent). Without it the extract is refused, with a coded
+   * outcome (`refused-no-consent`) and a note on the case; the rest of the report is made as asked. The consent is
+   * read from the record, not taken from the pathway's variables.
+   */
+  async function ndtmsExtract(
+    ctx: TaskContext,
+    report: Record<string, unknown>,
+  ): Promise<{ outcome: 'included' | 'refused-no-consent'; section: Record<string, unknown> }> {
+    const referral = await latestAnswers(ctx.caseId, 'sms-referral');
+    const consent = typeof referral?.['ndtmsConsent'] === 'string' ? referral['ndtmsConsent'] : 'not-recorded';
+    if (consent !== 'given') {
+      await noteOnCase(
+        ctx,
+        'ndtms',
+        `NDTMS extract refused: the person has not given NDTMS consent (consent ${consent}). No NDTMS items were reported.`,
+      );
+      return { outcome: 'refused-no-consent', section: { status: 'refused', reason: 'NO_NDTMS_CONSENT', consent } };
+    }
+    const discharge = (await latestAnswers(ctx.caseId, 'sms-discharge')) ?? {};
+    const item = (value: unknown): unknown => value ?? null;
+    return {
+      outcome: 'included',
+      section: {
+        status: 'included',
+        consent,
+        consentDate: item(referral?.['ndtmsConsentDate']),
+        items: {
+          initialReceptionDate: item(report['initialReceptionDate']),
+          drug1: item(referral?.['drug1']),
+          drug2: item(referral?.['drug2']),
+          drug3: item(referral?.['drug3']),
+          dischargeReason: item(discharge['dischargeReason']),
+          prisonExitDate: item(discharge['prisonExitDate']),
+          prisonExitReason: item(discharge['prisonExitReason']),
+          prisonExitDestinationDatCode: item(discharge['exitDestinationDatCode']),
+          referralOnReleaseStatus: item(discharge['referralOnReleaseStatus']),
+        },
+      },
+    };
   }
 
   const shell = { openTask, closeTask, resolvePathway };
@@ -969,6 +1449,10 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
     'records.referLiaisonDiversion': referLiaisonDiversion,
     'reports.clinicalReport': clinicalReport,
     'records.reviewDuplicateRecord': reviewDuplicateRecord,
+    'records.withdrawOpenTasks': withdrawOpenTasks,
+    'notify.notifyStaff': notifyStaff,
+    'worklist.planTasks': planTasks,
+    'records.readHandover': readHandover,
   } satisfies Record<ServiceTaskType, (input: ServiceTaskActivityInput) => Promise<TaskVariables>>;
   return {
     ...withFailureConversion(shell),

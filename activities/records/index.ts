@@ -24,6 +24,13 @@ export {
   type AddContactInput,
   type RecordContactConsentInput,
   type EnqueueNotificationInput,
+  type RecordStaffNoticeInput,
+  type StaffNoticeRecipient,
+  type PlannedTaskInput,
+  type PlanWorklistTasksInput,
+  type PlanWorklistTasksResult,
+  type CancelPlannedTasksInput,
+  type MarkTasksOverdueInput,
   type WriteAuditEventInput,
 } from './records.activities';
 export { isValidSnomedConceptId } from './snomed';

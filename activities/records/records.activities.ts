@@ -99,7 +99,75 @@ export interface OpenWorklistTaskInput {
   candidateUsers?: string[];
   dueAt?: string;
   followUpAt?: string;
+  /**
+   * The user task the pathway opens replaces the planned row of the same workflow and element (`planned` ->
+   * `started`, `startedTaskId` = this task), so the worklist never shows both. Set by the shell's `openTask`.
+   */
+  startsPlannedTask?: boolean;
   actor: Actor;
+}
+
+export interface PlannedTaskInput {
+  elementId: string;
+  name: string;
+  /** ISO 8601 instant. */
+  dueAt: string;
+  candidateGroups: string[];
+  formId?: string;
+}
+
+export interface PlanWorklistTasksInput {
+  caseId: string;
+  workflowId: string;
+  /**
+   * The plan's key, stable across attempts (the activity id): row ids are
+   * `<workflow id>/planned/<element id>/<planKey>` (`#2`, `#3`... after it for an element planned twice).
+   */
+  planKey: string;
+  tasks: PlannedTaskInput[];
+  /** Kept as the cancel reason of the planned rows this plan replaces (default `replanned`). */
+  reason?: string;
+  actor: Actor;
+}
+
+export interface PlanWorklistTasksResult {
+  plannedTaskIds: string[];
+  /** Planned rows this call withdrew (0 on a retry). */
+  withdrawn: number;
+}
+
+export interface CancelPlannedTasksInput {
+  caseId: string;
+  /** Only this workflow's planned rows (default: every planned row of the case). */
+  workflowId?: string;
+  /** Rows to leave alone (the ones a plan is writing). */
+  keepTaskIds?: string[];
+  reason: string;
+  actor: Actor;
+}
+
+export interface StaffNoticeRecipient {
+  /** The outbox row's id: the idempotency key of this message. */
+  notificationId: string;
+  staffId: string;
+}
+
+export interface RecordStaffNoticeInput {
+  noteId: string;
+  caseId: string;
+  /** The note on the case that says what was sent to whom (and to whom it could not be). */
+  noteBody: string;
+  recipients: StaffNoticeRecipient[];
+  template: string;
+  personalisation: Record<string, string>;
+  actor: Actor;
+}
+
+export interface MarkTasksOverdueInput {
+  caseId: string;
+  elementId: string;
+  /** When the task became overdue (ISO 8601); kept only the first time. */
+  overdueSince: string;
 }
 
 export interface CompleteWorklistTaskInput {
@@ -438,8 +506,132 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
         entityId: input.taskId,
         patientId: subject.patientId,
       });
+      if (input.startsPlannedTask) await startPlannedTask(trx, input);
       return { id: input.taskId, created: true };
     });
+  }
+
+  /**
+   * The planned row of the opened task's workflow and element (the soonest due, when an element was planned
+   * twice) becomes `started`, pointing at the task; the task keeps the planned row's overdue history. Runs only
+   * when the task row was written now, so a retried openTask never starts a second planned row.
+   */
+  async function startPlannedTask(trx: Trx, input: OpenWorklistTaskInput): Promise<void> {
+    const planned = await trx('worklist_tasks')
+      .where({ workflow_id: input.workflowId, element_id: input.elementId, status: 'planned' })
+      .orderByRaw('due_at asc nulls last, id asc')
+      .first<{ id: string; overdue_since: Date | null } | undefined>('id', 'overdue_since');
+    if (!planned) return;
+    await trx('worklist_tasks')
+      .where({ id: planned.id, status: 'planned' })
+      .update({ status: 'started', started_task_id: input.taskId });
+    if (planned.overdue_since) {
+      await trx('worklist_tasks')
+        .where({ id: input.taskId })
+        .whereNull('overdue_since')
+        .update({ overdue_since: planned.overdue_since });
+    }
+  }
+
+  /** Withdraws planned rows (`planned` -> `cancelled` with the reason); started and open rows are left alone. */
+  async function cancelPlanned(trx: Trx, input: CancelPlannedTasksInput): Promise<number> {
+    const query = trx('worklist_tasks').where({ case_id: input.caseId, status: 'planned' });
+    if (input.workflowId) query.andWhere({ workflow_id: input.workflowId });
+    if (input.keepTaskIds && input.keepTaskIds.length > 0) query.whereNotIn('id', input.keepTaskIds);
+    const rows = await query
+      .update({ status: 'cancelled', cancel_reason: input.reason.slice(0, 255) })
+      .returning<{ id: string }[]>('id');
+    if (rows.length > 0) {
+      const subject = await resolveSubject(trx, { caseId: input.caseId });
+      for (const row of rows) {
+        await writeAudit(trx, input.actor, {
+          action: 'update',
+          entityType: 'WorklistTask',
+          entityId: row.id,
+          patientId: subject.patientId,
+          reason: input.reason,
+        });
+      }
+    }
+    return rows.length;
+  }
+
+  function cancelPlannedTasks(input: CancelPlannedTasksInput): Promise<{ cancelled: number }> {
+    requireText(input.reason, 'reason');
+    return runInTransaction(store, async (trx) => ({ cancelled: await cancelPlanned(trx, input) }));
+  }
+
+  /**
+   * Replaces the workflow's plan: its planned rows not yet started are withdrawn (`reason`, default
+   * `replanned`), then one `planned` row per task is written. Ids come from `planKey`, so a retry writes
+   * nothing new and withdraws nothing it wrote. An empty plan only withdraws.
+   */
+  async function planWorklistTasks(input: PlanWorklistTasksInput): Promise<PlanWorklistTasksResult> {
+    requireText(input.planKey, 'planKey');
+    const seen = new Map<string, number>();
+    const rows = input.tasks.map((task, index) => {
+      requireText(task.elementId, `tasks[${index}].elementId`);
+      requireText(task.name, `tasks[${index}].name`);
+      const dueAt = parseInstant(requireText(task.dueAt, `tasks[${index}].dueAt`), `tasks[${index}].dueAt`);
+      const n = (seen.get(task.elementId) ?? 0) + 1;
+      seen.set(task.elementId, n);
+      const id = `${input.workflowId}/planned/${task.elementId}/${input.planKey}${n > 1 ? `#${n}` : ''}`;
+      if (id.length > 255) throw new InvalidInputError(`tasks[${index}]: the planned task id is too long: ${id}`);
+      return {
+        id,
+        case_id: input.caseId,
+        workflow_id: input.workflowId,
+        element_id: task.elementId,
+        name: task.name.slice(0, 255),
+        form_id: task.formId ?? null,
+        status: 'planned',
+        candidate_groups: task.candidateGroups,
+        candidate_users: [],
+        due_at: dueAt,
+      };
+    });
+    const ids = rows.map((row) => row.id);
+    return runInTransaction(store, async (trx) => {
+      const subject = await resolveSubject(trx, { caseId: input.caseId });
+      const withdrawn = await cancelPlanned(trx, {
+        caseId: input.caseId,
+        workflowId: input.workflowId,
+        keepTaskIds: ids,
+        reason: input.reason ?? 'replanned',
+        actor: input.actor,
+      });
+      for (const row of rows) {
+        const created = await insertIfAbsent(trx, 'worklist_tasks', row);
+        if (!created) {
+          const existing = await existingRow<{ case_id: string; element_id: string }>(trx, 'worklist_tasks', row.id);
+          if (existing.case_id !== input.caseId || existing.element_id !== row.element_id) {
+            throw new IdempotencyConflictError('worklist task', row.id);
+          }
+          continue;
+        }
+        await writeAudit(trx, input.actor, {
+          action: 'create',
+          entityType: 'WorklistTask',
+          entityId: row.id,
+          patientId: subject.patientId,
+          reason: 'planned',
+        });
+      }
+      return { plannedTaskIds: ids, withdrawn };
+    });
+  }
+
+  /** Marks the case's open or planned rows of an element overdue, the first time only. Returns how many. */
+  async function markTasksOverdue(input: MarkTasksOverdueInput): Promise<{ marked: number }> {
+    const since = parseInstant(requireText(input.overdueSince, 'overdueSince'), 'overdueSince');
+    const marked = await store.orm.em
+      .getConnection()
+      .getKnex()('worklist_tasks')
+      .where({ case_id: input.caseId, element_id: input.elementId })
+      .whereIn('status', ['open', 'planned'])
+      .whereNull('overdue_since')
+      .update({ overdue_since: since });
+    return { marked: typeof marked === 'number' ? marked : 0 };
   }
 
   /** Moves an open task to `to`; a repeat finds it already there and does nothing; other states refuse. */
@@ -481,10 +673,17 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
 
   function completeWorklistTask(input: CompleteWorklistTaskInput): Promise<Changed> {
     const completedAt = parseInstant(input.completedAt, 'completedAt') ?? new Date();
+    const knex = store.orm.em.getConnection().getKnex();
     return finishTask(
       input.taskId,
       'completed',
-      { completed_at: completedAt, completed_by: input.completedBy, completion_id: input.completionId ?? null },
+      {
+        completed_at: completedAt,
+        completed_by: input.completedBy,
+        completion_id: input.completionId ?? null,
+        // Late is after the due instant; a task with no due date is never late. overdue_since is kept as it was.
+        completed_late: knex.raw('coalesce(due_at < ?, false)', [completedAt]),
+      },
       input.actor,
     );
   }
@@ -915,6 +1114,61 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
     });
   }
 
+  /**
+   * A notice to staff: the note on the case that says who was told what, and one outbox row per member of staff,
+   * in one transaction, so the case never says someone was told without the message queued (or the reverse).
+   * A retry finds the note and writes nothing; the outbox rows are keyed by the caller.
+   */
+  async function recordStaffNotice(input: RecordStaffNoticeInput): Promise<Created> {
+    requireUuid(input.noteId, 'noteId');
+    requireText(input.noteBody, 'noteBody');
+    requireText(input.template, 'template');
+    return runInTransaction(store, async (trx) => {
+      const subject = await resolveSubject(trx, { caseId: input.caseId });
+      const note = await insertNote(
+        trx,
+        { id: input.noteId, ...subject, body: input.noteBody, author: { id: 'system:pathway', role: 'system' } },
+        {},
+        input.actor,
+      );
+      if (!note.created) return note;
+      for (const recipient of input.recipients) {
+        const staff = await trx('staff')
+          .where({ id: recipient.staffId })
+          .first<{ email: string | null } | undefined>('email');
+        if (!staff) throw new NotFoundError('staff', recipient.staffId);
+        const created = await insertIfAbsent(trx, 'notification_outbox', {
+          id: recipient.notificationId,
+          patient_id: subject.patientId,
+          case_id: input.caseId,
+          staff_id: recipient.staffId,
+          channel: 'email',
+          template: input.template,
+          personalisation: JSON.stringify(input.personalisation),
+          status: 'pending',
+          attempts: 0,
+        });
+        if (!created) {
+          const existing = await existingRow<{ staff_id: string | null }>(
+            trx,
+            'notification_outbox',
+            recipient.notificationId,
+          );
+          if (existing.staff_id !== recipient.staffId)
+            throw new IdempotencyConflictError('notification', recipient.notificationId);
+          continue;
+        }
+        await writeAudit(trx, input.actor, {
+          action: 'create',
+          entityType: 'Notification',
+          entityId: recipient.notificationId,
+          patientId: subject.patientId,
+        });
+      }
+      return note;
+    });
+  }
+
   async function writeAuditEvent(input: WriteAuditEventInput): Promise<Created> {
     requireUuid(input.auditEventId, 'auditEventId');
     return runInTransaction(store, async (trx) => {
@@ -948,6 +1202,10 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
     addContact,
     recordContactConsent,
     enqueueNotification,
+    recordStaffNotice,
+    planWorklistTasks,
+    cancelPlannedTasks,
+    markTasksOverdue,
     writeAuditEvent,
   };
   logger.debug({ activities: Object.keys(activities) }, 'record activities created');

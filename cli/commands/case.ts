@@ -4,6 +4,7 @@ import { worklistTaskId } from '../../domain/worklist-task-id';
 import { parseIsoDuration } from '../../bpmn';
 import {
   listIncidents,
+  listTasks,
   messageCase,
   showCase,
   startCase,
@@ -11,7 +12,9 @@ import {
   workflowIdOf,
   type IncidentSummary,
   type MessageCaseResult,
+  type TaskSummary,
 } from '../../engine';
+import { overdueMarker } from './task';
 import { CommandFailure, EXIT, commandContext, print } from '../context';
 import { parseJsonObject, withCaseEngine } from '../engine';
 
@@ -67,10 +70,15 @@ export function registerCase(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (caseId: string, options: { json?: boolean }) => {
       // Open incidents from the incident record: those of the case's child pathways too.
-      const [view, incidents] = await withCaseEngine(commandContext(), (engine) =>
-        Promise.all([showCase(engine, caseId), listIncidents(engine, { caseId, open: true })]),
+      const [view, incidents, planned] = await withCaseEngine(commandContext(), (engine) =>
+        Promise.all([
+          showCase(engine, caseId),
+          listIncidents(engine, { caseId, open: true }),
+          listTasks(engine, { caseId, plannedOnly: true }),
+        ]),
       );
-      if (options.json) return print(JSON.stringify({ ...view, openIncidents: incidents }, null, 2));
+      if (options.json)
+        return print(JSON.stringify({ ...view, openIncidents: incidents, plannedTasks: planned }, null, 2));
       const { pathway } = view;
       const variables = Object.keys(pathway.variables).sort();
       print(
@@ -98,6 +106,7 @@ export function registerCase(program: Command): void {
             (t) =>
               `  ${worklistTaskId(view.workflowId, t.taskId)}  ${t.name ?? t.elementId}${t.dueDate ? `  due ${t.dueDate}` : ''}`,
           ),
+          ...plannedLines(planned),
           `Pending timers:${pathway.pendingTimers.length ? '' : ' none'}`,
           ...pathway.pendingTimers.map((t) => `  ${t.name ?? t.elementId}  fires ${t.dueAt}`),
           `Waiting for messages:${pathway.messageSubscriptions.length ? '' : ' none'}`,
@@ -182,6 +191,19 @@ function openIncidentLines(incidents: readonly IncidentSummary[]): string[] {
       (i) =>
         `  ${i.incidentId}  ${i.elementName ?? i.elementId}: ${i.errorCode} ${i.message}` +
         ` (raised ${i.raisedAt}${i.attempts !== null ? `, ${i.attempts} attempts` : ''})`,
+    ),
+  ];
+}
+
+/** Planned work: the milestones the pathway will open later, soonest due first, with an overdue marker. */
+function plannedLines(planned: readonly TaskSummary[]): string[] {
+  if (planned.length === 0) return [];
+  const now = Date.now();
+  return [
+    'Planned work (opens when the pathway reaches it):',
+    ...planned.map(
+      (t) =>
+        `  ${t.name}${t.dueAt ? `  due ${t.dueAt}` : ''}${overdueMarker(t, now)}  [${t.candidateGroups.join(', ')}]`,
     ),
   ];
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Command } from 'commander';
-import { CompletionOutcomeUnknownError, completeTask, listTasks } from '../../engine';
+import { CompletionOutcomeUnknownError, completeTask, listTasks, type TaskSummary } from '../../engine';
 import { CommandFailure, commandContext, print } from '../context';
 import { parseJsonObject, withCaseEngine } from '../engine';
 
@@ -14,13 +14,15 @@ export function registerTask(program: Command): void {
     .command('list')
     .description('List open tasks, soonest due first')
     .option('--case <caseId>', 'only this case’s tasks')
-    .option('--all', 'include completed and cancelled tasks')
+    .option('--all', 'include completed, cancelled, planned and started tasks')
+    .option('--planned', 'include planned work: milestones the pathway will open later, with their due dates')
     .option('--json', 'print JSON')
     .option('-q, --quiet', 'print only the task ids, one a line (for scripts)')
-    .action(async (options: { case?: string; all?: boolean; json?: boolean; quiet?: boolean }) => {
+    .action(async (options: { case?: string; all?: boolean; planned?: boolean; json?: boolean; quiet?: boolean }) => {
       const found = await withCaseEngine(commandContext(), (engine) =>
-        listTasks(engine, { caseId: options.case, includeClosed: options.all }),
+        listTasks(engine, { caseId: options.case, includeClosed: options.all, includePlanned: options.planned }),
       );
+      const now = Date.now();
       if (options.json) return print(JSON.stringify(found, null, 2));
       if (options.quiet) return found.length ? print(found.map((t) => t.taskId).join('\n')) : undefined;
       if (found.length === 0) return print('No tasks.');
@@ -28,7 +30,7 @@ export function registerTask(program: Command): void {
         found
           .map(
             (t) =>
-              `${t.taskId}  ${t.status.padEnd(9)} ${t.name}  ${t.formId ? `[${t.formId}]` : ''}${t.dueAt ? `  due ${t.dueAt}` : ''}`,
+              `${t.taskId}  ${t.status.padEnd(9)} ${t.name}  ${t.formId ? `[${t.formId}]` : ''}${t.dueAt ? `  due ${t.dueAt}` : ''}${overdueMarker(t, now)}${t.completedLate ? '  (completed late)' : ''}`,
           )
           .join('\n'),
       );
@@ -64,4 +66,12 @@ export function registerTask(program: Command): void {
           : `Completed ${taskId} (completion id ${result.completionId}); the case is ${result.status}`,
       );
     });
+}
+
+/** `  OVERDUE since …` for open or planned work past its due date (or reported overdue); nothing otherwise. */
+export function overdueMarker(task: TaskSummary, now: number): string {
+  if (task.status !== 'open' && task.status !== 'planned') return '';
+  if (task.overdueSince) return `  OVERDUE since ${task.overdueSince}`;
+  if (task.dueAt && Date.parse(task.dueAt) < now) return '  OVERDUE';
+  return '';
 }

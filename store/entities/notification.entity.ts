@@ -7,6 +7,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { CaseSchema } from './case.entity';
 import { ContactChannel, ContactSchema } from './contact.entity';
 import { PatientSchema } from './patient.entity';
+import { StaffSchema } from './staff.entity';
 
 export const NotificationStatus = {
   Pending: 'pending',
@@ -25,7 +26,9 @@ export const NotificationSchema = defineEntity({
     id: p.string().length(255).primary(),
     patient: () => p.manyToOne(PatientSchema).nullable().index(),
     case: () => p.manyToOne(CaseSchema).nullable().index(),
-    contact: () => p.manyToOne(ContactSchema).index(),
+    /** The recipient: a contact of the patient (agency, family member) or a member of staff; exactly one. */
+    contact: () => p.manyToOne(ContactSchema).nullable().index(),
+    staff: () => p.manyToOne(StaffSchema).nullable().index(),
     channel: p.enum(Object.values(ContactChannel)),
     /** A template name (or a GOV.UK Notify template id). */
     template: p.string().length(255),
@@ -46,7 +49,13 @@ export const NotificationSchema = defineEntity({
       expression: `create index "notification_outbox_unsent" on "notification_outbox" ("status", "next_attempt_at") where status in ('pending', 'sending', 'failed')`,
     },
   ],
-  checks: [{ name: 'notification_outbox_sent_recorded', expression: `(status = 'sent') = (sent_at is not null)` }],
+  checks: [
+    { name: 'notification_outbox_sent_recorded', expression: `(status = 'sent') = (sent_at is not null)` },
+    {
+      name: 'notification_outbox_one_recipient',
+      expression: `(contact_id is null) <> (staff_id is null)`,
+    },
+  ],
 });
 export type Notification = InferEntity<typeof NotificationSchema>;
 

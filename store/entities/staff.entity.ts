@@ -30,6 +30,14 @@ export const StaffSchema = defineEntity({
       .array<StaffRole>()
       .default([])
       .onCreate(() => []),
+    /**
+     * The job roles notices are addressed to (`sms-team-lead`, `custody-sergeant`, `release-team`...): the
+     * `notify.notifyStaff` service task tells the active staff of the case's setting who hold a duty.
+     */
+    duties: p
+      .array<string>()
+      .default([])
+      .onCreate(() => []),
     settings: () => p.manyToMany(SettingSchema).pivotTable('staff_settings').owner(),
     active: p.boolean().default(true),
     createdAt: p.datetime().defaultRaw('now()'),

@@ -6,6 +6,10 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { CaseSchema } from './case.entity';
 
 export const TaskStatus = {
+  /** Work the pathway has planned (a milestone review) but not opened yet: shown with its due date, not workable. */
+  Planned: 'planned',
+  /** A planned row whose user task has opened: `startedTaskId` names the open row that replaced it. */
+  Started: 'started',
   Open: 'open',
   Completed: 'completed',
   Cancelled: 'cancelled',
@@ -44,6 +48,12 @@ export const WorklistTaskSchema = defineEntity({
     completionId: p.string().length(255).nullable(),
     /** Why a cancelled task was withdrawn (the pathway moved on, the person was released, ops cancelled it). */
     cancelReason: p.string().length(255).nullable(),
+    /** When the task (or planned work) was first reported overdue (`notify.notifyStaff` kind `overdue`); kept after. */
+    overdueSince: p.datetime().nullable(),
+    /** Completed after its due date. */
+    completedLate: p.boolean().default(false),
+    /** For a `started` planned row: the worklist task that replaced it when the pathway opened the user task. */
+    startedTaskId: p.string().length(255).nullable(),
   },
   indexes: [
     // The three questions the worklist and ops views ask all the time, each answered by a partial index
@@ -64,12 +74,25 @@ export const WorklistTaskSchema = defineEntity({
       name: 'worklist_tasks_open_candidate_groups',
       expression: `create index "worklist_tasks_open_candidate_groups" on "worklist_tasks" using gin ("candidate_groups") where status = 'open'`,
     },
+    // Planned work: shown per case (case view, `task list --planned`), replaced per workflow and element.
+    {
+      name: 'worklist_tasks_planned_by_case',
+      expression: `create index "worklist_tasks_planned_by_case" on "worklist_tasks" ("case_id", "due_at") where status = 'planned'`,
+    },
+    {
+      name: 'worklist_tasks_planned_by_workflow_element',
+      expression: `create index "worklist_tasks_planned_by_workflow_element" on "worklist_tasks" ("workflow_id", "element_id") where status = 'planned'`,
+    },
     { name: 'worklist_tasks_workflow_id_index', properties: ['workflowId'] },
   ],
   checks: [
     {
       name: 'worklist_tasks_completion_recorded',
       expression: `(status = 'completed') = (completed_at is not null)`,
+    },
+    {
+      name: 'worklist_tasks_started_recorded',
+      expression: `(status = 'started') = (started_task_id is not null)`,
     },
   ],
 });

@@ -11,6 +11,7 @@ import { Migration20261122023600_nhs_number_modulus_11 } from './20261122023600-
 import { Migration20261207031800_worklist_task_completion_id } from './20261207031800-worklist-task-completion-id.migration';
 import { Migration20261207043005_patient_identity_and_flags } from './20261207043005-patient-identity-and-flags.migration';
 import { Migration20261207050000_incidents } from './20261207050000-incidents.migration';
+import { Migration20261207063000_staff_duties_and_planned_work } from './20261207063000-staff-duties-and-planned-work.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -22,5 +23,9 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261207031800-worklist-task-completion-id', class: Migration20261207031800_worklist_task_completion_id },
   { name: '20261207043005-patient-identity-and-flags', class: Migration20261207043005_patient_identity_and_flags },
   { name: '20261207050000-incidents', class: Migration20261207050000_incidents },
+  {
+    name: '20261207063000-staff-duties-and-planned-work',
+    class: Migration20261207063000_staff_duties_and_planned_work,
+  },
   // </migration-list>
 ];

@@ -16,7 +16,7 @@ import express from 'express';
 import { createActivities, createLocalInboxTransport, createSpineClient } from '../../activities';
 import { createRecordActivities } from '../../activities/records';
 import { type PathwayIR } from '../../bpmn';
-import { deployPathway, getPathwayVersion, installedLintOptions } from '../../engine';
+import { addStaff, deployPathway, getPathwayVersion, installedLintOptions } from '../../engine';
 import { silentLogger } from '../../log';
 import { FORMS_DIRECTORY, PATHWAYS, createFormValidator, readPathwayXml, type PathwayId } from '../../pathways';
 import { migrateDatabase, openStore, type Store } from '../../store';
@@ -49,6 +49,60 @@ export function example(formId: string, overrides: Vars = {}): Vars {
   for (const [key, value] of Object.entries(payload)) if (value === undefined) delete payload[key];
   forms.assertValid(formId, payload);
   return payload;
+}
+
+/**
+ * The staff directory every scenario's setting has (seeded before its first case), by what they are to the
+ * pathways: `notify.notifyStaff` addresses them by duty, and the keyworker is the one the
+ * `sms-caseload-assignment` example names (Sam Patel). The local inbox shows each as `Name <email>`.
+ */
+export const STAFF = {
+  teamLead: 'Morgan Lead',
+  keyworker: 'Sam Patel',
+  clinicalLead: 'Priya Shah',
+  custodySergeant: 'Chris Sergeant',
+  healthcareProfessional: 'Dana Hughes',
+  releaseTeam: 'Robin Release',
+  prisonHealthcare: 'Ali Khan',
+} as const;
+export type StaffKey = keyof typeof STAFF;
+
+/** Their duties (the keyworker holds none: the caseload assignment names them). */
+export const STAFF_DUTIES: Readonly<Record<StaffKey, readonly string[]>> = {
+  teamLead: ['sms-team-lead'],
+  keyworker: [],
+  clinicalLead: ['sms-clinical-lead'],
+  custodySergeant: ['custody-sergeant'],
+  healthcareProfessional: ['healthcare-professional'],
+  releaseTeam: ['release-team'],
+  prisonHealthcare: ['prison-healthcare'],
+};
+
+/** Their email addresses: `morgan.lead@scenario.nhs.test`. */
+export const STAFF_EMAIL = Object.fromEntries(
+  Object.entries(STAFF).map(([key, name]) => [key, `${name.toLowerCase().replace(/ /g, '.')}@scenario.nhs.test`]),
+) as Readonly<Record<StaffKey, string>>;
+
+/** How the local inbox writes a member of staff as the recipient: `Morgan Lead <morgan.lead@scenario.nhs.test>`. */
+export function staffRecipient(key: StaffKey): string {
+  return `${STAFF[key]} <${STAFF_EMAIL[key]}>`;
+}
+
+/** A message the local inbox received for a case (in the order they were issued). */
+export interface InboxEntry {
+  /**
+   * When the pathway sent it, on the workflow's (skipped) clock for a staff notice (`notify.notifyStaff` records
+   * it); otherwise when the row was delivered (the database's wall clock).
+   */
+  at: string;
+  /** `Name <address>`, as the local inbox writes it. */
+  recipient: string;
+  subject: string;
+  body: string;
+  /** The outbox template (`staff-notice`, `missed-appointment`...). */
+  template: string;
+  /** The staff notice's kind (`overdue`, `reminder`...), when it is one. */
+  kind: string | null;
 }
 
 export interface TimelineEntry {
@@ -98,6 +152,8 @@ export interface Scenario {
   /** Moves the server's clock to `iso` (time skipping fires every timer due before it, in order). */
   advanceTo(iso: string): Promise<void>;
   now(): Promise<string>;
+  /** What the local inbox received for the case, oldest first: `{ at, recipient, subject, ... }`. */
+  inbox(caseId: string): Promise<InboxEntry[]>;
   /** Prints what fired when: the pathway trails, notes, alerts, outbox and inbox rows of the case. */
   printTimeline(title: string, caseId: string, handles: PathwayHandle[]): Promise<TimelineEntry[]>;
   /** Writes the run's history to test/fixtures/histories/<name>.json for the replay test. */
@@ -180,6 +236,14 @@ export function useScenario(prefix: string, options: ScenarioOptions = {}): Scen
       .getConnection()
       .getKnex()('settings')
       .insert({ id: randomUUID(), ods_code: settingOdsCode, name: 'HMP Scenario', kind: 'prison', prison_type: 'HMP' });
+    for (const key of Object.keys(STAFF) as StaffKey[]) {
+      await addStaff(store, {
+        name: STAFF[key],
+        email: STAFF_EMAIL[key],
+        duties: STAFF_DUTIES[key],
+        settings: [settingOdsCode],
+      });
+    }
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
@@ -312,6 +376,25 @@ export function useScenario(prefix: string, options: ScenarioOptions = {}): Scen
       return new Date(await env.currentTimeMs()).toISOString();
     },
 
+    async inbox(caseId) {
+      const rows = await query<{
+        at: Date | string;
+        recipient: string;
+        subject: string;
+        body: string;
+        template: string;
+        kind: string | null;
+      }>(
+        `select coalesce((o.personalisation->>'issuedAt')::timestamptz, i.delivered_at) as at, i.recipient, i.subject,
+                i.body, o.template, case when o.staff_id is not null then o.personalisation->>'kind' end as kind
+           from inbox_messages i join notification_outbox o on o.id = i.notification_id
+          where o.case_id = ?
+          order by 1, i.recipient`,
+        [caseId],
+      );
+      return rows.map((row) => ({ ...row, at: new Date(row.at).toISOString() }));
+    },
+
     async printTimeline(title, caseId, handles) {
       const entries: TimelineEntry[] = [];
       for (const handle of handles) {
@@ -336,8 +419,13 @@ export function useScenario(prefix: string, options: ScenarioOptions = {}): Scen
          select f.resolved_at, 'flag resolved', f.code from patient_flags f
           where f.raised_in_case_id = :caseId and f.resolved_at is not null
          union all
-         select o.created_at, 'outbox', o.template || ' -> ' || c.name || ' (' || o.status || ')'
-           from notification_outbox o join contacts c on c.id = o.contact_id where o.case_id = :caseId`,
+         select o.created_at, 'outbox', o.template || ' -> ' || coalesce(c.name, s.display_name) || ' (' || o.status || ')'
+           from notification_outbox o left join contacts c on c.id = o.contact_id left join staff s on s.id = o.staff_id
+          where o.case_id = :caseId
+         union all
+         select coalesce((o.personalisation->>'issuedAt')::timestamptz, i.delivered_at), 'inbox',
+                i.recipient || ': ' || i.subject
+           from inbox_messages i join notification_outbox o on o.id = i.notification_id where o.case_id = :caseId`,
         { caseId },
       );
       for (const row of rows) entries.push({ at: new Date(row.at).toISOString(), source: row.source, what: row.what });

@@ -266,6 +266,14 @@ describe('incidents on the time-skipping server, with the real activities', () =
 
   it('withdraws the open tasks and incidents of a case a person terminates, with the reason', async () => {
     const { caseId, handle, incident } = await caseWithIncident();
+    // Planned work the pathway would have opened later: withdrawn with the same reason.
+    await createRecordActivities({ store, logger: silentLogger }).planWorklistTasks({
+      caseId,
+      workflowId: handle.workflowId,
+      planKey: 'PlanMilestones#1',
+      tasks: [{ elementId: 'Review', name: 'Review', dueAt: '2030-01-01T23:59:59Z', candidateGroups: ['sms-team'] }],
+      actor: { id: 'system:pathway', role: 'system' },
+    });
 
     const terminated = await terminateCase(engine, caseId, {
       reason: 'Released from court',
@@ -279,7 +287,16 @@ describe('incidents on the time-skipping server, with the real activities', () =
       () => listTasks(engine, { caseId, includeClosed: true }),
       (found) => found.every((t) => t.status !== 'open'),
     );
-    expect(tasks.map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
+    expect(tasks.map((t) => t.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect(tasks.find((t) => t.elementId === 'Review')).toMatchObject({
+      taskId: `${handle.workflowId}/planned/Review/PlanMilestones#1`,
+      status: 'cancelled',
+    });
+    expect(
+      await knex()('worklist_tasks')
+        .where({ case_id: caseId, element_id: 'Review' })
+        .first<{ cancel_reason: string }>('cancel_reason'),
+    ).toEqual({ cancel_reason: 'Released from court' });
     const [withdrawn] = await eventually(
       'the incident cancelled',
       () => listIncidents(engine, { caseId }),
