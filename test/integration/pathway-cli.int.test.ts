@@ -70,6 +70,9 @@ describe('throughcare pathway', () => {
       startVariables: [
         { name: 'arrivalTime', type: 'string (date-time)', required: true, description: expect.any(String) },
         { name: 'custodySuite', type: 'string', required: false, description: expect.any(String) },
+        { name: 'observationCheckGrace', type: 'string', required: false, description: expect.any(String) },
+        { name: 'observationCheckAlertRepeat', type: 'string', required: false, description: expect.any(String) },
+        { name: 'observationEmergencyInterval', type: 'string', required: false, description: expect.any(String) },
       ],
     });
     expect(view['userTasks']).toContainEqual({
@@ -81,7 +84,7 @@ describe('throughcare pathway', () => {
       elementId: 'ObservationCheckOverdue',
       name: 'Check not recorded',
       timerType: 'cycle',
-      value: 'R/PT10M',
+      value: expect.stringContaining('observationCheckGrace'),
       attachedTo: 'RecordObservationCheck',
       interrupting: false,
     });
@@ -101,7 +104,7 @@ describe('throughcare pathway', () => {
     expect(text.stdout()).toContain('Start variables (form custody-reception-start):');
     expect(text.stdout()).toMatch(/ {2}arrivalTime {2}string \(date-time\) {2}required {2}When the person arrived/);
     expect(text.stdout()).toContain('  HealthScreening (Health screening on arrival)  form custody-health-screening');
-    expect(text.stdout()).toContain('  VisitIntervalElapsed (Visit interval elapsed)  duration =observationInterval');
+    expect(text.stdout()).toContain('  VisitIntervalElapsed (Visit interval elapsed)  date =observationDueAt');
     expect(text.stdout()).toContain('  custody.suite-transfer  key =caseId  at TransferredBetweenSuites');
   });
 
