@@ -115,14 +115,14 @@ describe('starting a case with the variables its start form declares', () => {
       ],
     },
     {
-      what: 'the prison pathway with a misspelt override and a review interval in weeks',
+      what: 'the prison pathway with a misspelt override and a review interval in hours',
       pathwayId: 'sms-prison',
-      variables: { recallWatchPeriods: 'P28D', thirteenWeekReviewAfter: 'P13W' },
+      variables: { recallWatchPeriods: 'P28D', thirteenWeekReviewAfter: 'PT12H' },
       problems: [
         { pointer: '/variables/recallWatchPeriods', detail: 'This field is not part of the form.' },
         {
           pointer: '/variables/thirteenWeekReviewAfter',
-          detail: 'Give the 13-week review interval as a number of days, such as P91D.',
+          detail: 'Give the 13-week review time as calendar days, weeks or months, such as P13W.',
         },
       ],
     },

@@ -149,12 +149,13 @@ describe('working a case with throughcare case and task', () => {
     expect(bad.code).toBe(1);
     expect(bad.output).toContain('/receptionAt: Enter the date and time of reception');
 
+    // Received now: the milestones fall due in the future (a reception months ago would be overdue at once)
     const good = await cli(
       'task',
       'complete',
       screen!.taskId,
       '--data',
-      JSON.stringify(example('prison-reception-sms')),
+      JSON.stringify({ ...example('prison-reception-sms'), receptionAt: new Date().toISOString() }),
     );
     expect(good.code).toBe(0);
     expect(good.stdout).toContain('the case is active');
@@ -175,7 +176,8 @@ describe('working a case with throughcare case and task', () => {
       (tasks) => tasks.some((t) => t.formId === 'sms-referral'),
       { intervalMs: 500 },
     );
-    expect(next.map((t) => t.formId)).toEqual(['sms-referral']);
+    // (the second-stage health assessment, due within 7 days, opens at reception beside the referral)
+    expect(next.map((t) => t.formId).sort()).toEqual(['prison-second-stage-health', 'sms-referral']);
 
     const shown = await cli('case', 'show', caseId, '--json');
     expect(shown.code).toBe(0);

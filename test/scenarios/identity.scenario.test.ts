@@ -169,10 +169,12 @@ describe('identity on the workflow server with the real activities', () => {
       (v) => v.variables['summaryStatus'] !== undefined,
     );
     expect(view.variables['summaryStatus']).toBe('suspended');
-    expect(view.openTasks.map((t) => t.elementId)).toEqual(['ReferToSms']);
+    // (the second-stage health assessment, due within 7 days, opens at reception beside the referral)
+    expect(view.openTasks.map((t) => t.elementId)).toEqual(['SecondStageHealthAssessment', 'ReferToSms']);
     expect(scenario.spineRequests.filter((r) => r.path.includes('summary-care-record'))).toEqual([]);
-    expect((await openTasks(caseId, 2)).map((t) => [t.element_id, t.candidate_groups])).toEqual([
+    expect((await openTasks(caseId, 3)).map((t) => [t.element_id, t.candidate_groups])).toEqual([
       ['ReferToSms', ['sms-team']],
+      ['SecondStageHealthAssessment', ['prison-healthcare']],
       ['TraceByDemographics', ['prison-healthcare']],
     ]);
     expect((await flagsOf('9000000076')).map((f) => [f.code, f.status, f.raiseReason])).toEqual([

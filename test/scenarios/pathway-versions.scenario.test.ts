@@ -84,11 +84,36 @@ describe('a case started on an earlier pathway version', () => {
     await scenario.advanceTo('2033-12-31T12:00:00Z');
     const result = await handle.result();
     expect(result.status).toBe('terminated');
-    const planned = await scenario.query<{ n: number }>(
+    const unfinished = await scenario.query<{ n: number }>(
       `select count(*)::int as n from worklist_tasks where case_id = ? and status not in ('completed', 'cancelled')`,
       [caseId],
     );
-    expect(planned).toEqual([{ n: 0 }]);
+    expect(unfinished).toEqual([{ n: 0 }]);
     await scenario.printTimeline('a case on the version before calendar deadlines', caseId, [handle]);
+
+    // A case started now, on the shipped version, plans the same review on the calendar rule instead: the end of
+    // the fifth London day (Sunday 26 March 2034 the clocks go forward, so 23:59:59 BST is 22:59:59 UTC).
+    const newReceptionAt = '2034-03-23T14:10:00Z';
+    await scenario.advanceTo('2034-03-23T14:00:00Z');
+    const newCaseId = await scenario.openCase(NHS_NUMBER, 'sms-prison');
+    const newHandle = await scenario.start('sms-prison', newCaseId, {
+      nhsNumber: NHS_NUMBER,
+      prisonNumber: 'A1234BC',
+      establishment: 'HMP Leeds',
+    });
+    await scenario.complete(
+      newHandle,
+      'ReceptionScreening',
+      example('prison-reception-sms', { receptionAt: newReceptionAt }),
+    );
+    await scenario.complete(newHandle, 'ReferToSms', example('sms-referral'));
+    const [planned] = await scenario.queryUntil<{ due_at: Date | string }>(
+      'the 5-day review planned',
+      `select due_at from worklist_tasks where case_id = ? and element_id = 'FiveDayReview' and status = 'planned'`,
+      [newCaseId],
+      (rows) => rows.length === 1,
+    );
+    expect(new Date(planned!.due_at).toISOString()).toBe('2034-03-28T22:59:59.000Z');
+    await newHandle.terminate('scenario over');
   }, 180_000);
 });

@@ -71,7 +71,8 @@ describe('a Summary Care Record outage on the workflow server with the real acti
       'DocumentReference',
       'Bundle',
     ]);
-    expect(view.openTasks.map((t) => t.elementId)).toEqual(['DualDiagnosis']);
+    // (the second-stage health assessment, due within 7 days, opened at reception beside the referral)
+    expect(view.openTasks.map((t) => t.elementId)).toEqual(['SecondStageHealthAssessment', 'DualDiagnosis']);
 
     await scenario.printTimeline('a Summary Care Record outage', caseId, [prison]);
     await prison.terminate('scenario over');

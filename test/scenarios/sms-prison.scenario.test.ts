@@ -1,18 +1,19 @@
 /**
  * The prison substance misuse pathway on the time-skipping server with the real activities: review due
- * dates in the worklist, reminders and overdue alerts on the clock, the October clock change, the brief
+ * dates in the worklist, reminders, overdue notices and alerts on the clock, the October clock change, the brief
  * intervention gateway, and a recall re-entering the pathway. Dates are literal and in the future of any
  * plausible test run (the server's clock only moves forward, and starts at the real time), in the order
  * the tests run.
  *
- * Durations: the shipped pathway computes each due date as `date and time(receptionDate) + duration(P<n>D)`
- * with `receptionDate` the instant the reception form records (UTC, `Z`). FEEL adds days to a date-time with
- * an offset as whole 24-hour days, so a review is due exactly n x 24h after reception: across the October
- * change it falls due at the same UTC time, one hour earlier on London's clock, on the same London date
- * for any reception between 01:00 and 23:00. These tests pin that down.
+ * Due dates are calendar deadlines (bpmn/calendar.ts, FEEL `deadline()`): a review "5 days after reception" is
+ * due at 23:59:59 London time on the fifth calendar day after the reception's London date, whichever side of a
+ * clock change that is, and is overdue from the start of the next London day. (Until the calendar-deadline
+ * version, reviews fell due n x 24 hours after the reception instant; a case started on that version keeps it:
+ * test/scenarios/pathway-versions.scenario.test.ts.) test/scenarios/sms-prison-timing.scenario.test.ts goes
+ * through the timing rules in detail.
  */
 import { stateQuery, type PathwayView } from '../../workflows';
-import { example, useScenario, type PathwayHandle } from './scenario-harness';
+import { STAFF, example, staffRecipient, useScenario, type PathwayHandle } from './scenario-harness';
 
 const scenario = useScenario('scenario_sms');
 const NHS_NUMBER = '9000000068'; // the sandbox's unrestricted, living Mr Thomas Edward BROWN
@@ -40,10 +41,11 @@ async function tasksOf(caseId: string): Promise<TaskRow[]> {
   return rows.map(readTaskRow);
 }
 
+/** The latest worklist row of a user task (not the planned row it replaced, unless `accept` asks for it). */
 async function task(
   caseId: string,
   elementId: string,
-  accept: (row: TaskRow) => boolean = () => true,
+  accept: (row: TaskRow) => boolean = (row) => row.status !== 'planned' && row.status !== 'started',
 ): Promise<TaskRow> {
   const rows = await scenario.queryUntil<TaskRow>(
     `projected worklist task ${elementId}`,
@@ -68,6 +70,11 @@ function notesOf(caseId: string, like: string) {
 
 function fired(view: PathwayView, elementId: string): string[] {
   return view.trail.filter((e) => e.elementId === elementId).map((e) => e.enteredAt);
+}
+
+/** When a timer catch event fired (it is entered when the wait starts and left when the timer fires). */
+function left(view: PathwayView, elementId: string): string[] {
+  return view.trail.filter((e) => e.elementId === elementId && e.leftAt).map((e) => e.leftAt as string);
 }
 
 /** When a service task has finished: its activity's write is in the record only then, not when it was entered. */
@@ -115,58 +122,83 @@ async function startCase(receptionAt: string): Promise<{ caseId: string; handle:
 }
 
 describe('sms-prison on the workflow server with the real activities', () => {
-  it('puts the 5-day review in the worklist due on Saturday, reminds the day before and raises an overdue alert when it is not done', async () => {
+  it('puts the 5-day review in the worklist due at the end of Saturday, reminds that morning, and tells the team lead and keyworker when it is overdue', async () => {
     // Given reception on Monday 30 September 2030 at 09:00 London time (BST)
     const receptionAt = '2030-09-30T08:00:00Z';
     await scenario.advanceTo('2030-09-30T07:00:00Z');
     const { caseId, handle } = await startCase(receptionAt);
     await throughTopAtStart(handle, receptionAt, true);
 
-    // Then the review is in the worklist, due Saturday 5 October at 09:00 BST, follow-up the Friday
+    // Then the review is in the worklist, due at the end of Saturday 5 October (23:59:59 BST), follow-up from
+    // the start of that Saturday; it was planned at reception and its planned row is now started
     const review = await task(caseId, 'FiveDayReview');
     expect(review).toMatchObject({ status: 'open', candidate_groups: ['sms-team'] });
-    expect(review.due_at?.toISOString()).toBe('2030-10-05T08:00:00.000Z');
+    expect(review.due_at?.toISOString()).toBe('2030-10-05T22:59:59.000Z');
     expect(londonWeekday(review.due_at as Date)).toBe('Saturday');
-    expect(review.follow_up_at?.toISOString()).toBe('2030-10-04T08:00:00.000Z');
+    expect(review.follow_up_at?.toISOString()).toBe('2030-10-04T23:00:00.000Z');
+    const planned = await task(caseId, 'FiveDayReview', (t) => t.status === 'started');
+    expect(planned.due_at?.toISOString()).toBe('2030-10-05T22:59:59.000Z');
 
-    // When the clock reaches Friday noon: the reminder has fired, no overdue alert yet
-    await scenario.advanceTo('2030-10-04T12:00:00Z');
-    let view = await scenario.waitFor(handle, 'reminded', (v) => fired(v, 'RemindFiveDayReview').length === 1);
-    expect(fired(view, 'FiveDayReviewDueSoon')).toHaveLength(1);
+    // When the clock reaches Saturday noon: the reminder has fired at the start of the day, no overdue alert yet
+    await scenario.advanceTo('2030-10-05T11:00:00Z');
+    let view = await scenario.waitFor(handle, 'reminded', (v) => done(v, 'RemindFiveDayReview').length === 1);
+    expect(left(view, 'FiveDayReviewDueSoon')).toEqual([expect.stringMatching(/^2030-10-04T23:00/)]);
     expect(await notesOf(caseId, '[team-notice:reminder]%FiveDayReview%')).toHaveLength(1);
     expect(await alertsOf(caseId, 'REVIEW_OVERDUE')).toEqual([]);
 
-    // When Saturday 09:00 passes with the review still open: one active REVIEW_OVERDUE alert
-    await scenario.advanceTo('2030-10-05T12:00:00Z');
-    view = await scenario.waitFor(handle, 'alerted', (v) => done(v, 'RaiseFiveDayOverdueAlert').length === 1);
-    expect(fired(view, 'FiveDayReviewOverdue')).toEqual([expect.stringMatching(/^2030-10-05T08:00/)]);
+    // When Saturday ends with the review still open: from 00:00 on Sunday, one active REVIEW_OVERDUE alert, and
+    // the team lead and the keyworker named at caseload assignment are told
+    await scenario.advanceTo('2030-10-06T09:00:00Z');
+    view = await scenario.waitFor(handle, 'told', (v) => done(v, 'NotifyFiveDayReviewOverdue').length === 1);
+    expect(left(view, 'FiveDayReviewDeadlinePassed')).toEqual([expect.stringMatching(/^2030-10-05T23:00/)]);
     const overdue = await alertsOf(caseId, 'REVIEW_OVERDUE');
     expect(overdue).toMatchObject([{ status: 'active' }]);
-    expect(await notesOf(caseId, '[team-notice:escalation]%')).toEqual([]);
+    const notices = (await scenario.inbox(caseId)).filter((m) => m.kind === 'overdue');
+    expect(notices.map((m) => m.recipient).sort()).toEqual(
+      [staffRecipient('teamLead'), staffRecipient('keyworker')].sort(),
+    );
+    expect(notices.map((m) => m.at)).toEqual([
+      expect.stringMatching(/^2030-10-05T23:00/),
+      expect.stringMatching(/^2030-10-05T23:00/),
+    ]);
+    expect(notices[0]?.subject).toBe('5-day review overdue');
 
-    // When it is done on Sunday: the task closes, the alert is resolved, and no escalation (due Monday) follows
+    // When it is done on Sunday: the task closes late, the alert is resolved (kept, not removed), and no
+    // escalation follows (it would have come at the start of Tuesday 8 October, two whole days after the due day)
     await scenario.advanceTo('2030-10-06T10:00:00Z');
     await scenario.complete(handle, 'FiveDayReview', example('sms-review', { reviewedOn: '2030-10-06' }));
     view = await scenario.waitFor(handle, 'resolved', (v) => done(v, 'ResolveFiveDayOverdueAlert').length === 1);
     expect(await alertsOf(caseId, 'REVIEW_OVERDUE')).toMatchObject([{ id: overdue[0]?.id, status: 'resolved' }]);
-    expect((await task(caseId, 'FiveDayReview')).status).toBe('completed');
-    await scenario.advanceTo('2030-10-08T12:00:00Z');
+    const closed = await scenario.queryUntil<{ status: string; completed_late: boolean; overdue_since: Date | null }>(
+      'the review completed',
+      `select status, completed_late, overdue_since from worklist_tasks where case_id = ? and element_id = 'FiveDayReview' and status = 'completed'`,
+      [caseId],
+      (rows) => rows.length === 1,
+    );
+    expect(closed[0]).toMatchObject({ completed_late: true });
+    expect(new Date(closed[0]?.overdue_since as Date).toISOString()).toMatch(/^2030-10-05T23:00/);
+    await scenario.advanceTo('2030-10-09T12:00:00Z');
     view = await handle.query(stateQuery);
     expect(fired(view, 'EscalateFiveDayReview')).toEqual([]);
-    expect(await notesOf(caseId, '[team-notice:escalation]%')).toEqual([]);
-    // and the reviewed episode's assessment is coded "Seen in substance misuse clinic"
-    const coded = await scenario.query<{ snomed_codes: string[] }>(
-      `select snomed_codes from assessments where case_id = ? and form_id = 'sms-review'`,
+    expect((await scenario.inbox(caseId)).filter((m) => m.kind === 'escalation')).toEqual([]);
+    // and the reviewed episode's assessment is coded "Seen in substance misuse clinic" and says it was late
+    const coded = await scenario.query<{ snomed_codes: string[]; data: { completedLate: boolean; dueAt: string } }>(
+      `select snomed_codes, data from assessments where case_id = ? and form_id = 'sms-review'`,
       [caseId],
     );
-    expect(coded).toEqual([{ snomed_codes: ['494041000000102'] }]);
+    expect(coded).toEqual([
+      {
+        snomed_codes: ['494041000000102'],
+        data: expect.objectContaining({ completedLate: true, dueAt: '2030-10-05T22:59:59.000Z' }),
+      },
+    ]);
 
-    await scenario.printTimeline('5-day review: reminder, overdue alert, done late', caseId, [handle]);
+    await scenario.printTimeline('5-day review: reminder, overdue notice and alert, done late', caseId, [handle]);
     await scenario.recordHistory(handle, 'sms-prison-five-day-review');
     await handle.terminate('scenario over');
   }, 120_000);
 
-  it('falls due 28 days and 13 weeks after reception as whole 24-hour days across the October clock change, and escalates a review left open', async () => {
+  it('falls due at the end of the London day 28 days and 13 weeks after reception across the October clock change, and escalates a review left open', async () => {
     // Given reception on Monday 6 October 2031 at 09:00 BST; clocks go back on Sunday 26 October 2031
     const receptionAt = '2031-10-06T08:00:00Z';
     await scenario.advanceTo('2031-10-06T07:00:00Z');
@@ -174,37 +206,43 @@ describe('sms-prison on the workflow server with the real activities', () => {
     await throughTopAtStart(handle, receptionAt, false);
     await scenario.complete(handle, 'FiveDayReview', example('sms-review', { reviewedOn: '2031-10-10' }));
 
-    // Then the 28-day review is due Monday 3 November at 08:00 UTC: 08:00 GMT, an hour earlier on the wall clock
+    // Then the 28-day review is due at the end of Monday 3 November: 23:59:59 GMT after the change (under the old
+    // 24-hour rule it was 08:00 UTC, an hour earlier on the London clock than the reception)
     const twentyEight = await task(caseId, 'TwentyEightDayReview');
-    expect(twentyEight.due_at?.toISOString()).toBe('2031-11-03T08:00:00.000Z');
+    expect(twentyEight.due_at?.toISOString()).toBe('2031-11-03T23:59:59.000Z');
     expect(londonWeekday(twentyEight.due_at as Date)).toBe('Monday');
-    expect(twentyEight.follow_up_at?.toISOString()).toBe('2031-11-02T08:00:00.000Z');
+    expect(twentyEight.follow_up_at?.toISOString()).toBe('2031-11-03T00:00:00.000Z');
 
-    // and its reminder fires on Sunday 2 November at that instant, after the change
-    await scenario.advanceTo('2031-11-02T12:00:00Z');
-    let view = await scenario.waitFor(handle, 'reminded', (v) => fired(v, 'RemindTwentyEightDayReview').length === 1);
-    expect(fired(view, 'TwentyEightDayReviewDueSoon')).toEqual([expect.stringMatching(/^2031-11-02T08:00/)]);
+    // and its reminder fires at the start of that Monday, after the change
+    await scenario.advanceTo('2031-11-03T12:00:00Z');
+    let view = await scenario.waitFor(handle, 'reminded', (v) => done(v, 'RemindTwentyEightDayReview').length === 1);
+    expect(left(view, 'TwentyEightDayReviewDueSoon')).toEqual([expect.stringMatching(/^2031-11-03T00:00/)]);
     await scenario.complete(
       handle,
       'TwentyEightDayReview',
-      example('sms-review', { reviewType: 'twenty-eight-day', reviewedOn: '2031-11-02' }),
+      example('sms-review', { reviewType: 'twenty-eight-day', reviewedOn: '2031-11-03' }),
     );
 
-    // Then the 13-week review is due 91 x 24h after reception: Monday 5 January 2032, 08:00 GMT
+    // Then the 13-week review is due at the end of Monday 5 January 2032 (GMT), overdue from 00:00 on Tuesday
     const thirteen = await task(caseId, 'ThirteenWeekReview');
-    expect(thirteen.due_at?.toISOString()).toBe('2032-01-05T08:00:00.000Z');
+    expect(thirteen.due_at?.toISOString()).toBe('2032-01-05T23:59:59.000Z');
     expect(londonWeekday(thirteen.due_at as Date)).toBe('Monday');
-    await scenario.advanceTo('2032-01-05T09:00:00Z');
-    view = await scenario.waitFor(handle, 'overdue', (v) => done(v, 'RaiseThirteenWeekOverdueAlert').length === 1);
-    expect(fired(view, 'ThirteenWeekReviewOverdue')).toEqual([expect.stringMatching(/^2032-01-05T08:00/)]);
+    await scenario.advanceTo('2032-01-06T09:00:00Z');
+    view = await scenario.waitFor(handle, 'overdue', (v) => done(v, 'NotifyThirteenWeekReviewOverdue').length === 1);
+    expect(left(view, 'ThirteenWeekReviewDeadlinePassed')).toEqual([expect.stringMatching(/^2032-01-06T00:00/)]);
     expect(await alertsOf(caseId, 'REVIEW_OVERDUE')).toMatchObject([{ status: 'active' }]);
-    // and, still open two days later, it is escalated to the team lead
-    await scenario.advanceTo('2032-01-07T09:00:00Z');
-    view = await scenario.waitFor(handle, 'escalated', (v) => fired(v, 'EscalateThirteenWeekReview').length === 1);
-    expect(fired(view, 'ThirteenWeekReviewStillOpen')).toEqual([expect.stringMatching(/^2032-01-07T08:00/)]);
-    expect(await notesOf(caseId, '[team-notice:escalation] Team notice (escalation) to sms-team-lead%')).toHaveLength(
-      1,
+    // and, still open two whole days later, it is escalated to the clinical lead and the team lead
+    await scenario.advanceTo('2032-01-08T09:00:00Z');
+    view = await scenario.waitFor(handle, 'escalated', (v) => done(v, 'EscalateThirteenWeekReview').length === 1);
+    expect(left(view, 'ThirteenWeekReviewStillOpen')).toEqual([expect.stringMatching(/^2032-01-08T00:00/)]);
+    const escalations = (await scenario.inbox(caseId)).filter((m) => m.kind === 'escalation');
+    expect(escalations.map((m) => m.recipient).sort()).toEqual(
+      [staffRecipient('clinicalLead'), staffRecipient('teamLead')].sort(),
     );
+    expect(escalations[0]?.subject).toBe('13-week review still not done');
+    expect(
+      await notesOf(caseId, `[staff-notice:escalation] 13-week review still not done; sent to %${STAFF.clinicalLead}%`),
+    ).toHaveLength(1);
 
     await scenario.printTimeline('28-day and 13-week reviews across the October clock change', caseId, [handle]);
     await scenario.recordHistory(handle, 'sms-prison-clock-change');

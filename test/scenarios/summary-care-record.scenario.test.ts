@@ -60,7 +60,11 @@ describe('the Summary Care Record on the workflow server with the real activitie
   it('stores the summary of a person who gave permission, audited as care', async () => {
     const received = await receive('9000000009', { summaryCareRecordConsent: 'given' });
 
-    expect(received).toMatchObject({ status: 'available', summaryId: expect.any(String), openTasks: ['ReferToSms'] });
+    expect(received).toMatchObject({
+      status: 'available',
+      summaryId: expect.any(String),
+      openTasks: ['SecondStageHealthAssessment', 'ReferToSms'],
+    });
     expect(received.notes).toEqual([
       "[scr] Summary Care Record fetched with the person's permission: 2 allergies and 4 medications recorded.",
     ]);
@@ -79,7 +83,11 @@ describe('the Summary Care Record on the workflow server with the real activitie
     async (nhsNumber, consent, status, note) => {
       const received = await receive(nhsNumber, { summaryCareRecordConsent: consent });
 
-      expect(received).toMatchObject({ status, summaryId: null, openTasks: ['ReferToSms'] });
+      expect(received).toMatchObject({
+        status,
+        summaryId: null,
+        openTasks: ['SecondStageHealthAssessment', 'ReferToSms'],
+      });
       expect(received.notes).toEqual([expect.stringContaining(note)]);
     },
     60_000,
@@ -92,7 +100,11 @@ describe('the Summary Care Record on the workflow server with the real activitie
       summaryCareRecordEmergencyReason: reason,
     });
 
-    expect(received).toMatchObject({ status: 'available', summaryId: expect.any(String), openTasks: ['ReferToSms'] });
+    expect(received).toMatchObject({
+      status: 'available',
+      summaryId: expect.any(String),
+      openTasks: ['SecondStageHealthAssessment', 'ReferToSms'],
+    });
     expect(received.notes).toEqual([
       '[scr] Summary Care Record fetched WITHOUT recorded permission, under emergency access: 0 allergies and 1 medication recorded.',
     ]);
