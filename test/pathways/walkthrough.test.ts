@@ -283,7 +283,10 @@ describe('custody-reception walk-through', () => {
     walk.complete('SetObservationLevel', example('custody-observation-level'));
     walk.fire('VisitIntervalElapsed');
     walk.fire('ObservationCheckOverdue');
-    expect(walk.lastService('NotifyCheckOverdue').input['teamNotice']).toMatchObject({ kind: 'overdue' });
+    expect(walk.lastService('NotifyCheckOverdue').input['staffNotice']).toMatchObject({
+      kind: 'overdue',
+      duties: ['custody-sergeant'],
+    });
     walk.complete(
       'RecordObservationCheck',
       example('custody-observation-check', {
@@ -292,30 +295,47 @@ describe('custody-reception walk-through', () => {
         actionTaken: 'Ambulance called at 15:16',
       }),
     );
-    expect(walk.lastService('NotifyEmergencyHelp').input['teamNotice']).toMatchObject({ kind: 'escalation' });
+    expect(walk.lastService('NotifyEmergencyHelp').input['staffNotice']).toMatchObject({
+      kind: 'emergency',
+      duties: ['healthcare-professional'],
+      urgent: true,
+    });
+    expect(walk.openTask('RespondToMedicalEmergency').formId).toBe('custody-medical-emergency');
     expect(walk.openTask('ReviewObservationLevel').formId).toBe('custody-observation-level');
   });
 });
 
 describe('sms-prison walk-through', () => {
+  // Tuesday 3 March 2026, 17:20 GMT: the clocks go forward on Sunday 29 March (BST) and back on 25 October.
   const START = '2026-03-03T17:00:00.000Z';
   const RECEPTION = '2026-03-03T17:20:00Z';
-  const reception = Date.parse(RECEPTION);
-  const at = (days: number): string => new Date(reception + days * DAY).toISOString();
 
-  async function throughTop(briefInterventionRequired: boolean): Promise<Walk> {
-    const walk = new Walk(
-      await compile('sms-prison'),
-      {
-        caseId: 'case-9',
-        nhsNumber: '9000000009',
-        prisonNumber: 'A1234BC',
-        establishment: 'HMP Leeds',
-        receptionDate: START,
-      },
-      START,
+  function startWalk(variables: Vars = {}, responders: Readonly<Record<string, Responder>> = {}): Promise<Walk> {
+    return compile('sms-prison').then(
+      (ir) =>
+        new Walk(
+          ir,
+          {
+            caseId: 'case-9',
+            nhsNumber: '9000000009',
+            prisonNumber: 'A1234BC',
+            establishment: 'HMP Leeds',
+            receptionDate: START,
+            ...variables,
+          },
+          START,
+          responders,
+        ),
     );
-    walk.complete('ReceptionScreening', example('prison-reception-sms'));
+  }
+
+  async function throughTop(
+    briefInterventionRequired: boolean,
+    reception: Vars = {},
+    start: { variables?: Vars; responders?: Readonly<Record<string, Responder>> } = {},
+  ): Promise<Walk> {
+    const walk = await startWalk(start.variables, start.responders);
+    walk.complete('ReceptionScreening', example('prison-reception-sms', reception));
     expect(walk.variables['receptionDate']).toBe(RECEPTION);
     expect(walk.servicesOf('scr.fetchSummary')).toHaveLength(1);
     walk.complete('ReferToSms', example('sms-referral'));
@@ -342,10 +362,17 @@ describe('sms-prison walk-through', () => {
         snomedCode: '366371000000105',
       });
     }
-    expect(walk.openTask('TopAtStart').input['treatmentStage']).toBe('start');
+    expect(walk.openTask('TopAtStart')).toMatchObject({ dueDate: '2026-03-17T23:59:59.000Z' });
+    expect(walk.openTask('TopAtStart').input).toMatchObject({
+      treatmentStage: 'start',
+      periodCovered: '4-weeks-before-custody',
+    });
     walk.complete('TopAtStart', example('top-secure-setting'));
     return walk;
   }
+
+  const answersOf = (walk: Walk, elementId: string): Vars =>
+    (walk.lastService(elementId).input['assessment'] as { answers: Vars }).answers;
 
   it('skips the brief intervention when the risk assessment does not require one', async () => {
     const walk = await throughTop(false);
@@ -353,59 +380,364 @@ describe('sms-prison walk-through', () => {
     expect(walk.openTask('FiveDayReview')).toBeDefined();
   });
 
-  it('runs reception to recall: reviews due from the reception date with reminders, overdue alerts and escalation', async () => {
+  it('plans the milestones at reception on calendar deadlines, watches each review from then, and marks one done late', async () => {
     const walk = await throughTop(true);
+
+    // planned from reception: the end of the London day 7 and 5 days, 28 days (BST by then) and 13 weeks after
+    expect(walk.lastService('PlanMilestones').input).toMatchObject({
+      planReason: `reception ${RECEPTION}`,
+      plannedTasks: [
+        {
+          elementId: 'SecondStageHealthAssessment',
+          dueAt: '2026-03-10T23:59:59.000Z',
+          formId: 'prison-second-stage-health',
+        },
+        { elementId: 'FiveDayReview', dueAt: '2026-03-08T23:59:59.000Z', candidateGroups: ['sms-team'] },
+        { elementId: 'TwentyEightDayReview', dueAt: '2026-03-31T22:59:59.000Z' },
+        { elementId: 'ThirteenWeekReview', dueAt: '2026-06-02T22:59:59.000Z' },
+      ],
+    });
+    expect(walk.openTask('SecondStageHealthAssessment')).toMatchObject({
+      dueDate: '2026-03-10T23:59:59.000Z',
+      candidateGroups: ['prison-healthcare'],
+    });
+    expect(walk.timerDue('SecondStageAssessmentOverdue')).toBe('2026-03-11T00:00:00.000Z');
 
     const five = walk.openTask('FiveDayReview');
     expect(five).toMatchObject({
       formId: 'sms-review',
-      dueDate: at(5),
-      followUpDate: at(4),
+      dueDate: '2026-03-08T23:59:59.000Z',
+      followUpDate: '2026-03-08T00:00:00.000Z',
       candidateGroups: ['sms-team'],
     });
     expect(five.input['reviewType']).toBe('five-day');
-    expect(walk.timerDue('FiveDayReviewDueSoon')).toBe(at(4));
-    expect(walk.timerDue('FiveDayReviewOverdue')).toBe(at(5));
-    expect(walk.timerDue('FiveDayReviewStillOpen')).toBe(at(7));
+    expect(walk.timerDue('FiveDayReviewDueSoon')).toBe('2026-03-08T00:00:00.000Z');
     walk.fire('FiveDayReviewDueSoon');
     expect(walk.lastService('RemindFiveDayReview').input['teamNotice']).toMatchObject({
       kind: 'reminder',
       group: 'sms-team',
     });
-    walk.fire('FiveDayReviewOverdue');
+    expect(walk.timerDue('FiveDayReviewDeadlinePassed')).toBe('2026-03-09T00:00:00.000Z');
+    walk.fire('FiveDayReviewDeadlinePassed');
     expect(walk.lastService('RaiseFiveDayOverdueAlert').input['alerts']).toMatchObject([{ code: 'REVIEW_OVERDUE' }]);
+    expect(walk.lastService('NotifyFiveDayReviewOverdue').input['staffNotice']).toMatchObject({
+      kind: 'overdue',
+      duties: ['sms-team-lead', 'keyworker'],
+      elementId: 'FiveDayReview',
+      dueAt: '2026-03-08T23:59:59.000Z',
+      message: 'The 5-day review was due by the end of 2026-03-08 and is not done.',
+    });
+    expect(walk.timerDue('FiveDayReviewStillOpen')).toBe('2026-03-11T00:00:00.000Z');
     walk.fire('FiveDayReviewStillOpen');
-    expect(walk.lastService('EscalateFiveDayReview').input['teamNotice']).toMatchObject({
+    expect(walk.lastService('EscalateFiveDayReview').input['staffNotice']).toMatchObject({
       kind: 'escalation',
-      group: 'sms-team-lead',
+      duties: ['sms-clinical-lead', 'sms-team-lead'],
     });
     walk.complete('FiveDayReview', example('sms-review'));
-    expect(walk.lastService('SaveFiveDayReview').input['assessment']).toMatchObject({ snomedCode: '494041000000102' });
+    expect(walk.lastService('SaveFiveDayReview').input['assessment']).toMatchObject({
+      snomedCode: '494041000000102',
+      answers: { dueAt: '2026-03-08T23:59:59.000Z', completedLate: true },
+    });
+    expect(walk.variables['fiveDayReviewCompletedLate']).toBe(true);
     expect(walk.lastService('ResolveFiveDayOverdueAlert').input['alertIds']).toHaveLength(1);
 
-    expect(walk.openTask('TwentyEightDayReview')).toMatchObject({ dueDate: at(28) });
+    // the 28-day review done before its day: its watch ends without a word
+    expect(walk.openTask('TwentyEightDayReview')).toMatchObject({ dueDate: '2026-03-31T22:59:59.000Z' });
     walk.complete('TwentyEightDayReview', example('sms-review', { reviewType: 'twenty-eight-day' }));
+    expect(answersOf(walk, 'SaveTwentyEightDayReview')).toMatchObject({ completedLate: false });
+    walk.fire('TwentyEightDayReviewDueSoon');
+    expect(walk.servicesOf('notify.notifyTeam').map((s) => s.elementId)).not.toContain('RemindTwentyEightDayReview');
+    expect(walk.openElements().filter((id) => id.startsWith('TwentyEightDay'))).toEqual([]);
     expect(walk.servicesOf('records.resolveAlert')).toHaveLength(1);
-    expect(walk.openTask('ThirteenWeekReview')).toMatchObject({ dueDate: at(91) });
-    walk.complete('ThirteenWeekReview', example('sms-review', { reviewType: 'thirteen-week' }));
 
+    expect(walk.openTask('ThirteenWeekReview')).toMatchObject({ dueDate: '2026-06-02T22:59:59.000Z' });
+    expect(walk.timerDue('ThirteenWeekReviewDueSoon')).toBe('2026-06-01T23:00:00.000Z');
+    walk.fire('ThirteenWeekReviewDueSoon');
+    walk.complete('ThirteenWeekReview', example('sms-review', { reviewType: 'thirteen-week' }));
+    walk.fire('ThirteenWeekReviewDeadlinePassed');
+    expect(walk.servicesOf('records.raiseAlert').map((s) => s.elementId)).not.toContain(
+      'RaiseThirteenWeekOverdueAlert',
+    );
+    expect(walk.state.trail.some((t) => t.elementId === 'ThirteenWeekReviewDoneInTime')).toBe(true);
+  });
+
+  it('watches a review that the pathway has not reached yet', async () => {
+    const walk = await startWalk();
+    walk.complete('ReceptionScreening', example('prison-reception-sms'));
+    // still at the referral on day 6: the 5-day review is not open, but its deadline has passed
+    expect(walk.openElements()).toContain('ReferToSms');
+    walk.fire('FiveDayReviewDueSoon');
+    walk.fire('FiveDayReviewDeadlinePassed');
+    expect(walk.now).toBe('2026-03-09T00:00:00.000Z');
+    expect(walk.tasks.map((t) => t.elementId)).not.toContain('FiveDayReview');
+    expect(walk.lastService('NotifyFiveDayReviewOverdue').input['staffNotice']).toMatchObject({
+      kind: 'overdue',
+      elementId: 'FiveDayReview',
+    });
+    expect(walk.variables['fiveDayOverdueAlertIds']).toHaveLength(1);
+  });
+
+  it('treats the TOP: reviews every 6 months from reception while in treatment, an exit on release, a new start on recall', async () => {
+    // (received with a Person Escort Record from custody: the recall reception, months later, is not prefilled from it)
+    const walk = await throughTop(
+      false,
+      {},
+      {
+        variables: { handoverId: 'handover-7' },
+        responders: {
+          'records.readHandover': () => ({ handover: { handoverId: 'handover-7', selfHarmIndication: 'current' } }),
+        },
+      },
+    );
+    expect(walk.variables['escortRecordHealth']).toMatchObject({ handoverId: 'handover-7' });
+    for (const [task, type] of [
+      ['FiveDayReview', 'five-day'],
+      ['TwentyEightDayReview', 'twenty-eight-day'],
+      ['ThirteenWeekReview', 'thirteen-week'],
+    ] as const) {
+      walk.complete(task, example('sms-review', { reviewType: type }));
+    }
     walk.complete('CarePlan', example('sms-care-plan'));
     expect(walk.lastService('TellReleaseTeam').input['teamNotice']).toMatchObject({
       group: 'release-team',
       expectedReleaseDate: '2026-08-14',
     });
+    expect(walk.variables['carePlanId']).toMatch(/^assessment-/);
+
+    // 3 September 2026 is 6 calendar months after reception (BST); the task opens 14 days before
+    expect(walk.timerDue('TopReviewWindowOpens')).toBe('2026-08-20T22:59:59.000Z');
+    walk.fire('TopReviewWindowOpens');
+    const review = walk.openTask('TopReview');
+    expect(review).toMatchObject({ formId: 'top-secure-setting', dueDate: '2026-09-03T22:59:59.000Z' });
+    expect(review.input).toMatchObject({ treatmentStage: 'review', periodCovered: 'past-28-days' });
+    expect(walk.timerDue('TopReviewOverdue')).toBe('2026-09-03T23:00:00.000Z');
+    walk.complete(
+      'TopReview',
+      example('top-secure-setting', { treatmentStage: 'review', periodCovered: 'past-28-days' }),
+    );
+    expect(answersOf(walk, 'SaveTopReview')).toMatchObject({ treatmentStage: 'review', completedLate: false });
+    // the next falls due 6 months after that one was due (GMT in March)
+    expect(walk.variables['topReviewDueAt']).toBe('2027-03-03T23:59:59.000Z');
+    expect(walk.timerDue('TopReviewWindowOpens')).toBe('2027-02-17T23:59:59.000Z');
+
     walk.message('prison.discharge', 'case-9');
     walk.complete('RecordDischarge', example('sms-discharge'));
+    expect(walk.variables['episodeOpen']).toBe(false);
+    expect(walk.lastService('WithdrawPlannedMilestones').input).toMatchObject({ plannedTasks: [] });
+    expect(walk.openTask('TopAtExit')).toMatchObject({ dueDate: '2026-08-21T22:59:59.000Z' });
+    expect(walk.openTask('TopAtExit').input['treatmentStage']).toBe('exit');
     expect(walk.lastService('DischargeSummary').input['report']).toMatchObject({
       kind: 'discharge-summary',
       exitReason: 'released',
     });
-    expect(walk.openElements()).toEqual(['RecallWatch']);
-    expect(walk.timerDue('RecallWatchEnds')).toBe(new Date(Date.parse(walk.now) + 28 * DAY).toISOString());
+    // (the second-stage assessment, never done here, and the watches of reviews done early are still pending)
+    expect(walk.openElements()).toEqual(expect.arrayContaining(['RecallWatch', 'TopAtExit']));
+    walk.complete(
+      'TopAtExit',
+      example('top-secure-setting', { treatmentStage: 'exit', periodCovered: 'past-28-days' }),
+    );
 
+    // Recalled: a new reception linked to this episode and its care plan, milestones from the recall reception
     walk.message('prison.recall', 'case-9');
-    expect(walk.openTask('ReceptionScreening')).toBeDefined();
+    const reception = walk.openTask('ReceptionScreening');
+    expect(reception.input).toMatchObject({ escortRecordHealth: null, selfHarmSuicideRisk: null });
+    expect(walk.servicesOf('records.readHandover')).toHaveLength(1);
+    expect(reception.input['recall']).toMatchObject({
+      previousCaseId: 'case-9',
+      previousCarePlanId: walk.variables['carePlanId'],
+    });
+    // Thursday 20 August 2026, 22:30 BST: a late-evening recall reception
+    walk.complete('ReceptionScreening', example('prison-reception-sms', { receptionAt: '2026-08-20T21:30:00Z' }));
     expect(walk.variables['initialReceptionDate']).toBe(RECEPTION);
+    expect(answersOf(walk, 'SaveReception')['recall']).toMatchObject({ previousCaseId: 'case-9' });
+    expect(walk.lastService('NoteRecallReception').input['note']).toMatchObject({ kind: 'recall-reception' });
+    expect(walk.lastService('PlanMilestones').input).toMatchObject({
+      planReason: 'recall reception 2026-08-20T21:30:00Z',
+      plannedTasks: [
+        { elementId: 'SecondStageHealthAssessment', dueAt: '2026-08-27T22:59:59.000Z' },
+        { elementId: 'FiveDayReview', dueAt: '2026-08-25T22:59:59.000Z' },
+        { elementId: 'TwentyEightDayReview', dueAt: '2026-09-17T22:59:59.000Z' },
+        { elementId: 'ThirteenWeekReview', dueAt: '2026-11-19T23:59:59.000Z' },
+      ],
+    });
+    walk.complete('ReferToSms', example('sms-referral'));
+    walk.complete('DualDiagnosis', example('sms-dual-diagnosis'));
+    walk.complete(
+      'RiskAssessment',
+      example('sms-risk-assessment', { briefInterventionRequired: false, briefInterventionReason: undefined }),
+    );
+    walk.complete('AssignCaseload', example('sms-caseload-assignment'));
+    // a new TOP at start for the new custodial stay, due 14 days after the recall reception
+    expect(walk.openTask('TopAtStart')).toMatchObject({ dueDate: '2026-09-03T22:59:59.000Z' });
+    expect(walk.openTask('TopAtStart').input['treatmentStage']).toBe('start');
+  });
+
+  it('leaves the watches of an earlier reception silent after a transfer restarts the milestones', async () => {
+    const walk = await throughTop(false);
+    for (const [task, type] of [
+      ['FiveDayReview', 'five-day'],
+      ['TwentyEightDayReview', 'twenty-eight-day'],
+      ['ThirteenWeekReview', 'thirteen-week'],
+    ] as const) {
+      walk.complete(task, example('sms-review', { reviewType: type }));
+    }
+    walk.complete(
+      'CarePlan',
+      example('sms-care-plan', { releasePlanningStarted: false, expectedReleaseDate: undefined }),
+    );
+    walk.message('prison.discharge', 'case-9');
+    walk.complete(
+      'RecordDischarge',
+      example('sms-discharge', { prisonExitReason: 'transferred', dischargeReason: 'transferred-in-custody' }),
+    );
+    expect(walk.lastService('RecordPrisonTransfer').input['handover']).toMatchObject({ kind: 'prison-transfer' });
+    walk.complete('ReceptionScreening', example('prison-reception-sms', { receptionAt: '2026-03-20T10:00:00Z' }));
+    expect(walk.variables['receptionNumber']).toBe(2);
+    const reminders = walk.servicesOf('notify.notifyTeam').length;
+    // the first reception's 5-day watch (still pending: the review was done before its day) fires: nothing happens
+    walk.fire('FiveDayReviewDueSoon');
+    expect(walk.servicesOf('notify.notifyTeam')).toHaveLength(reminders);
+    expect(walk.variables['fiveDayReviewWatchOn']).toBe(false);
+  });
+
+  it('decides alcohol from the AUDIT-C or AUDIT score: a brief intervention for hazardous drinking, due in 7 days', async () => {
+    const walk = await startWalk();
+    walk.complete(
+      'ReceptionScreening',
+      example('prison-reception-sms', { alcoholScreenTool: 'AUDIT-C', alcoholScore: 7 }),
+    );
+    expect(answersOf(walk, 'SaveReception')['alcoholScreen']).toEqual({
+      tool: 'AUDIT-C',
+      score: 7,
+      withdrawalSigns: false,
+      decision: 'hazardous',
+    });
+    const intervention = walk.openTask('AlcoholBriefIntervention');
+    expect(intervention).toMatchObject({ dueDate: '2026-03-10T23:59:59.000Z', candidateGroups: ['sms-team'] });
+    expect(intervention.input['interventionType']).toBe('alcohol-brief');
+    expect(walk.tasks.map((t) => t.elementId)).not.toContain('AlcoholClinicianAssessment');
+    expect(walk.timerDue('AlcoholBriefInterventionOverdue')).toBe('2026-03-11T00:00:00.000Z');
+    walk.fire('AlcoholBriefInterventionOverdue');
+    expect(walk.lastService('NotifyAlcoholBriefInterventionOverdue').input['staffNotice']).toMatchObject({
+      kind: 'overdue',
+      duties: ['sms-team-lead', 'keyworker'],
+    });
+    walk.complete('AlcoholBriefIntervention', example('sms-brief-intervention'));
+    expect(walk.lastService('SaveAlcoholBriefIntervention').input['assessment']).toMatchObject({
+      snomedCode: '366371000000105',
+      answers: { completedLate: true },
+    });
+  });
+
+  it('records a negative alcohol screen and its score, with no task', async () => {
+    const walk = await startWalk();
+    walk.complete(
+      'ReceptionScreening',
+      example('prison-reception-sms', { alcoholScreenTool: 'AUDIT', alcoholScore: 6 }),
+    );
+    expect(answersOf(walk, 'SaveReception')['alcoholScreen']).toMatchObject({ score: 6, decision: 'negative' });
+    expect(walk.tasks.map((t) => t.elementId)).not.toEqual(expect.arrayContaining([expect.stringMatching(/^Alcohol/)]));
+    expect(walk.state.trail.some((t) => t.elementId === 'AlcoholNoTaskNeeded')).toBe(true);
+  });
+
+  it('asks a clinician to assess at once, and alerts, when there are signs of alcohol withdrawal: no brief intervention', async () => {
+    const walk = await startWalk();
+    walk.complete(
+      'ReceptionScreening',
+      example('prison-reception-sms', {
+        alcoholUse: 'dependent-or-intoxicated',
+        alcoholScreenTool: 'AUDIT',
+        alcoholScore: 27,
+        alcoholWithdrawalSigns: true,
+      }),
+    );
+    expect(walk.lastService('RaiseAlcoholWithdrawalAlert').input['alerts']).toEqual([
+      { code: 'ALCOHOL_WITHDRAWAL_RISK', text: 'Alcohol withdrawal risk', source: 'prison-reception-sms' },
+    ]);
+    expect(walk.lastService('NotifyAlcoholWithdrawal').input['staffNotice']).toMatchObject({
+      kind: 'alert',
+      duties: ['prison-healthcare'],
+      urgent: true,
+    });
+    expect(walk.openTask('AlcoholClinicianAssessment')).toMatchObject({
+      formId: 'alcohol-clinician-assessment',
+      candidateGroups: ['prison-healthcare'],
+      dueDate: '2026-03-03T18:00:00.000Z',
+      priority: 100,
+    });
+    expect(walk.tasks.map((t) => t.elementId)).not.toContain('AlcoholBriefIntervention');
+    walk.fire('AlcoholAssessmentNotDone');
+    expect(walk.lastService('EscalateAlcoholAssessment').input['staffNotice']).toMatchObject({
+      kind: 'escalation',
+      duties: ['prison-healthcare', 'sms-clinical-lead'],
+    });
+    walk.complete('AlcoholClinicianAssessment', example('alcohol-clinician-assessment'));
+    expect(walk.lastService('SaveAlcoholClinicianAssessment').input['assessment']).toMatchObject({
+      formId: 'alcohol-clinician-assessment',
+      answers: { medicallyAssistedWithdrawal: 'started', screen: { decision: 'dependent-withdrawal', score: 27 } },
+    });
+    // the alert goes on with the person's prison alerts
+    walk.complete('ReferToSms', example('sms-referral'));
+    walk.complete('DualDiagnosis', example('sms-dual-diagnosis'));
+    walk.complete('RiskAssessment', example('sms-risk-assessment'));
+    expect(walk.variables['prisonAlertIds']).toHaveLength(2);
+  });
+
+  it('prefills the reception screen from the Person Escort Record handed over from custody', async () => {
+    const handover = {
+      handoverId: 'handover-7',
+      recordedAt: '2026-03-03T15:00:00.000Z',
+      prescribedMedication: true,
+      medicines: [
+        {
+          medicationName: 'Insulin glargine',
+          dosage: '20 units',
+          frequency: 'Once daily',
+          timeLastGiven: null,
+          timeNextGiven: null,
+        },
+      ],
+      selfHarmIndication: 'historical',
+      selfHarmDetails: 'Cut his arms in 2024 after a relationship ended; denies current thoughts',
+      alcoholWithdrawal: true,
+      dependencies: 'Opioid dependent; community methadone 60 mg daily',
+    };
+    const walk = await startWalk({ handoverId: 'handover-7' }, { 'records.readHandover': () => ({ handover }) });
+    expect(walk.lastService('ReadEscortRecord').input['handoverId']).toBe('handover-7');
+    const screen = walk.openTask('ReceptionScreening');
+    expect(screen.input).toMatchObject({
+      escortRecordHealth: handover,
+      selfHarmSuicideRisk: 'historical',
+      alcoholWithdrawalSigns: true,
+      referToSubstanceMisuseService: true,
+    });
+    // the clinician confirms; what the PER said is kept with the screen
+    walk.complete('ReceptionScreening', example('prison-reception-sms'));
+    expect(answersOf(walk, 'SaveReception')).toMatchObject({
+      escortRecordHealth: handover,
+      selfHarmSuicideRisk: 'historical',
+    });
+  });
+
+  it('reads no escort record when none came, and goes on without a referral once the second stage is done', async () => {
+    const walk = await startWalk();
+    expect(walk.servicesOf('records.readHandover')).toEqual([]);
+    walk.complete(
+      'ReceptionScreening',
+      example('prison-reception-sms', {
+        referToSubstanceMisuseService: false,
+        noReferralReason: 'Declined: says he has stopped using and wants no contact with the service',
+      }),
+    );
+    expect(answersOf(walk, 'SaveReception')).toMatchObject({ referralSuggested: true });
+    expect(walk.lastService('PlanMilestones').input['plannedTasks']).toEqual([
+      expect.objectContaining({ elementId: 'SecondStageHealthAssessment' }),
+    ]);
+    expect(walk.tasks.map((t) => t.elementId)).not.toContain('ReferToSms');
+    expect(walk.state.status).toBe('active');
+    walk.complete('SecondStageHealthAssessment', example('prison-second-stage-health'));
+    expect(answersOf(walk, 'SaveSecondStageAssessment')).toMatchObject({ completedLate: false });
+    expect(walk.state.status).toBe('completed');
   });
 
   it('closes the episode with clinical reports when no recall comes in the watch period', async () => {
@@ -424,10 +756,12 @@ describe('sms-prison walk-through', () => {
     expect(walk.servicesOf('notify.notifyTeam').filter((s) => s.elementId === 'TellReleaseTeam')).toEqual([]);
     walk.message('prison.discharge', 'case-9');
     walk.complete('RecordDischarge', example('sms-discharge'));
+    expect(walk.timerDue('RecallWatchEnds')).toBe(new Date(Date.parse(walk.now) + 28 * DAY).toISOString());
     walk.fire('RecallWatchEnds');
     expect(walk.lastService('ClinicalReports').input['report']).toMatchObject({
       kind: 'episode-outcomes',
       initialReceptionDate: RECEPTION,
+      ndtmsConsent: 'given',
     });
     expect(walk.state.status).toBe('terminated');
   });
@@ -474,9 +808,16 @@ describe('release-support walk-through', () => {
     walk.message('appointment.probation.attended', String(walk.variables['probationAppointmentId']));
     expect(walk.lastService('RecordProbationAttended').input['appointmentStatus']).toBe('fulfilled');
 
+    // not confirmed as attended within the grace period: treated as missed, until the follow-up finds otherwise
     walk.fire('SmsOutcomeNotReported');
-    walk.complete('ConfirmSmsOutcome', example('release-appointment-outcome', { outcome: 'attended' }));
-    expect(walk.openTask('CloseReleaseSupport').dueDate).toBe('2027-02-14T09:00:00.000Z');
+    expect(walk.lastService('RecordSmsMissed').input['appointmentStatus']).toBe('noshow');
+    walk.complete(
+      'FollowUpSmsMissed',
+      example('release-missed-appointment', { followUp: 'attended', newStartsAt: undefined }),
+    );
+    expect(walk.lastService('RecordSmsAttended').input['appointmentStatus']).toBe('fulfilled');
+    // due at the end of the London day 6 calendar months after the release date (GMT in February)
+    expect(walk.openTask('CloseReleaseSupport').dueDate).toBe('2027-02-14T23:59:59.000Z');
     walk.complete('CloseReleaseSupport', example('release-support-closure'));
     expect(walk.lastService('ReportReleaseOutcome').input['report']).toMatchObject({
       indicator: 'PHOF 2.16',
