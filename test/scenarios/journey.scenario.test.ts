@@ -37,6 +37,13 @@ describe('the journey on the workflow server with the real activities', () => {
     expect(custodyEnd.status).toBe('terminated');
     const custodyAlertIds = custodyEnd.variables['custodyAlertIds'] as string[];
     expect(custodyAlertIds).toHaveLength(2);
+    // Nothing of custody is left open in the worklist once it has ended.
+    await scenario.queryUntil(
+      'custody tasks closed',
+      `select element_id, status from worklist_tasks where workflow_id = ? and status in ('open', 'planned')`,
+      [custody.workflowId],
+      (rows) => rows.length === 0,
+    );
 
     // and the court remands her to HMP Leeds
     await scenario.sendWhenWaiting(journey, 'court.outcome', caseId, {
