@@ -7,9 +7,11 @@
  * Messages go to the workflow that waits for them: `custody.leaving` to the custody child, `court.outcome`
  * to the journey (the shell does not forward a case's messages to its children; see the report).
  */
+import { randomUUID } from 'node:crypto';
+import { addStaff } from '../../engine';
 import { listPatientFlags } from '../../store';
 import { stateQuery } from '../../workflows';
-import { example, useScenario } from './scenario-harness';
+import { STAFF, example, useScenario } from './scenario-harness';
 
 const scenario = useScenario('scenario_journey');
 
@@ -171,6 +173,59 @@ describe('the journey on the workflow server with the real activities', () => {
       prison,
       prisonTrace,
     ]);
+    await journey.terminate('scenario over');
+  }, 120_000);
+
+  it("addresses the prison stage's notices to the staff of the prison the court sent the person to", async () => {
+    // Given HMP Scenario Two with its own prison healthcare lead, and a journey opened at the scenario's custody setting
+    await scenario.advanceTo('2030-09-16T13:00:00Z');
+    await scenario.store.orm.em
+      .getConnection()
+      .getKnex()('settings')
+      .insert({ id: randomUUID(), ods_code: 'XPRSJ2', name: 'HMP Scenario Two', kind: 'prison', prison_type: 'HMP' });
+    await addStaff(scenario.store, {
+      name: 'Jo Prison',
+      email: 'jo.prison@scenario.nhs.test',
+      duties: ['prison-healthcare', 'sms-team-lead'],
+      settings: ['XPRSJ2'],
+    });
+    const nhsNumber = '9000000068';
+    const caseId = await scenario.openCase(nhsNumber, 'journey');
+    const journey = await scenario.start('journey', caseId, {
+      nhsNumber,
+      custodySuite: 'Leeds Elland Road',
+      arrivalTime: '2030-09-16T13:30:00Z',
+    });
+    const custody = await scenario.child(journey, 'CustodyStage');
+    await scenario.complete(custody, 'HealthScreening', example('custody-health-screening'));
+    await scenario.complete(custody, 'SetObservationLevel', example('custody-observation-level'));
+    await scenario.sendWhenWaiting(custody, 'custody.leaving', caseId);
+    await scenario.complete(custody, 'ReviewRiskBeforeLeaving', example('custody-pre-departure-review'));
+    await scenario.complete(custody, 'CompleteHealthHandover', example('custody-handover'));
+
+    // When the court remands them to HMP Scenario Two, which receives them on Tuesday 17 September
+    await scenario.sendWhenWaiting(journey, 'court.outcome', caseId, {
+      courtOutcome: 'remanded-in-custody',
+      prisonNumber: 'A1234BC',
+      establishment: 'HMP Scenario Two',
+      prisonOdsCode: 'XPRSJ2',
+    });
+    const prison = await scenario.child(journey, 'PrisonStage');
+    await scenario.advanceTo('2030-09-17T10:30:00Z');
+    await scenario.complete(
+      prison,
+      'ReceptionScreening',
+      example('prison-reception-sms', { receptionAt: '2030-09-17T10:00:00Z' }),
+    );
+
+    // and the second-stage health assessment is not done by the end of Tuesday 24 September (London)
+    await scenario.advanceTo('2030-09-25T06:00:00Z');
+
+    // Then that prison's healthcare lead is told it is overdue, not the staff of the setting the case was opened in
+    const inbox = await scenario.inbox(caseId);
+    const overdue = inbox.filter((m) => m.subject.includes('Second-stage health assessment overdue'));
+    expect(overdue.map((m) => m.recipient)).toEqual(['Jo Prison <jo.prison@scenario.nhs.test>']);
+    expect(inbox.some((m) => m.recipient.startsWith(STAFF.prisonHealthcare))).toBe(false);
     await journey.terminate('scenario over');
   }, 120_000);
 });
