@@ -292,12 +292,7 @@ describe('identity on the workflow server with the real activities', () => {
       v.openTasks.some((t) => t.elementId === 'TraceByDemographics'),
     );
 
-    await scenario.complete(custody, 'HealthScreening', example('custody-health-screening'));
-    await scenario.complete(custody, 'SetObservationLevel', example('custody-observation-level'));
-    await scenario.sendWhenWaiting(custody, 'custody.leaving', caseId);
-    await scenario.complete(custody, 'ReviewRiskBeforeLeaving', example('custody-pre-departure-review'));
-    await scenario.complete(custody, 'CompleteHealthHandover', example('custody-handover'));
-    expect((await custody.result()).status).toBe('terminated');
+    expect((await scenario.throughCustody(custody, caseId)).status).toBe('terminated');
 
     await scenario.queryUntil<{ status: string }>(
       'withdrew the trace task',

@@ -29,12 +29,7 @@ describe('the journey on the workflow server with the real activities', () => {
 
     // When the custody nurse screens her, sets the observation level and she leaves for court
     const custody = await scenario.child(journey, 'CustodyStage');
-    await scenario.complete(custody, 'HealthScreening', example('custody-health-screening'));
-    await scenario.complete(custody, 'SetObservationLevel', example('custody-observation-level'));
-    await scenario.sendWhenWaiting(custody, 'custody.leaving', caseId);
-    await scenario.complete(custody, 'ReviewRiskBeforeLeaving', example('custody-pre-departure-review'));
-    await scenario.complete(custody, 'CompleteHealthHandover', example('custody-handover'));
-    const custodyEnd = await custody.result();
+    const custodyEnd = await scenario.throughCustody(custody, caseId);
     // custody ends with a terminate end event: it withdraws an identity trace still open beside it (none here)
     expect(custodyEnd.status).toBe('terminated');
     const custodyAlertIds = custodyEnd.variables['custodyAlertIds'] as string[];
@@ -119,12 +114,7 @@ describe('the journey on the workflow server with the real activities', () => {
     );
 
     // When custody healthcare is done before anyone traced them, and the court remands them
-    await scenario.complete(custody, 'HealthScreening', example('custody-health-screening'));
-    await scenario.complete(custody, 'SetObservationLevel', example('custody-observation-level'));
-    await scenario.sendWhenWaiting(custody, 'custody.leaving', caseId);
-    await scenario.complete(custody, 'ReviewRiskBeforeLeaving', example('custody-pre-departure-review'));
-    await scenario.complete(custody, 'CompleteHealthHandover', example('custody-handover'));
-    expect((await custody.result()).status).toBe('terminated');
+    expect((await scenario.throughCustody(custody, caseId)).status).toBe('terminated');
     await scenario.sendWhenWaiting(journey, 'court.outcome', caseId, {
       courtOutcome: 'remanded-in-custody',
       prisonNumber: 'A1234BC',
@@ -197,11 +187,7 @@ describe('the journey on the workflow server with the real activities', () => {
       arrivalTime: '2030-09-16T13:30:00Z',
     });
     const custody = await scenario.child(journey, 'CustodyStage');
-    await scenario.complete(custody, 'HealthScreening', example('custody-health-screening'));
-    await scenario.complete(custody, 'SetObservationLevel', example('custody-observation-level'));
-    await scenario.sendWhenWaiting(custody, 'custody.leaving', caseId);
-    await scenario.complete(custody, 'ReviewRiskBeforeLeaving', example('custody-pre-departure-review'));
-    await scenario.complete(custody, 'CompleteHealthHandover', example('custody-handover'));
+    await scenario.throughCustody(custody, caseId);
 
     // When the court remands them to HMP Scenario Two, which receives them on Tuesday 17 September
     await scenario.sendWhenWaiting(journey, 'court.outcome', caseId, {

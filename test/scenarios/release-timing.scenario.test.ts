@@ -536,11 +536,7 @@ async function journeyToRelease(year: number) {
     arrivalTime: `${year}-01-08T09:30:00Z`,
   });
   const custody = await scenario.child(journey, 'CustodyStage');
-  await scenario.complete(custody, 'HealthScreening', example('custody-health-screening'));
-  await scenario.complete(custody, 'SetObservationLevel', example('custody-observation-level'));
-  await scenario.sendWhenWaiting(custody, 'custody.leaving', caseId);
-  await scenario.complete(custody, 'ReviewRiskBeforeLeaving', example('custody-pre-departure-review'));
-  await scenario.complete(custody, 'CompleteHealthHandover', example('custody-handover'));
+  await scenario.throughCustody(custody, caseId);
   await scenario.sendWhenWaiting(journey, 'court.outcome', caseId, {
     courtOutcome: 'sentenced-to-custody',
     prisonNumber: 'A1234BC',

@@ -27,6 +27,7 @@ import {
   deliverMessageSignal,
   stateQuery,
   type PathwayView,
+  type RunPathwayResult,
   type runPathway,
 } from '../../workflows';
 import { useFreshDatabase } from '../support/database';
@@ -146,6 +147,11 @@ export interface Scenario {
   child(handle: PathwayHandle, callActivityId: string): Promise<PathwayHandle>;
   /** Completes the open user task of `elementId` through the `completeTask` update. */
   complete(handle: PathwayHandle, elementId: string, data: Vars): Promise<void>;
+  /**
+   * Custody from screening to leaving with the forms' valid examples: screening, observation level, the custody
+   * record's `custody.leaving`, the risk review and the Person Escort Record; answers how custody ended.
+   */
+  throughCustody(custody: PathwayHandle, caseId: string): Promise<RunPathwayResult>;
   send(handle: PathwayHandle, name: string, correlationKey: string, variables?: Vars): Promise<void>;
   /** Waits until the pathway subscribes to `name` (messages are not buffered), then sends it. */
   sendWhenWaiting(handle: PathwayHandle, name: string, correlationKey: string, variables?: Vars): Promise<void>;
@@ -325,6 +331,15 @@ export function useScenario(prefix: string, options: ScenarioOptions = {}): Scen
     },
 
     waitFor,
+
+    async throughCustody(custody, caseId) {
+      await this.complete(custody, 'HealthScreening', example('custody-health-screening'));
+      await this.complete(custody, 'SetObservationLevel', example('custody-observation-level'));
+      await this.sendWhenWaiting(custody, 'custody.leaving', caseId);
+      await this.complete(custody, 'ReviewRiskBeforeLeaving', example('custody-pre-departure-review'));
+      await this.complete(custody, 'CompleteHealthHandover', example('custody-handover'));
+      return custody.result();
+    },
 
     async child(handle, callActivityId) {
       const view = await waitFor(handle, `called ${callActivityId}`, (v) =>
