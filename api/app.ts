@@ -2,16 +2,38 @@
  * Composition root of the HTTP interface: builds the Express app from its dependencies without
  * listening, so tests drive it with supertest and `throughcare up` mounts it on a real port.
  */
-import express, { type Express } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
+import { DependencyUnavailableError } from '../domain/errors';
 import type { Logger } from '../log';
 import type { Readiness } from '../runtime/readiness';
+import type { CaseEngine } from '../engine';
+import type { Store } from '../store';
+import { DEV_ISSUER_PATH } from './auth/dev-keys';
+import { whoamiRouter } from './auth/whoami.router';
+import swaggerUi from 'swagger-ui-express';
 import { healthRouter } from './health.router';
 import { notFoundHandler, problemHandler } from './problem';
 import { requestContextMiddleware } from './request-context';
+import { apiV1DocumentsRouter, apiV1OperationsRouter } from './v1/router';
 
 export interface AppDependencies {
   readiness: Readiness;
   logger: Logger;
+  /**
+   * What `/api/v1` needs, once it is there: `throughcare up` listens before the database has started, so
+   * this is asked at each request, and `/api/v1` answers 503 while it gives nothing.
+   */
+  api?: () => ApiDependencies | undefined;
+}
+
+export interface ApiDependencies {
+  readonly store: Store;
+  /** Runs before every `/api/v1` route: `createBearerAuth(...)`, which sets `res.locals.principal`. */
+  readonly authenticate: RequestHandler;
+  /** The development OIDC issuer, mounted at `/dev-oidc` when `throughcare up` runs it. */
+  readonly devIssuer?: RequestHandler;
+  /** Cases, tasks and patients (api/v1/routes.ts): the case engine, once Temporal is up; 503 until then. */
+  readonly engine?: () => CaseEngine | undefined;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -19,9 +41,39 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestContextMiddleware(deps.logger));
+  // Before the JSON parser: the issuer reads its own request bodies.
+  app.use(DEV_ISSUER_PATH, (req, res, next) => {
+    const devIssuer = deps.api?.()?.devIssuer;
+    if (!devIssuer) return next();
+    devIssuer(req, res, next);
+  });
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
   app.use(healthRouter(deps.readiness));
+  // The OpenAPI document and the forms' JSON Schemas hold nobody's data: no sign-in, so the docs can load them.
+  app.use('/api/v1', apiV1DocumentsRouter());
+  // Reference docs of /api/v1, rendered by Swagger UI from its own package (no CDN).
+  app.use(
+    '/api/docs',
+    swaggerUi.serveFiles(undefined, { swaggerOptions: { url: '/api/v1/openapi.json' } }),
+    swaggerUi.setup(undefined, { swaggerOptions: { url: '/api/v1/openapi.json' }, customSiteTitle: 'Throughcare API' }),
+  );
+  let v1: Router | undefined;
+  app.use('/api/v1', (req, res, next) => {
+    const api = deps.api?.();
+    if (!api) return next(new DependencyUnavailableError('The API is still starting: try again once /ready answers 200'));
+    v1 ??= apiV1Router(api);
+    v1(req, res, next);
+  });
   app.use(notFoundHandler);
   app.use(problemHandler);
   return app;
+}
+
+/** Everything under `/api/v1`: signed in first, then the routes. */
+function apiV1Router(api: ApiDependencies): Router {
+  const router = Router();
+  router.use(api.authenticate);
+  router.use(whoamiRouter());
+  router.use(apiV1OperationsRouter({ engine: () => api.engine?.() }));
+  return router;
 }

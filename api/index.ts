@@ -1,2 +1,3 @@
-export { createApp, type AppDependencies } from './app';
+export { createApp, type AppDependencies, type ApiDependencies } from './app';
 export { PROBLEM_CONTENT_TYPE, type Problem } from './problem';
+export * from './auth';

@@ -8,6 +8,7 @@ import { ThroughcareError, ValidationError, type FieldProblem } from '../domain/
 import { CommandFailure, EXIT, print } from './context';
 import type * as Case from './commands/case';
 import type * as Config from './commands/config';
+import type * as DevToken from './commands/dev-token';
 import type * as Incident from './commands/incident';
 import type * as Migrate from './commands/migrate';
 import type * as Pathway from './commands/pathway';
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, () => (program: Command) => void> = {
   task: () => (require('./commands/task') as typeof Task).registerTask,
   incident: () => (require('./commands/incident') as typeof Incident).registerIncident,
   staff: () => (require('./commands/staff') as typeof Staff).registerStaff,
+  'dev-token': () => (require('./commands/dev-token') as typeof DevToken).registerDevToken,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -86,7 +86,30 @@ describe('loadConfig', () => {
       expect.stringMatching(/^DATABASE_URL is required when NODE_ENV=production/),
       expect.stringMatching(/^TEMPORAL_ADDRESS is required when NODE_ENV=production/),
       expect.stringMatching(/^SPINE_BASE_URL is required when NODE_ENV=production/),
+      expect.stringMatching(/^OIDC_ISSUER_URL is required when NODE_ENV=production/),
     ]);
+  });
+
+  it('reads the sign-in settings, with the development issuer when no issuer is set', () => {
+    expect(load({}).oidc).toEqual({
+      issuerUrl: undefined,
+      audience: 'throughcare-api',
+      rolesClaim: 'roles',
+      settingsClaim: 'settings',
+      clientId: undefined,
+      clientSecret: undefined,
+    });
+    const config = load({
+      OIDC_ISSUER_URL: 'https://login.example.org/realms/nhs',
+      OIDC_ROLES_CLAIM: 'realm_access.roles',
+      OIDC_CLIENT_SECRET: 'hunter2',
+    });
+    expect(config.oidc).toMatchObject({
+      issuerUrl: 'https://login.example.org/realms/nhs',
+      rolesClaim: 'realm_access.roles',
+    });
+    expect(JSON.stringify(describeConfig(config))).not.toContain('hunter2');
+    expect(problemsOf({ OIDC_ROLES_CLAIM: 'roles claim' })[0]).toMatch(/^OIDC_ROLES_CLAIM must be a claim name/);
   });
 
   it('requires the Spine credentials together', () => {

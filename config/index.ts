@@ -37,6 +37,19 @@ export interface Config {
     readonly apiKey: string | undefined;
     readonly smtpUrl: string | undefined;
   };
+  readonly oidc: {
+    /** Unset means: the development issuer at `/dev-oidc` (NODE_ENV=development only). */
+    readonly issuerUrl: string | undefined;
+    /** The `aud` bearer tokens must carry. */
+    readonly audience: string;
+    /** Claim holding the roles (a dotted path reaches into nested claims: `realm_access.roles`). */
+    readonly rolesClaim: string;
+    /** Claim holding the ODS codes of the settings the person acts in. */
+    readonly settingsClaim: string;
+    /** For the browser sign-in (authorization code flow with PKCE). */
+    readonly clientId: string | undefined;
+    readonly clientSecret: string | undefined;
+  };
   readonly log: { readonly level: LogLevel; readonly pretty: boolean };
 }
 
@@ -54,6 +67,7 @@ export interface VariableSpec {
 
 const url = (protocols: string[]) => ({ type: 'string', pattern: `^(${protocols.join('|')})://[^\\s]+$` });
 const hostPort = { type: 'string', pattern: '^[^\\s:/]+:\\d{1,5}$' };
+const CLAIM = { type: 'string', pattern: '^[A-Za-z0-9_:./-]{1,255}$' };
 
 /** Every environment variable Throughcare reads. */
 export const VARIABLES: readonly VariableSpec[] = [
@@ -167,6 +181,48 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: true,
   },
   {
+    name: 'OIDC_ISSUER_URL',
+    description:
+      'OpenID Connect issuer whose bearer tokens the API accepts (keys found through its discovery document); unset in development runs the built-in development issuer at /dev-oidc',
+    expects: 'an http(s) URL, the issuer exactly as its tokens name it',
+    schema: url(['http', 'https']),
+    requiredInProduction: true,
+  },
+  {
+    name: 'OIDC_AUDIENCE',
+    description: 'Audience (`aud`) the API requires in bearer tokens',
+    default: 'throughcare-api',
+    expects: 'a non-empty string',
+    schema: { type: 'string', minLength: 1 },
+  },
+  {
+    name: 'OIDC_ROLES_CLAIM',
+    description: 'Token claim carrying the roles (a dotted path for a nested claim, e.g. realm_access.roles)',
+    default: 'roles',
+    expects: 'a claim name or dotted path',
+    schema: CLAIM,
+  },
+  {
+    name: 'OIDC_SETTINGS_CLAIM',
+    description: 'Token claim carrying the ODS codes of the settings the person works in',
+    default: 'settings',
+    expects: 'a claim name or dotted path',
+    schema: CLAIM,
+  },
+  {
+    name: 'OIDC_CLIENT_ID',
+    description: 'Client id Throughcare signs people in with at OIDC_ISSUER_URL (browser sign-in)',
+    expects: 'a non-empty string',
+    schema: { type: 'string', minLength: 1 },
+  },
+  {
+    name: 'OIDC_CLIENT_SECRET',
+    description: 'Secret of OIDC_CLIENT_ID at the issuer, when it has one',
+    expects: 'a non-empty string',
+    schema: { type: 'string', minLength: 1 },
+    secret: true,
+  },
+  {
     name: 'LOG_LEVEL',
     description: 'Least severe log level written',
     default: 'info',
@@ -254,6 +310,14 @@ export function loadConfig(env: Env = process.env, options: { cwd?: string; isTt
       odsCode: str('SPINE_ODS_CODE'),
     },
     notify: { apiKey: str('NOTIFY_API_KEY'), smtpUrl: str('SMTP_URL') },
+    oidc: {
+      issuerUrl: str('OIDC_ISSUER_URL'),
+      audience: str('OIDC_AUDIENCE') ?? 'throughcare-api',
+      rolesClaim: str('OIDC_ROLES_CLAIM') ?? 'roles',
+      settingsClaim: str('OIDC_SETTINGS_CLAIM') ?? 'settings',
+      clientId: str('OIDC_CLIENT_ID'),
+      clientSecret: str('OIDC_CLIENT_SECRET'),
+    },
     log: {
       level: (str('LOG_LEVEL') ?? 'info') as LogLevel,
       pretty: logFormat ? logFormat === 'pretty' : (options.isTty ?? process.stdout.isTTY === true),
@@ -293,6 +357,13 @@ export function describeConfig(config: Config): Record<string, string> {
     SPINE_API_KEY: mask(config.spine.apiKey),
     NOTIFY_API_KEY: mask(config.notify.apiKey),
     SMTP_URL: config.notify.smtpUrl === undefined ? '(unset)' : redactUrl(config.notify.smtpUrl),
+    OIDC_ISSUER_URL:
+      config.oidc.issuerUrl ?? (config.nodeEnv === 'development' ? '(development issuer at /dev-oidc)' : '(unset)'),
+    OIDC_AUDIENCE: config.oidc.audience,
+    OIDC_ROLES_CLAIM: config.oidc.rolesClaim,
+    OIDC_SETTINGS_CLAIM: config.oidc.settingsClaim,
+    OIDC_CLIENT_ID: config.oidc.clientId ?? '(unset)',
+    OIDC_CLIENT_SECRET: mask(config.oidc.clientSecret),
     LOG_LEVEL: config.log.level,
     LOG_FORMAT: config.log.pretty ? 'pretty' : 'json',
   };

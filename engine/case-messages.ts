@@ -5,9 +5,10 @@
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { parseIsoDuration } from '../bpmn';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
-import { CaseSchema } from '../store';
+import { CaseSchema, CaseSettingReason } from '../store';
 import type { CorrelateMessageInput, CorrelateMessageResult } from '../workflows';
 import { CORRELATE_MESSAGE_UPDATE, workflowIdOf, type CaseEngine } from './case-engine';
+import { handoverSettingsIn, recordCaseSettings } from './case-settings';
 
 export interface SendMessageInput {
   readonly name: string;
@@ -19,6 +20,8 @@ export interface SendMessageInput {
    * event waiting now). Defaults to the workflow's DEFAULT_MESSAGE_TIME_TO_LIVE, 24 hours.
    */
   readonly timeToLive?: string;
+  /** Who sent it, for the record of a handover it makes. */
+  readonly sentBy?: string;
 }
 
 /** What one workflow of the case (its own, or a running child pathway's) did with a message. */
@@ -147,6 +150,14 @@ export async function messageCase(
       `Message '${message.name}' was not delivered to case ${caseId}: ${[...new Set(reasons)].join('; ') || 'nothing waits for it'}`,
     );
   }
+  // A message naming the setting a later stage runs in (the court outcome's prisonOdsCode) hands the case over.
+  await recordCaseSettings(
+    engine.store,
+    caseId,
+    handoverSettingsIn(message.variables),
+    CaseSettingReason.HandedOver,
+    message.sentBy ?? 'system:engine',
+  );
   engine.logger.info({ caseId, messageName: message.name, outcome }, 'case message delivered');
   return { caseId, messageName: message.name, correlationKey, outcome, deliveries };
 }

@@ -16,9 +16,10 @@ import { isValidNhsNumber, normaliseNhsNumber } from '../domain/nhs-number';
 import { ValidationError } from '../domain/errors';
 import { createRecordActivities } from '../activities/records';
 import { createFormValidator, type FormValidator } from '../pathways';
-import { type Store, listPatientFlags, type PatientFlagView } from '../store';
+import { CaseSettingReason, type Store, listPatientFlags, type PatientFlagView } from '../store';
 import type { PathwayView, RunPathwayInput, RunPathwayResult } from '../workflows';
 import { getPathwayVersion } from './pathways';
+import { handoverSettingsIn, recordCaseSettings } from './case-settings';
 import { STATE_QUERY, WORKFLOW_TYPE, translateNotFound, workflowIdOf, type CaseEngine } from './case-engine';
 
 export interface StartCaseInput {
@@ -65,6 +66,16 @@ export async function startCase(engine: CaseEngine, input: StartCaseInput): Prom
     pathwayVersion: pathway.version,
     actor: { id: input.startedBy, role: 'clinician' },
   });
+
+  // Who may see the case: the setting it is opened in, and any its journey already names for a later stage.
+  await recordCaseSettings(engine.store, caseId, [input.settingOdsCode], CaseSettingReason.Opened, input.startedBy);
+  await recordCaseSettings(
+    engine.store,
+    caseId,
+    handoverSettingsIn(input.variables),
+    CaseSettingReason.HandedOver,
+    input.startedBy,
+  );
 
   const args: RunPathwayInput = {
     ir: pathway.ir,

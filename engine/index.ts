@@ -11,3 +11,8 @@ export * from './tasks';
 export * from './incidents';
 export * from './case-termination';
 export * from './staff';
+export * from './case-settings';
+export * from './case-list';
+export * from './worklist';
+export * from './patients';
+export type { Page } from './paging';

@@ -103,7 +103,7 @@ export async function addStaff(store: Store, input: AddStaffInput): Promise<Staf
 /** The directory, by name; only the staff of one setting, or holding one duty, when asked. */
 export async function listStaff(
   store: Store,
-  filter: { settingOdsCode?: string; duty?: string; staffId?: string } = {},
+  filter: { settingOdsCode?: string; duty?: string; staffId?: string; subject?: string; activeOnly?: boolean } = {},
 ): Promise<StaffSummary[]> {
   const knex = store.orm.em.getConnection().getKnex();
   const query = knex('staff as s')
@@ -133,6 +133,8 @@ export async function listStaff(
       knex.raw('array_agg(t.ods_code order by t.ods_code) as settings'),
     );
   if (filter.staffId) query.where('s.id', filter.staffId);
+  if (filter.subject !== undefined) query.where('s.subject', filter.subject);
+  if (filter.activeOnly) query.where('s.active', true);
   if (filter.duty) query.whereRaw('? = any(s.duties)', [filter.duty]);
   if (filter.settingOdsCode)
     query.whereExists(

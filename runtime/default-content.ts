@@ -6,7 +6,7 @@
 import { addStaff, deployPathway, installedLintOptions } from '../engine';
 import type { Logger } from '../log';
 import { PATHWAYS, readPathwayXml } from '../pathways';
-import { SettingSchema, type Store } from '../store';
+import { SettingSchema, type StaffRole, type Store } from '../store';
 
 /** Demo organisations for development only; their ODS-like codes start with X so they cannot be mistaken for real ones. */
 export const DEMO_SETTINGS = [
@@ -20,16 +20,31 @@ export const DEMO_SETTINGS = [
  * Demo staff for development only, one per duty the shipped pathways address, so that a notice in a demo case
  * (an overdue review, a missed rousing check) reaches a named person in the local inbox instead of becoming a
  * "nobody to notify" incident. Sam Patel is the keyworker the caseload-assignment form's example names.
+ * They are also the development issuer's accounts (`throughcare dev-token --list`), so there is someone to
+ * sign in as for every role: the last three hold no duty and exist for their role.
  */
-export const DEMO_STAFF = [
-  { name: 'Morgan Lead', duties: ['sms-team-lead'], settings: ['XPRS01', 'XCOM01'] },
-  { name: 'Priya Shah', duties: ['sms-clinical-lead'], settings: ['XPRS01', 'XCOM01'] },
-  { name: 'Sam Patel', duties: [], settings: ['XPRS01', 'XCOM01'] },
-  { name: 'Ali Khan', duties: ['prison-healthcare'], settings: ['XPRS01'] },
-  { name: 'Robin Release', duties: ['release-team'], settings: ['XPRS01', 'XCOM01'] },
-  { name: 'Chris Sergeant', duties: ['custody-sergeant'], settings: ['XCUS01'] },
-  { name: 'Dana Hughes', duties: ['healthcare-professional'], settings: ['XCUS01'] },
-] as const;
+export const DEMO_STAFF: readonly {
+  name: string;
+  roles: readonly StaffRole[];
+  duties: readonly string[];
+  settings: readonly string[];
+}[] = [
+  { name: 'Morgan Lead', roles: ['team-lead'], duties: ['sms-team-lead'], settings: ['XPRS01', 'XCOM01'] },
+  { name: 'Priya Shah', roles: ['clinician'], duties: ['sms-clinical-lead'], settings: ['XPRS01', 'XCOM01'] },
+  { name: 'Sam Patel', roles: ['clinician'], duties: [], settings: ['XPRS01', 'XCOM01'] },
+  { name: 'Ali Khan', roles: ['clinician'], duties: ['prison-healthcare'], settings: ['XPRS01'] },
+  { name: 'Robin Release', roles: ['clinician'], duties: ['release-team'], settings: ['XPRS01', 'XCOM01'] },
+  { name: 'Chris Sergeant', roles: ['clinician'], duties: ['custody-sergeant'], settings: ['XCUS01'] },
+  { name: 'Dana Hughes', roles: ['clinician'], duties: ['healthcare-professional'], settings: ['XCUS01'] },
+  {
+    name: 'Casey Commissioner',
+    roles: ['commissioner'],
+    duties: [],
+    settings: ['XCUS01', 'XCRT01', 'XPRS01', 'XCOM01'],
+  },
+  { name: 'Oakley Ops', roles: ['ops'], duties: [], settings: ['XCUS01', 'XCRT01', 'XPRS01', 'XCOM01'] },
+  { name: 'Ada Admin', roles: ['admin'], duties: [], settings: ['XCUS01', 'XCRT01', 'XPRS01', 'XCOM01'] },
+];
 
 /** Deploys every shipped pathway; returns the ones that could not be, each with the reason. */
 export async function deployShippedPathways(
@@ -70,6 +85,7 @@ export async function ensureDemoSettings(store: Store): Promise<void> {
     await addStaff(store, {
       name: person.name,
       email: `${person.name.toLowerCase().replace(' ', '.')}@demo.throughcare.test`,
+      roles: [...person.roles],
       duties: [...person.duties],
       settings: [...person.settings],
     });

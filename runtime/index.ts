@@ -1,3 +1,3 @@
-export { startThroughcare, StartInterruptedError, type RunningThroughcare } from './up';
+export { startThroughcare, StartInterruptedError, localUrl, type RunningThroughcare } from './up';
 export { Readiness, type ReadinessReport, type DependencyReport } from './readiness';
 export type { StartedPart } from './part';

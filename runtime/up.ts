@@ -6,10 +6,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../api';
+import { createApp, type ApiDependencies } from '../api';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { startDatabase } from './parts/database';
+import { hasIdentityProvider, startIdentity } from './parts/identity';
 import { startSpine } from './parts/spine';
 import { startTemporal } from './parts/temporal';
 import { startWorkerPart } from './parts/worker';
@@ -42,10 +43,13 @@ export async function startThroughcare(
   readiness.declare('temporal', config.temporal.address === undefined);
   readiness.declare('worker', true);
   readiness.declare('pathways', true);
+  if (hasIdentityProvider(config)) readiness.declare('identity', config.oidc.issuerUrl === undefined);
 
-  const server = await listen(createApp({ readiness, logger }), config.host, config.port);
+  // /api/v1 answers 503 until the database and the identity provider are there.
+  let api: ApiDependencies | undefined;
+  const server = await listen(createApp({ readiness, logger, api: () => api }), config.host, config.port);
   const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host === '127.0.0.1' || config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  const url = localUrl(config.host, port);
   logger.info({ url }, `HTTP server listening on ${url} (readiness at ${url}/ready)`);
 
   // Everything to stop on shutdown, in start order; `reported` parts are the ones /ready shows.
@@ -93,6 +97,8 @@ export async function startThroughcare(
         undeployed.map(({ pathwayId, reason }) => `${pathwayId} not deployed: ${reason}`).join('; '),
       );
     if (config.nodeEnv === 'development') await ensureDemoSettings(store);
+    const startIdentityPart = () => startIdentity(config, { store, httpUrl: url }, logger);
+    api = hasIdentityProvider(config) ? await startPart('identity', startIdentityPart) : await startIdentityPart();
     const spine = await startPart('spine', () => startSpine(config, logger));
     const temporal = await startPart('temporal', () => startTemporal(config, database.url, logger));
     await startPart('worker', () =>
@@ -112,6 +118,11 @@ export async function startThroughcare(
   if (ready) logger.info({ url }, `Throughcare is ready at ${url}`);
   else logger.error({ url }, `Throughcare started at ${url} but is not ready: ${url}/ready says what is missing`);
   return { url, readiness, stop };
+}
+
+/** The address people use for a server bound to `host` (`localhost` for the loopback or every interface). */
+export function localUrl(host: string, port: number): string {
+  return `http://${host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : host}:${port}`;
 }
 
 function listen(app: http.RequestListener, host: string, port: number): Promise<http.Server> {

@@ -22,7 +22,7 @@ export function registerStaff(program: Command): void {
     .requiredOption('--email <email>', 'where their notices are sent')
     .option('--duty <duty...>', 'duties they hold, e.g. sms-team-lead sms-clinical-lead custody-sergeant', [])
     .requiredOption('--setting <ods...>', 'ODS codes of the settings they work in')
-    .option('--role <role...>', 'roles: clinician (default), commissioner, ops, admin')
+    .option('--role <role...>', 'roles: clinician (default), team-lead, commissioner, ops, admin')
     .option('--subject <subject>', 'the OIDC subject they will sign in as (default mailto:<email>)')
     .option('--json', 'print JSON')
     .action(

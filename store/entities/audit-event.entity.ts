@@ -40,6 +40,12 @@ export const AuditEventSchema = defineEntity({
      * under an emergency access reason). Null where the purpose is the write itself.
      */
     purpose: p.string().length(32).nullable(),
+    /** The OIDC subject of the person who acted through the API (`actorId` is their staff id when known). */
+    actorSubject: p.string().length(255).nullable(),
+    /** The ODS code of the setting through which the access was allowed (the case's setting they work in). */
+    settingOdsCode: p.string().length(16).nullable(),
+    /** The API operation, as the policy names it (`case.read`, `task.complete`, `patient.read`...). */
+    operation: p.string().length(64).nullable(),
   },
   indexes: [
     { name: 'audit_events_patient_occurred', properties: ['patient', 'occurredAt'] },

@@ -4,6 +4,7 @@ import { AppointmentSchema, AppointmentStatusChangeSchema } from './appointment.
 import { AssessmentSchema } from './assessment.entity';
 import { AuditEventSchema } from './audit-event.entity';
 import { CaseSchema } from './case.entity';
+import { CaseSettingSchema } from './case-setting.entity';
 import { ContactConsentEventSchema, ContactSchema } from './contact.entity';
 import { IncidentResolutionSchema, IncidentSchema } from './incident.entity';
 import { NoteSchema } from './note.entity';
@@ -21,6 +22,7 @@ export * from './appointment.entity';
 export * from './assessment.entity';
 export * from './audit-event.entity';
 export * from './case.entity';
+export * from './case-setting.entity';
 export * from './contact.entity';
 export * from './incident.entity';
 export * from './note.entity';
@@ -38,6 +40,7 @@ export const ENTITIES = [
   StaffSchema,
   PatientSchema,
   CaseSchema,
+  CaseSettingSchema,
   PatientFlagSchema,
   PatientIdentifierSchema,
   WorklistTaskSchema,

@@ -7,6 +7,8 @@ import { SettingSchema } from './setting.entity';
 
 export const StaffRole = {
   Clinician: 'clinician',
+  /** As clinician, plus the team's tasks and reassigning them. */
+  TeamLead: 'team-lead',
   Commissioner: 'commissioner',
   Ops: 'ops',
   Admin: 'admin',
@@ -45,7 +47,7 @@ export const StaffSchema = defineEntity({
   checks: [
     {
       name: 'staff_roles_known',
-      expression: `roles <@ array['clinician', 'commissioner', 'ops', 'admin']::text[]`,
+      expression: `roles <@ array['clinician', 'team-lead', 'commissioner', 'ops', 'admin']::text[]`,
     },
   ],
 });

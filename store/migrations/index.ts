@@ -12,6 +12,8 @@ import { Migration20261207031800_worklist_task_completion_id } from './202612070
 import { Migration20261207043005_patient_identity_and_flags } from './20261207043005-patient-identity-and-flags.migration';
 import { Migration20261207050000_incidents } from './20261207050000-incidents.migration';
 import { Migration20261207063000_staff_duties_and_planned_work } from './20261207063000-staff-duties-and-planned-work.migration';
+import { Migration20261207080000_staff_team_lead_role } from './20261207080000-staff-team-lead-role.migration';
+import { Migration20261207081000_api_audit_and_case_settings } from './20261207081000-api-audit-and-case-settings.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -26,6 +28,11 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: '20261207063000-staff-duties-and-planned-work',
     class: Migration20261207063000_staff_duties_and_planned_work,
+  },
+  { name: '20261207080000-staff-team-lead-role', class: Migration20261207080000_staff_team_lead_role },
+  {
+    name: '20261207081000-api-audit-and-case-settings',
+    class: Migration20261207081000_api_audit_and_case_settings,
   },
   // </migration-list>
 ];

@@ -126,7 +126,14 @@ describe('the README, run as written in a fresh copy', () => {
       expect({ status: ran.status, output: explain(ran) }).toMatchObject({ status: 0 });
       const ready = JSON.parse(ran.stdout) as { status: string; dependencies: Record<string, { status: string }> };
       expect(ready.status).toBe('ready');
-      expect(Object.keys(ready.dependencies).sort()).toEqual(['database', 'pathways', 'spine', 'temporal', 'worker']);
+      expect(Object.keys(ready.dependencies).sort()).toEqual([
+        'database',
+        'identity',
+        'pathways',
+        'spine',
+        'temporal',
+        'worker',
+      ]);
     },
     4 * MINUTES,
   );
@@ -149,6 +156,19 @@ describe('the README, run as written in a fresh copy', () => {
       expect(ran.stdout).toMatch(/ {2}receptionDate = "\d{4}-\d\d-\d\dT/);
     },
     3 * MINUTES,
+  );
+
+  it(
+    'signs in as a demo user and calls the API exactly as printed',
+    () => {
+      const block = shellBlocks(readme).find((b) => b.heading === 'Sign in (development)');
+      expect(block).toBeDefined();
+      const ran = bash(block!.text);
+      expect({ status: ran.status, output: explain(ran) }).toMatchObject({ status: 0 });
+      expect(ran.stdout).toMatch(/^Morgan Lead +roles: team-lead +settings: XCOM01, XPRS01$/m);
+      expect(ran.stdout).toContain('"name":"Sam Patel","roles":["clinician"],"settings":["XCOM01","XPRS01"]');
+    },
+    2 * MINUTES,
   );
 
   it(

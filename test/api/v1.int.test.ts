@@ -1,0 +1,654 @@
+/**
+ * /api/v1 through real HTTP (supertest on the Express app), signed in with real bearer JWTs (jose, verified
+ * by createBearerAuth against the staff directory), on a real PostgreSQL and the embedded Temporal server with
+ * the real activities: the routes, the authorisation matrix through the routes (each role x each action x a
+ * case of their setting, of another setting, of a restricted record, and handed over to their setting: 0
+ * leaks), the audit of every route that touches a person's data, and problem+json for malformed requests.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, type KeyLike } from 'jose';
+import request from 'supertest';
+import type { Express } from 'express';
+import { createApp } from '../../api';
+import { createBearerAuth } from '../../api/auth/bearer';
+import type { Role } from '../../api/auth/principal';
+import { apiV1OperationsRouter, expressPath } from '../../api/v1/router';
+import { ROUTES } from '../../api/v1/routes';
+import { addStaff, deployPathway, installedLintOptions, type CaseEngine } from '../../engine';
+import { silentLogger } from '../../log';
+import { readPathwayXml } from '../../pathways';
+import { Readiness } from '../../runtime/readiness';
+import type { Store } from '../../store';
+import { startTemporalServer, type TemporalServer } from '../../temporal-server';
+import { WORKFLOWS_PATH } from '../../worker';
+import { useFreshDatabase } from '../support/database';
+import { eventually } from '../support/eventually';
+import { installQuietRuntime } from '../support/sdk-runtime';
+import { forms, prepareStore, realActivities, taskOf, validSubmission } from '../engine/task-completion-support';
+import { routesOf } from './routes-of';
+
+const TASK_QUEUE = 'api-v1';
+const fixture = (name: string) =>
+  fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', `${name}.bpmn`), 'utf8');
+const ISSUER = 'https://issuer.test';
+const AUDIENCE = 'throughcare-api';
+const OTHER = 'TAPIB1';
+const ROLES: Role[] = ['clinician', 'team-lead', 'commissioner', 'ops', 'admin'];
+
+const NHS = { own: '9434765005', other: '9434765013', restricted: '9434765021', handed: '9434765048' } as const;
+const SECRET_ANSWER = 'SECRET-ANSWER-7f3';
+const ADDRESS = '1 Hidden Road';
+const PHONE = '07700 900123';
+
+type Record4 = keyof typeof NHS;
+
+const pointers = (res: request.Response): string[] =>
+  ((res.body as { errors?: { pointer: string }[] }).errors ?? []).map((e) => e.pointer).sort();
+const taskIds = (res: request.Response): string[] =>
+  ((res.body as { items?: { taskId: string }[] }).items ?? []).map((t) => t.taskId);
+const RECORDS: Record4[] = ['own', 'other', 'restricted', 'handed'];
+
+describe('/api/v1', () => {
+  let store: Store;
+  let server: TemporalServer;
+  let connection: Connection;
+  let nativeConnection: NativeConnection;
+  let worker: Worker;
+  let running: Promise<void>;
+  let engine: CaseEngine;
+  let app: Express;
+  let own: string;
+  let privateKey: KeyLike;
+  const tokens = new Map<string, string>();
+  const cases = {} as Record<Record4, string>;
+  const tasks = {} as Record<Record4, string>;
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await nativeConnection?.close();
+    await connection?.close();
+    await server?.stop();
+    await store?.close();
+  }, 60_000);
+  const db = useFreshDatabase('api_v1');
+
+  const knex = () => store.orm.em.getConnection().getKnex();
+  const subjectOf = (role: Role, setting = 'own') => `${role}-${setting}@staff.test`;
+
+  async function makeToken(subject: string, issuer = ISSUER): Promise<string> {
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+      .setSubject(subject)
+      .setIssuer(issuer)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('30m')
+      .sign(privateKey);
+  }
+
+  /** A request signed in as `subject`, with a known request id (await it to send it). */
+  function as(subject: string, method: 'get' | 'post', path: string, body?: unknown, requestId: string = randomUUID()) {
+    const token = tokens.get(subject);
+    if (!token) throw new Error(`no token for ${subject}`);
+    const req = request(app)[method](path).set('Authorization', `Bearer ${token}`).set('X-Request-ID', requestId);
+    return body === undefined ? req : req.send(body as object);
+  }
+
+  const enc = encodeURIComponent;
+
+  beforeAll(async () => {
+    installQuietRuntime();
+    ({ store, settingOdsCode: own } = await prepareStore(db.url));
+    await knex()('settings').insert({
+      id: randomUUID(),
+      ods_code: OTHER,
+      name: 'Other custody',
+      kind: 'custody_suite',
+    });
+    const lint = { taskTypes: [], formIds: [], deployedBy: 'test' };
+    await deployPathway(store, fixture('child-waits-for-message'), lint);
+    await deployPathway(store, fixture('parent-calls-child'), lint);
+    await deployPathway(store, readPathwayXml('identify-person'), { ...installedLintOptions(), deployedBy: 'test' });
+    await deployPathway(store, readPathwayXml('sms-prison'), { ...installedLintOptions(), deployedBy: 'test' });
+    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url });
+    connection = await Connection.connect({ address: server.address });
+    nativeConnection = await NativeConnection.connect({ address: server.address });
+    worker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowsPath: WORKFLOWS_PATH,
+      activities: realActivities(store),
+    });
+    running = worker.run();
+    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+
+    const keys = await generateKeyPair('ES256');
+    privateKey = keys.privateKey;
+    for (const subject of [...ROLES.map((role) => subjectOf(role)), subjectOf('clinician', 'other')])
+      tokens.set(subject, await makeToken(subject));
+    const jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'test-key', alg: 'ES256' }] });
+    const authenticate = createBearerAuth({ issuer: ISSUER, audience: AUDIENCE, jwks, store });
+    app = createApp({
+      readiness: new Readiness(),
+      logger: silentLogger,
+      api: () => ({ store, authenticate, engine: () => engine }),
+    });
+
+    for (const role of ROLES)
+      await addStaff(store, {
+        name: `${role} of own`,
+        email: `${role}.own@staff.test`,
+        duties: [],
+        settings: [own],
+        roles: [role],
+        subject: subjectOf(role),
+      });
+    await addStaff(store, {
+      name: 'clinician of other',
+      email: 'clinician.other@staff.test',
+      duties: [],
+      settings: [OTHER],
+      roles: ['clinician'],
+      subject: subjectOf('clinician', 'other'),
+    });
+
+    const start = async (who: string, nhsNumber: string, setting: string, variables: Record<string, unknown>) => {
+      const res = await as(who, 'post', '/api/v1/cases', {
+        pathway: 'TwoReviews',
+        nhsNumber,
+        settingOdsCode: setting,
+        variables,
+      });
+      expect(res.status).toBe(201);
+      return res.body.caseId as string;
+    };
+    const clinician = subjectOf('clinician');
+    const otherClinician = subjectOf('clinician', 'other');
+    cases.own = await start(clinician, NHS.own, own, { note: SECRET_ANSWER });
+    cases.other = await start(otherClinician, NHS.other, OTHER, { note: SECRET_ANSWER });
+    cases.restricted = await start(clinician, NHS.restricted, own, {
+      note: SECRET_ANSWER,
+      patient: { address: [{ line: [ADDRESS] }], telecom: [{ value: PHONE }] },
+    });
+    // Started in the other setting; the journey names ours for its prison stage: handed over to us.
+    cases.handed = await start(otherClinician, NHS.handed, OTHER, { note: SECRET_ANSWER, prisonOdsCode: own });
+    await knex()('patients')
+      .where({ nhs_number: NHS.restricted })
+      .update({
+        is_restricted: true,
+        security_label: 'R',
+        demographics: JSON.stringify({
+          name: [{ use: 'usual', given: ['Rita'], family: 'Restricted' }],
+          birthDate: '1980-02-03',
+        }),
+      });
+    await knex()('patients')
+      .where({ nhs_number: NHS.own })
+      .update({
+        demographics: JSON.stringify({
+          name: [{ use: 'usual', given: ['Thomas'], family: 'Brown' }],
+          birthDate: '1975-06-07',
+          address: [{ line: ['2 Open Street'] }],
+        }),
+      });
+    const patient = await knex()('patients').where({ nhs_number: NHS.own }).first<{ id: string }>('id');
+    await knex()('alerts').insert({
+      id: randomUUID(),
+      patient_id: patient.id,
+      code: 'SH',
+      code_system: 'local',
+      display: 'Self-harm risk',
+      severity: 'high',
+      raised_by: 'test',
+    });
+    for (const record of RECORDS) tasks[record] = (await taskOf(engine, cases[record], 'FirstReview')).taskId;
+  }, 180_000);
+
+  describe('the authorisation matrix through the routes', () => {
+    /** Written by hand from the issue: what each role may do with a record of a setting it works in. */
+    const CARE = [
+      'case.read',
+      'case.list',
+      'case.start',
+      'case.message',
+      'task.list',
+      'task.read',
+      'task.complete',
+      'task.claim',
+      'patient.read',
+      'patient.access-log',
+    ];
+    const ALLOWED: Record<Role, string[]> = {
+      clinician: CARE,
+      'team-lead': [...CARE, 'task.assign'],
+      commissioner: [],
+      ops: ['case.read', 'case.list', 'task.list', 'task.read'],
+      admin: [],
+    };
+
+    /** Each action as a request on a record; `shown`: the person got at it (or its data). */
+    const probes: Record<
+      string,
+      (who: string, record: Record4) => Promise<{ shown: boolean; status: number; text: string }>
+    > = {
+      'case.read': async (who, r) => single(await as(who, 'get', `/api/v1/cases/${cases[r]}`)),
+      'case.list': async (who, r) => listed(await as(who, 'get', '/api/v1/cases?limit=200'), 'caseId', cases[r]),
+      'case.start': async (who, r) =>
+        single(
+          await as(who, 'post', '/api/v1/cases', {
+            pathway: 'TwoReviews',
+            nhsNumber: NHS[r],
+            settingOdsCode: r === 'other' ? OTHER : own,
+          }),
+        ),
+      'case.message': async (who, r) =>
+        single(await as(who, 'post', `/api/v1/cases/${cases[r]}/messages`, { name: 'no.such.message' })),
+      'task.list': async (who, r) => listed(await as(who, 'get', '/api/v1/tasks?limit=200'), 'taskId', tasks[r]),
+      'task.read': async (who, r) => single(await as(who, 'get', `/api/v1/tasks/${enc(tasks[r])}`)),
+      'task.complete': async (who, r) =>
+        single(await as(who, 'post', `/api/v1/tasks/${enc(tasks[r])}/complete`, { data: {} })),
+      'task.claim': async (who, r) => {
+        const res = single(await as(who, 'post', `/api/v1/tasks/${enc(tasks[r])}/claim`, {}));
+        if (res.status === 200)
+          expect((await as(who, 'post', `/api/v1/tasks/${enc(tasks[r])}/unclaim`, {})).status).toBe(200);
+        return res;
+      },
+      'task.assign': async (who, r) =>
+        single(await as(who, 'post', `/api/v1/tasks/${enc(tasks[r])}/assign`, { assignee: 'nobody@staff.test' })),
+      'patient.read': async (who, r) => single(await as(who, 'get', `/api/v1/patients/${NHS[r]}`)),
+      'patient.access-log': async (who, r) => single(await as(who, 'get', `/api/v1/patients/${NHS[r]}/access-log`)),
+    };
+
+    function single(res: request.Response) {
+      expect(res.status).toBeLessThan(500);
+      if (res.status >= 400) expect(res.type).toBe('application/problem+json');
+      return { shown: ![401, 403, 404].includes(res.status), status: res.status, text: res.text };
+    }
+    function listed(res: request.Response, key: string, id: string) {
+      expect(res.status).toBeLessThan(500);
+      const items = res.status === 200 ? (res.body.items as Record<string, unknown>[]) : [];
+      return { shown: items.some((item) => item[key] === id), status: res.status, text: res.text };
+    }
+
+    it('matches the table for every role, action and record, and never shows what it withholds', async () => {
+      const differences: string[] = [];
+      const leaks: string[] = [];
+      let cells = 0;
+      for (const role of ROLES)
+        for (const [action, probe] of Object.entries(probes))
+          for (const record of RECORDS) {
+            const want = record !== 'other' && ALLOWED[role].includes(action);
+            const got = await probe(subjectOf(role), record);
+            cells++;
+            if (got.shown !== want)
+              differences.push(
+                `${role} ${action} ${record}: expected ${want ? 'allowed' : 'denied'}, got ${got.status}`,
+              );
+            if (got.text.includes(ADDRESS) || got.text.includes(PHONE))
+              leaks.push(`${role} ${action} ${record}: contact details`);
+            if ((role === 'ops' || !want) && got.text.includes(SECRET_ANSWER))
+              leaks.push(`${role} ${action} ${record}: clinical content`);
+          }
+      expect({ cells, differences, leaks }).toEqual({
+        cells: ROLES.length * 11 * RECORDS.length,
+        differences: [],
+        leaks: [],
+      });
+    }, 300_000);
+
+    it('answers 403 for what a role may never do, and 404 for a record outside the settings one works in', async () => {
+      expect((await as(subjectOf('commissioner'), 'get', `/api/v1/cases/${cases.own}`)).status).toBe(403);
+      expect((await as(subjectOf('admin'), 'get', `/api/v1/patients/${NHS.own}`)).status).toBe(403);
+      expect((await as(subjectOf('clinician'), 'get', `/api/v1/cases/${cases.other}`)).status).toBe(404);
+      expect((await as(subjectOf('clinician'), 'get', `/api/v1/patients/${NHS.other}`)).status).toBe(404);
+      expect((await as(subjectOf('clinician'), 'get', `/api/v1/cases?setting=${OTHER}`)).status).toBe(403);
+    });
+  });
+
+  describe('cases', () => {
+    it('refuses a start whose variables do not fit the start form, naming each by JSON Pointer', async () => {
+      const res = await as(subjectOf('clinician'), 'post', '/api/v1/cases', {
+        pathway: 'sms-prison',
+        nhsNumber: NHS.own,
+        settingOdsCode: own,
+        variables: { receptionDate: 'yesterday', bogus: 1 },
+      });
+      expect(res.status).toBe(400);
+      expect(res.type).toBe('application/problem+json');
+      expect(pointers(res)).toEqual(['/variables/bogus', '/variables/receptionDate']);
+      const badNumber = await as(subjectOf('clinician'), 'post', '/api/v1/cases', {
+        pathway: 'TwoReviews',
+        nhsNumber: '9434765006',
+        settingOdsCode: own,
+      });
+      expect(badNumber.status).toBe(400);
+      expect(badNumber.body.errors).toEqual([{ pointer: '/nhsNumber', detail: expect.stringContaining('Modulus 11') }]);
+    });
+
+    it('shows where a case is: open tasks, timers, flags, incidents; variables withheld from ops', async () => {
+      const clinician = await as(subjectOf('clinician'), 'get', `/api/v1/cases/${cases.own}`);
+      expect(clinician.status).toBe(200);
+      expect(clinician.body).toMatchObject({
+        case: { caseId: cases.own, settingOdsCode: own, settings: [own], nhsNumber: NHS.own },
+        executionStatus: 'RUNNING',
+        openTasks: [expect.objectContaining({ taskId: tasks.own, elementId: 'FirstReview' })],
+        plannedWork: [],
+        pendingTimers: [],
+        incidents: [],
+        flags: [],
+      });
+      expect(clinician.body.variables.note).toBe(SECRET_ANSWER);
+      const ops = await as(subjectOf('ops'), 'get', `/api/v1/cases/${cases.own}`);
+      expect(ops.status).toBe(200);
+      expect(ops.body.variables).toMatchObject({ note: '[withheld]', caseId: cases.own, settingOdsCode: own });
+      const handed = await as(subjectOf('clinician'), 'get', `/api/v1/cases/${cases.handed}`);
+      expect(handed.body.case.settings).toEqual([OTHER, own]);
+      const restricted = await as(subjectOf('clinician'), 'get', `/api/v1/cases/${cases.restricted}`);
+      expect(restricted.body.variables.patient).toEqual({});
+    });
+
+    it('lists cases of one’s settings newest first, filtered and paged by cursor', async () => {
+      const all = await as(subjectOf('clinician'), 'get', '/api/v1/cases?status=open&pathway=TwoReviews&limit=200');
+      const ids = (all.body.items as { caseId: string; openedAt: string }[]).map((c) => c.caseId);
+      expect(ids).toEqual(expect.arrayContaining([cases.own, cases.restricted, cases.handed]));
+      expect(ids).not.toContain(cases.other);
+      const first = await as(subjectOf('clinician'), 'get', '/api/v1/cases?limit=1');
+      expect(first.body.items).toHaveLength(1);
+      const second = await as(subjectOf('clinician'), 'get', `/api/v1/cases?limit=1&cursor=${first.body.nextCursor}`);
+      expect(second.body.items).toHaveLength(1);
+      expect(second.body.items[0].caseId).not.toBe(first.body.items[0].caseId);
+      expect(second.body.items[0].openedAt <= first.body.items[0].openedAt).toBe(true);
+      const filtered = await as(subjectOf('clinician'), 'get', `/api/v1/cases?setting=${own}&status=closed`);
+      expect(filtered.body.items).toEqual([]);
+    });
+
+    it('hands a case over to the setting a delivered message names, and then shows it there', async () => {
+      const started = await as(subjectOf('clinician', 'other'), 'post', '/api/v1/cases', {
+        pathway: 'ParentJourney',
+        nhsNumber: NHS.other,
+        settingOdsCode: OTHER,
+      });
+      expect(started.status).toBe(201);
+      const caseId = started.body.caseId as string;
+      expect((await as(subjectOf('clinician'), 'get', `/api/v1/cases/${caseId}`)).status).toBe(404);
+      const delivered = await as(subjectOf('clinician', 'other'), 'post', `/api/v1/cases/${caseId}/messages`, {
+        name: 'custody.leaving',
+        variables: { prisonOdsCode: own },
+      });
+      expect(delivered.status).toBe(200);
+      expect(['correlated', 'buffered']).toContain(delivered.body.outcome);
+      const read = await as(subjectOf('clinician'), 'get', `/api/v1/cases/${caseId}`);
+      expect(read.status).toBe(200);
+      expect(read.body.case.settings).toEqual([OTHER, own]);
+    });
+
+    it('keeps the settings of a case append-only: a handover is never undone', async () => {
+      const row = knex()('case_settings').where({ case_id: cases.handed });
+      await expect(row.clone().update({ reason: 'opened' })).rejects.toThrow(
+        'case_settings is append-only: UPDATE refused',
+      );
+      await expect(row.clone().delete()).rejects.toThrow('case_settings is append-only: DELETE refused');
+      expect(await row.clone().count<{ count: string }[]>({ count: '*' })).toEqual([{ count: '2' }]);
+    });
+
+    it('refuses a message no pathway of the case can catch, naming it', async () => {
+      const res = await as(subjectOf('clinician'), 'post', `/api/v1/cases/${cases.own}/messages`, {
+        name: 'never.caught',
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ pointer: '/name', detail: expect.any(String) }]);
+    });
+  });
+
+  describe('tasks', () => {
+    it('reads a task with its form’s JSON Schema referenced', async () => {
+      const res = await as(subjectOf('clinician'), 'get', `/api/v1/tasks/${enc(tasks.own)}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        task: { taskId: tasks.own, caseId: cases.own, status: 'open', formId: 'sms-brief-intervention' },
+        form: { formId: 'sms-brief-intervention', schema: '/api/v1/forms/sms-brief-intervention.schema.json' },
+      });
+    });
+
+    it('claims, lists mine, unclaims, and lets a team lead assign', async () => {
+      const clinician = subjectOf('clinician');
+      const claimed = await as(clinician, 'post', `/api/v1/tasks/${enc(tasks.own)}/claim`, {});
+      expect(claimed.body).toMatchObject({ taskId: tasks.own, assignee: clinician });
+      const mine = await as(clinician, 'get', '/api/v1/tasks?assigned=me');
+      expect(taskIds(mine)).toEqual([tasks.own]);
+      const unassigned = await as(clinician, 'get', '/api/v1/tasks?unassigned=true&candidateGroup=sms-team');
+      expect(taskIds(unassigned)).not.toContain(tasks.own);
+      expect((await as(subjectOf('team-lead'), 'post', `/api/v1/tasks/${enc(tasks.own)}/claim`, {})).status).toBe(409);
+      expect((await as(clinician, 'post', `/api/v1/tasks/${enc(tasks.own)}/unclaim`, {})).body.assignee).toBeNull();
+      expect(
+        (await as(clinician, 'post', `/api/v1/tasks/${enc(tasks.own)}/assign`, { assignee: subjectOf('ops') })).status,
+      ).toBe(403);
+      const assigned = await as(subjectOf('team-lead'), 'post', `/api/v1/tasks/${enc(tasks.own)}/assign`, {
+        assignee: clinician,
+      });
+      expect(assigned.status).toBe(200);
+      expect(assigned.body.assignee).toBe(clinician);
+      const elsewhere = await as(subjectOf('team-lead'), 'post', `/api/v1/tasks/${enc(tasks.own)}/assign`, {
+        assignee: subjectOf('clinician', 'other'),
+      });
+      expect(elsewhere.status).toBe(400);
+      expect(elsewhere.body.errors[0].pointer).toBe('/assignee');
+      await as(clinician, 'post', `/api/v1/tasks/${enc(tasks.own)}/unclaim`, {});
+    });
+
+    it('lists the worklist soonest due first, overdue and by due window', async () => {
+      await knex()('worklist_tasks')
+        .where({ id: tasks.restricted })
+        .update({ due_at: new Date('2000-01-01T00:00:00Z') });
+      await knex()('worklist_tasks')
+        .where({ id: tasks.handed })
+        .update({ due_at: new Date('2999-01-01T00:00:00Z') });
+      const list = await as(subjectOf('clinician'), 'get', '/api/v1/tasks?limit=2');
+      expect(taskIds(list)).toEqual([tasks.restricted, tasks.handed]);
+      const next = await as(subjectOf('clinician'), 'get', `/api/v1/tasks?limit=200&cursor=${list.body.nextCursor}`);
+      expect(taskIds(next)).toContain(tasks.own);
+      const overdue = await as(subjectOf('clinician'), 'get', '/api/v1/tasks?overdue=true');
+      expect(overdue.body.items).toEqual([expect.objectContaining({ taskId: tasks.restricted, overdue: true })]);
+      const window = await as(
+        subjectOf('clinician'),
+        'get',
+        `/api/v1/tasks?dueAfter=2500-01-01T00:00:00Z&dueBefore=3000-01-01T00:00:00Z`,
+      );
+      expect(taskIds(window)).toEqual([tasks.handed]);
+      const planned = await as(subjectOf('clinician'), 'get', '/api/v1/tasks?status=planned');
+      expect(planned.body.items).toEqual([]);
+    });
+
+    it('completes a task once per Idempotency-Key, as the person who sent it, and refuses bad answers by pointer', async () => {
+      const clinician = subjectOf('clinician');
+      const bad = await as(clinician, 'post', `/api/v1/tasks/${enc(tasks.handed)}/complete`, { data: { nonsense: 1 } });
+      expect(bad.status).toBe(400);
+      expect(pointers(bad).length).toBeGreaterThan(0);
+      expect(pointers(bad).every((p) => p.startsWith('/data/'))).toBe(true);
+      const key = `api-${randomUUID()}`;
+      const send = async () =>
+        as(clinician, 'post', `/api/v1/tasks/${enc(tasks.handed)}/complete`)
+          .set('Idempotency-Key', key)
+          .send({ data: validSubmission('sms-brief-intervention') });
+      const first = await send();
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({ taskId: tasks.handed, completionId: key, status: 'active' });
+      const again = await send();
+      expect(again.status).toBe(200);
+      expect(again.body.completionId).toBe(key);
+      const row = await knex()('worklist_tasks')
+        .where({ id: tasks.handed })
+        .first<{ completed_by: string; status: string }>();
+      expect(row).toMatchObject({ status: 'completed', completed_by: clinician });
+      await eventually(
+        'the second review in the worklist',
+        async () =>
+          (await as(clinician, 'get', `/api/v1/tasks?caseId=${cases.handed}`)).body.items as { elementId: string }[],
+        (items) => items.some((t) => t.elementId === 'SecondReview'),
+        { timeoutMs: 20_000, intervalMs: 50 },
+      );
+      const other = await as(clinician, 'post', `/api/v1/tasks/${enc(tasks.handed)}/complete`, {
+        data: validSubmission('sms-brief-intervention'),
+        completionId: 'another-one',
+      });
+      expect(other.status).toBe(409);
+    });
+  });
+
+  describe('patients', () => {
+    it('shows the banner from the record, checks Modulus 11 first, never shows a restricted address', async () => {
+      const res = await as(subjectOf('clinician'), 'get', `/api/v1/patients/${NHS.own}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        nhsNumber: NHS.own,
+        name: 'Thomas Brown',
+        dateOfBirth: '1975-06-07',
+        restricted: false,
+        alerts: [expect.objectContaining({ code: 'SH', display: 'Self-harm risk' })],
+      });
+      const restricted = await as(subjectOf('clinician'), 'get', `/api/v1/patients/${NHS.restricted}`);
+      expect(restricted.body).toMatchObject({ name: 'Rita Restricted', restricted: true });
+      const invalid = await as(subjectOf('clinician'), 'get', '/api/v1/patients/9434765006');
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.errors).toEqual([{ pointer: '/path/nhsNumber', detail: expect.any(String) }]);
+      expect((await as(subjectOf('clinician'), 'get', '/api/v1/patients/9434765056')).status).toBe(404);
+    });
+
+    it('says who has looked at the record, to clinicians of the person’s settings', async () => {
+      const requestId = `look-${randomUUID()}`;
+      await as(subjectOf('team-lead'), 'get', `/api/v1/patients/${NHS.own}`, undefined, requestId);
+      const log = await as(subjectOf('clinician'), 'get', `/api/v1/patients/${NHS.own}/access-log?limit=200`);
+      expect(log.status).toBe(200);
+      expect(log.body.entries).toContainEqual(
+        expect.objectContaining({
+          actorSubject: subjectOf('team-lead'),
+          actorRole: 'team-lead',
+          action: 'read',
+          operation: 'patient.read',
+          settingOdsCode: own,
+          purpose: 'TREAT',
+          requestId,
+        }),
+      );
+      expect((await as(subjectOf('ops'), 'get', `/api/v1/patients/${NHS.own}/access-log`)).status).toBe(403);
+      expect((await as(subjectOf('clinician', 'other'), 'get', `/api/v1/patients/${NHS.own}/access-log`)).status).toBe(
+        404,
+      );
+    });
+  });
+
+  describe('audit', () => {
+    /** A successful request of each operation that touches a person's data, as someone allowed to. */
+    const recipes: Record<string, () => Promise<request.Response>> = {
+      startCase: () =>
+        as(subjectOf('clinician'), 'post', '/api/v1/cases', {
+          pathway: 'TwoReviews',
+          nhsNumber: NHS.own,
+          settingOdsCode: own,
+        }),
+      listCases: () => as(subjectOf('clinician'), 'get', '/api/v1/cases'),
+      getCase: () => as(subjectOf('ops'), 'get', `/api/v1/cases/${cases.own}`),
+      messageCase: async () => {
+        const started = await as(subjectOf('clinician'), 'post', '/api/v1/cases', {
+          pathway: 'ParentJourney',
+          nhsNumber: NHS.own,
+          settingOdsCode: own,
+        });
+        return as(subjectOf('clinician'), 'post', `/api/v1/cases/${started.body.caseId}/messages`, {
+          name: 'custody.leaving',
+        });
+      },
+      listTasks: () => as(subjectOf('clinician'), 'get', '/api/v1/tasks'),
+      getTask: () => as(subjectOf('clinician'), 'get', `/api/v1/tasks/${enc(tasks.own)}`),
+      claimTask: () => as(subjectOf('clinician'), 'post', `/api/v1/tasks/${enc(tasks.own)}/claim`, {}),
+      unclaimTask: () => as(subjectOf('clinician'), 'post', `/api/v1/tasks/${enc(tasks.own)}/unclaim`, {}),
+      assignTask: () =>
+        as(subjectOf('team-lead'), 'post', `/api/v1/tasks/${enc(tasks.own)}/assign`, {
+          assignee: subjectOf('team-lead'),
+        }),
+      completeTask: () =>
+        as(subjectOf('team-lead'), 'post', `/api/v1/tasks/${enc(tasks.own)}/complete`, {
+          data: validSubmission('sms-brief-intervention'),
+        }),
+      getPatient: () => as(subjectOf('clinician'), 'get', `/api/v1/patients/${NHS.own}`),
+      getPatientAccessLog: () => as(subjectOf('clinician'), 'get', `/api/v1/patients/${NHS.own}/access-log`),
+    };
+
+    it('every route that touches a person’s data writes an audit event naming who, role, setting, action and request', async () => {
+      const served = routesOf(apiV1OperationsRouter({ engine: () => undefined }));
+      const unaudited: string[] = [];
+      for (const route of served) {
+        const spec = ROUTES.find((r) => `${r.method.toUpperCase()} ${expressPath(r.path)}` === route);
+        expect(spec).toBeDefined();
+        if (!spec!.patientData) continue;
+        const recipe = recipes[spec!.operationId];
+        if (!recipe) {
+          unaudited.push(`${route}: no request in this test`);
+          continue;
+        }
+        const res = await recipe();
+        expect({ route, status: res.status }).toEqual({ route, status: spec!.success.status });
+        const requestId = res.headers['x-request-id'] as string;
+        const events = await knex()('audit_events')
+          .where({ request_id: requestId })
+          .select<Record<string, unknown>[]>();
+        if (events.length === 0) unaudited.push(`${route}: no audit event`);
+        for (const event of events)
+          expect(event).toMatchObject({
+            actor_subject: expect.stringMatching(/@staff\.test$/),
+            actor_role: expect.any(String),
+            setting_ods_code: own,
+            operation: spec!.action,
+            patient_id: expect.any(String),
+          });
+      }
+      expect(unaudited).toEqual([]);
+    }, 120_000);
+  });
+
+  describe('problems', () => {
+    it('answers 401 problem+json without a token, and with a token from another issuer', async () => {
+      const res = await request(app).get('/api/v1/cases');
+      expect(res.status).toBe(401);
+      expect(res.type).toBe('application/problem+json');
+      const forged = await makeToken(subjectOf('clinician'), 'https://elsewhere.test');
+      expect((await request(app).get('/api/v1/cases').set('Authorization', `Bearer ${forged}`)).status).toBe(401);
+    });
+
+    it('names each bad parameter and field by JSON Pointer, never a 5xx or a stack trace', async () => {
+      const who = subjectOf('clinician');
+      const query = await as(who, 'get', '/api/v1/tasks?limit=0&overdue=maybe&bogus=1&status=lost');
+      expect(query.status).toBe(400);
+      expect(pointers(query)).toEqual(['/query/bogus', '/query/limit', '/query/overdue', '/query/status']);
+      const cursor = await as(who, 'get', '/api/v1/cases?cursor=bm90LW91cnM');
+      expect(cursor.status).toBe(400);
+      expect(cursor.body.errors).toEqual([{ pointer: '/query/cursor', detail: expect.any(String) }]);
+      const twice = await as(who, 'get', '/api/v1/cases?limit=1&limit=2');
+      expect(twice.body.errors).toEqual([{ pointer: '/query/limit', detail: expect.any(String) }]);
+      const path = await as(who, 'get', '/api/v1/cases/not-a-uuid');
+      expect(path.body.errors).toEqual([{ pointer: '/path/caseId', detail: expect.any(String) }]);
+      const body = await as(who, 'post', '/api/v1/cases', { pathway: 7, nhsNumber: NHS.own, extra: true });
+      expect(body.status).toBe(400);
+      expect(pointers(body)).toEqual(['/extra', '/pathway', '/settingOdsCode']);
+      const notJson = await as(who, 'post', '/api/v1/cases')
+        .set('Content-Type', 'application/json')
+        .send('{"pathway": ');
+      expect(notJson.status).toBe(400);
+      expect(notJson.type).toBe('application/problem+json');
+      const array = await as(who, 'post', `/api/v1/tasks/${enc(tasks.own)}/complete`).send([1, 2]);
+      expect(array.status).toBe(400);
+      const key = await as(who, 'post', `/api/v1/tasks/${enc(tasks.own)}/complete`)
+        .set('Idempotency-Key', 'has spaces')
+        .send({ data: {} });
+      expect(key.body.errors).toEqual([{ pointer: '/headers/Idempotency-Key', detail: expect.any(String) }]);
+      for (const res of [query, cursor, twice, path, body, notJson, array, key]) {
+        expect(res.type).toBe('application/problem+json');
+        expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+/);
+      }
+    });
+  });
+});
