@@ -17,7 +17,7 @@ import { ConflictError, DependencyUnavailableError, NotFoundError } from '../dom
 import { workflowTaskIdOf } from '../domain/worklist-task-id';
 import { createFormValidator } from '../pathways';
 import { WorklistTaskSchema } from '../store';
-import type { CompleteTaskResult, RunPathwayResult } from '../workflows';
+import type { ActingPerson, CompleteTaskResult, RunPathwayResult } from '../workflows';
 import { COMPLETE_TASK_UPDATE, translateNotFound, type CaseEngine } from './case-engine';
 
 export interface TaskSummary {
@@ -96,6 +96,11 @@ export interface CompleteTaskCommand {
   readonly data: Record<string, unknown>;
   readonly completedBy: string;
   /**
+   * The person who acted (staff id, role, subject; the request for the audit): the assessment, notes and audit
+   * events the completion leads to name them. Without it they name `system:pathway` (a script, an older client).
+   */
+  readonly actedBy?: ActingPerson;
+  /**
    * The submission's id, chosen by the caller so that the same submission can be sent again (a new UUID when
    * absent). It is the Temporal update id: sent again, it answers with the first outcome and applies nothing.
    */
@@ -166,7 +171,15 @@ export async function completeTask(engine: CaseEngine, command: CompleteTaskComm
       result = await withinDeadline(engine, deadline, () =>
         handle.executeUpdate<CompleteTaskResult, [unknown]>(COMPLETE_TASK_UPDATE, {
           updateId: completionId,
-          args: [{ taskId, data: command.data, completedBy: command.completedBy, completionId }],
+          args: [
+            {
+              taskId,
+              data: command.data,
+              completedBy: command.completedBy,
+              ...(command.actedBy ? { actedBy: command.actedBy } : {}),
+              completionId,
+            },
+          ],
         }),
       );
     } catch (error) {

@@ -18,6 +18,7 @@ export {
   type RunPathwayInput,
   type RunPathwayResult,
   type CompleteTaskInput,
+  type ActingPerson,
   type CompleteTaskResult,
   type DeliverMessageInput,
   type CorrelateMessageInput,

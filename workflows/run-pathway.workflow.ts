@@ -16,6 +16,13 @@
  * through `completeTask` (form `incident-resolution`) retries or skips the element. Pathways started before the
  * patch fail as they always did, so their histories replay.
  *
+ * Attribution: a `completeTask` update may say who acted (`actedBy`). The shell passes that person to `closeTask` and
+ * to each service task the completion's step schedules, and from a service task to the steps its own completion
+ * schedules, until the token waits again; a step retried after an incident keeps its person (carried across
+ * continue-as-new in `attributions`). What the pathway does by itself (a timer, a message) names nobody, so its
+ * activities write as `system:pathway`. Only activity inputs change with it, never which commands are issued or
+ * in what order, so no patch is needed: older histories (without `actedBy`) replay to the same commands.
+ *
  * Messages are kept, as Zeebe buffers a published message: one nothing waits for yet stays in the interpreter
  * state until its time to live runs out and is caught when the pathway reaches a catch event for it. Histories
  * recorded before that dropped such a message, so the `deliverMessage` signal keeps it only where the
@@ -98,6 +105,48 @@ export interface RunPathwayInput {
   readonly messages?: readonly BufferedMessage[];
   /** Set by continue-as-new: the task completions that carried an id, by task id (see `TaskCompletion`). */
   readonly completions?: Readonly<Record<string, TaskCompletion>>;
+  /**
+   * Set by continue-as-new: the person each service task still waiting (in an incident) acts for, by activity id,
+   * so that a retry after continue-as-new writes the record in the same name (see `ActingPerson`).
+   */
+  readonly attributions?: Readonly<Record<string, ActingPerson>>;
+}
+
+/**
+ * The person whose task completion the record is written for: what the completion says (`actedBy`), carried to
+ * the `closeTask` activity and to each service task the completion's token reaches before it waits again (the
+ * assessment, note, alert or notification that follows a form), so that those records and their audit events
+ * name the person instead of `system:pathway`. What the pathway does by itself (a timer, a message, a step after
+ * a wait) has none. Optional everywhere: histories recorded before it replay as they were.
+ */
+export interface ActingPerson {
+  /** Their staff id (the audit event's actor id). */
+  readonly id: string;
+  /** The role the policy allowed the completion under (`clinician`, `team-lead`, `ops`). */
+  readonly role: string;
+  /** Their OIDC subject. */
+  readonly subject: string;
+  /** The HTTP request that completed the task, to follow one action from the request to every record it led to. */
+  readonly requestId?: string;
+  /** The setting through which the policy allowed it, and why (HL7 v3 PurposeOfUse), for the audit events. */
+  readonly settingOdsCode?: string;
+  readonly purpose?: string;
+}
+
+/** Whether a value is an ActingPerson: the update's validator refuses a completion naming someone malformed. */
+function isActingPerson(value: unknown): value is ActingPerson {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const person = value as Record<string, unknown>;
+  const text = (v: unknown) => typeof v === 'string' && v !== '' && v.length <= 255;
+  const optional = (v: unknown) => v === undefined || text(v);
+  return (
+    text(person['id']) &&
+    text(person['role']) &&
+    text(person['subject']) &&
+    optional(person['requestId']) &&
+    optional(person['settingOdsCode']) &&
+    optional(person['purpose'])
+  );
 }
 
 export interface RunPathwayResult {
@@ -111,6 +160,8 @@ export interface CompleteTaskInput {
   readonly data?: Variables;
   /** Who completed it (user id), for the projection and audit written by `closeTask`. */
   readonly completedBy?: string;
+  /** The person who acted, for the records the completion leads to and their audit events (see ActingPerson). */
+  readonly actedBy?: ActingPerson;
   /**
    * The submission's id, chosen by the client (also the update id): the same completion sent again, after its
    * answer was lost, gets the first answer instead of a refusal, even once the run has continued as new.
@@ -255,6 +306,8 @@ export interface ServiceTaskActivityInput {
   readonly activityId: string;
   readonly variables: Variables;
   readonly headers: Record<string, string>;
+  /** Set when the step follows a person's task completion: whom its records name (see ActingPerson). */
+  readonly actedBy?: ActingPerson;
 }
 
 /** What a service-task activity may return: variables for the pathway (via its output mappings). */
@@ -269,6 +322,8 @@ export type CloseTaskActivityInput = Extract<PathwayCommand, { type: 'closeUserT
   readonly caseId: string;
   readonly processId: string;
   readonly completedBy?: string;
+  /** The person who completed it, when the completion said (its audit event names them). */
+  readonly actedBy?: ActingPerson;
   /** The completion that completed it and when the workflow took it, when it carried an id (for the worklist). */
   readonly completionId?: string;
   readonly completedAt?: string;
@@ -284,6 +339,8 @@ export type CloseIncidentActivityInput = Extract<PathwayCommand, { type: 'closeI
   readonly processId: string;
   /** Who resolved it (the `completeTask` of its task); absent when it was cancelled with its element. */
   readonly resolvedBy?: string;
+  /** The person who resolved it, when the completion said (its audit event names them). */
+  readonly actedBy?: ActingPerson;
   readonly completionId?: string;
   readonly resolvedAt?: string;
 };
@@ -423,13 +480,19 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
   // update id when the run continues as new, so the workflow itself recognises the same completion sent again.
   const completions = new Map<string, TaskCompletion>(Object.entries(input.completions ?? {}));
   const completing = new Map<string, { completionId: string; completedAt: string }>();
+  const actedBy = new Map<string, ActingPerson>();
   /** Who submitted the completion that closes this task or incident, and its id: read once, then forgotten. */
   function takeSubmission(id: string) {
-    const submission = { by: completedBy.get(id), completion: completing.get(id) };
+    const submission = { by: completedBy.get(id), completion: completing.get(id), person: actedBy.get(id) };
     completedBy.delete(id);
     completing.delete(id);
+    actedBy.delete(id);
     return submission;
   }
+  // The person each running service task acts for, by activity id: set when a completion's step schedules it,
+  // passed on to the steps its own completion schedules, kept while it waits in an incident (a retry acts for
+  // the same person), forgotten when it ends. Only the activities' inputs change with it, never the commands.
+  const attributions = new Map<string, ActingPerson>(Object.entries(input.attributions ?? {}));
 
   // Messages the parent kept for this pathway: held in turn for the pathways this one calls that catch them.
   const inherited = (input.messages ?? []).map(({ heldFor: _heldFor, ...message }) => {
@@ -448,11 +511,12 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
   const startCommands = first.commands;
   let terminatedByPerson = false;
 
-  function dispatch(event: PathwayEvent): Step {
+  /** Feeds an event to the interpreter and carries out its commands; `person`: whose action the event is. */
+  function dispatch(event: PathwayEvent, person?: ActingPerson): Step {
     const step = handle(ir, state, event, nowIso());
     state = step.state;
     version += 1;
-    execute(step.commands);
+    execute(step.commands, person);
     return step;
   }
 
@@ -484,7 +548,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     ).finally(() => scopes.delete(id));
   }
 
-  function execute(commands: readonly PathwayCommand[]): void {
+  function execute(commands: readonly PathwayCommand[], person?: ActingPerson): void {
     for (const command of commands) {
       switch (command.type) {
         case 'openUserTask':
@@ -500,13 +564,14 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
           );
           break;
         case 'closeUserTask': {
-          const { by, completion } = takeSubmission(command.taskId);
+          const { by, completion, person: completer } = takeSubmission(command.taskId);
           project(
             shellActivities.closeTask({
               ...command,
               caseId,
               processId: ir.processId,
               ...(by ? { completedBy: by } : {}),
+              ...(completer ? { actedBy: completer } : {}),
               ...completion,
             }),
             'closeTask',
@@ -528,13 +593,14 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
           break;
         case 'closeIncident': {
           // Resolved through the `completeTask` update of its task: who, and the completion, as for a user task.
-          const { by, completion } = takeSubmission(command.incidentId);
+          const { by, completion, person: resolver } = takeSubmission(command.incidentId);
           project(
             shellActivities.closeIncident({
               ...command,
               caseId,
               processId: ir.processId,
               ...(by ? { resolvedBy: by } : {}),
+              ...(resolver ? { actedBy: resolver } : {}),
               ...(completion ? { completionId: completion.completionId, resolvedAt: completion.completedAt } : {}),
             }),
             'closeIncident',
@@ -542,7 +608,10 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
           );
           break;
         }
-        case 'executeServiceTask':
+        case 'executeServiceTask': {
+          // A retried step keeps the person it first acted for; a new one acts for the person of this event.
+          const actor = attributions.get(command.activityId) ?? person;
+          if (actor) attributions.set(command.activityId, actor);
           runInScope(command.activityId, async () => {
             const activity = serviceTaskActivities(command.retries)[command.taskType];
             const activityInput: ServiceTaskActivityInput = {
@@ -552,22 +621,31 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
               activityId: command.activityId,
               variables: command.input,
               headers: command.headers,
+              ...(actor ? { actedBy: actor } : {}),
             };
             try {
               const result = (await (activity as ActivityFunction)(activityInput)) as ServiceTaskActivityResult;
-              dispatch({ type: 'serviceTaskCompleted', activityId: command.activityId, result: result ?? {} });
+              attributions.delete(command.activityId);
+              dispatch({ type: 'serviceTaskCompleted', activityId: command.activityId, result: result ?? {} }, actor);
             } catch (error) {
               if (isCancellation(error)) throw error;
-              dispatch({
-                type: 'serviceTaskFailed',
-                activityId: command.activityId,
-                ...failureCode(error),
-                ...attemptsOf(error, command.retries),
-              });
+              dispatch(
+                {
+                  type: 'serviceTaskFailed',
+                  activityId: command.activityId,
+                  ...failureCode(error),
+                  ...attemptsOf(error, command.retries),
+                },
+                actor,
+              );
+              // Kept only while the step waits in an incident, for its retry.
+              if (!state.instances[command.activityId]?.incidentId) attributions.delete(command.activityId);
             }
           });
           break;
+        }
         case 'cancelServiceTask':
+          attributions.delete(command.activityId);
           scopes.get(command.activityId)?.cancel();
           break;
         case 'startChildPathway':
@@ -683,8 +761,10 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
       if (update.completedBy) completedBy.set(taskId, update.completedBy);
       const completedAt = nowIso();
       if (update.completionId) completing.set(taskId, { completionId: update.completionId, completedAt });
+      if (update.actedBy) actedBy.set(taskId, update.actedBy);
+      // Resolving an incident is audited in the resolver's name, but a retried step keeps the person it acted for.
       if (typeof resolution === 'object') dispatch({ type: 'incidentResolved', incidentId: taskId, ...resolution });
-      else dispatch({ type: 'taskCompleted', taskId, data: update.data ?? {} });
+      else dispatch({ type: 'taskCompleted', taskId, data: update.data ?? {} }, update.actedBy);
       const result: CompleteTaskResult = { taskId, completedAt, status: state.status };
       if (update.completionId) completions.set(taskId, { completionId: update.completionId, result });
       return result;
@@ -692,6 +772,8 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     {
       validator: (update: CompleteTaskInput) => {
         if (typeof update?.taskId !== 'string' || update.taskId === '') throw new Error('taskId is required');
+        if (update.actedBy !== undefined && !isActingPerson(update.actedBy))
+          throw new Error('actedBy must name the person who acted: id, role and subject');
         if (update.completionId !== undefined) {
           if (typeof update.completionId !== 'string' || update.completionId === '')
             throw new Error('completionId must be a non-empty string');
@@ -873,11 +955,14 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
       }
       if (state.status === 'active' && inFlight === 0 && shouldContinueAsNew(input.historyLengthLimit)) {
         await condition(allHandlersFinished);
+        // Attributions are those of this run's waiting steps, not the ones this run started with.
+        const { attributions: _started, ...carried } = input;
         await continueAsNew<typeof runPathway>({
-          ...input,
+          ...carried,
           variables: state.variables,
           resumeState: state,
           ...(completions.size > 0 ? { completions: Object.fromEntries(completions) } : {}),
+          ...(attributions.size > 0 ? { attributions: Object.fromEntries(attributions) } : {}),
         });
       }
     }

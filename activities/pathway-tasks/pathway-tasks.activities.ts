@@ -16,6 +16,8 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { type PathwayIR } from '../../bpmn';
 import { worklistTaskId } from '../../domain/worklist-task-id';
 import { getPathwayVersion } from '../../engine/pathways';
+// One code system for the alerts the pathways raise and those raised through the API.
+import { LOCAL_ALERT_CODE_SYSTEM as ALERT_CODE_SYSTEM } from '../../engine/alerts';
 import { type Logger } from '../../log';
 import { readFormSchema, type ServiceTaskType } from '../../pathways';
 import { INCIDENT_FORM_ID } from '../../workflows/pathway/incidents';
@@ -41,6 +43,8 @@ import {
   type Told,
 } from './sharing-basis';
 import {
+  SYSTEM_AUTHOR,
+  actorOf,
   createTaskContext,
   currentWorkflowId,
   isRecord,
@@ -68,9 +72,6 @@ export interface PathwayTaskActivitiesDeps {
 
 /** What a service-task adapter answers: the variables the task's output mappings read. */
 export type TaskVariables = Record<string, unknown>;
-
-const ALERT_CODE_SYSTEM = 'https://throughcare.nhs.example/CodeSystem/alert-code';
-const SYSTEM_AUTHOR = { id: 'system:pathway', role: 'system' } as const;
 
 /** Alerts a clinician must act on at once are high; the rest (overdue reviews, missed appointments) medium. */
 const HIGH_SEVERITY_ALERTS = new Set([
@@ -271,7 +272,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
       formId,
       formVersion,
       data,
-      submittedBy: SYSTEM_AUTHOR.id,
+      submittedBy: ctx.author.id,
       actor: ctx.actor,
     });
     return id;
@@ -306,11 +307,9 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
   async function closeTask(input: CloseTaskActivityInput): Promise<void> {
     const workflowId = currentWorkflowId(input.caseId);
     const taskId = worklistTaskIdOf(input.caseId, input.taskId);
-    const actor = {
-      ...SYSTEM_AUTHOR,
-      reason: `${input.processId}/${input.elementId} ${input.outcome}`,
-      requestId: workflowId,
-    };
+    const reason = `${input.processId}/${input.elementId} ${input.outcome}`;
+    // A completion that named the person who acted is audited in their name; the pathway's own closes as itself.
+    const actor = input.actedBy ? actorOf(input.actedBy, reason) : { ...SYSTEM_AUTHOR, reason, requestId: workflowId };
     try {
       if (input.outcome === 'completed') {
         await records.completeWorklistTask({
@@ -582,7 +581,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
       formId: 'possible-duplicate-record',
       formVersion: formVersionOf('possible-duplicate-record'),
       data: { decision, ...(notes ? { notes } : {}), patientId, otherPatientId },
-      submittedBy: SYSTEM_AUTHOR.id,
+      submittedBy: ctx.author.id,
       actor: ctx.actor,
     });
     await noteOnCase(
@@ -757,7 +756,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
       formVersion: formVersionOf(formId),
       data: isRecord(answers) ? answers : {},
       snomedCodes: snomedCode ? [snomedCode] : [],
-      submittedBy: SYSTEM_AUTHOR.id,
+      submittedBy: ctx.author.id,
       actor: ctx.actor,
     });
     return { assessmentId: id };
@@ -772,7 +771,8 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
       noteId: ctx.idFor(),
       caseId: ctx.caseId,
       body: kind ? `[${kind}] ${text}` : text,
-      author: SYSTEM_AUTHOR,
+      // The note the pathway takes from a person's task is theirs; notes the system composes stay the system's.
+      author: ctx.author,
       actor: ctx.actor,
     });
     return {};
@@ -789,6 +789,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
       agency:
         optionalString(appointment['agencyName'], 'appointment.agencyName') ??
         requireString(appointment['kind'], 'appointment.kind'),
+      ...(typeof appointment['kind'] === 'string' ? { kind: appointment['kind'] } : {}),
       actor: {
         ...ctx.actor,
         reason: appointment['replacesAppointmentId']

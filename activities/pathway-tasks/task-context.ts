@@ -1,6 +1,7 @@
 /**
  * What every pathway-task adapter derives from its `ServiceTaskActivityInput`: the idempotency key of this
- * execution, record ids made from it, the actor the record is written as, and typed reads of the variables.
+ * execution, record ids made from it, the actor the record is written as (the person whose task completion led
+ * here, else the pathway itself), and typed reads of the variables.
  *
  * Why keys are `<workflow id>/<activity id>`: the interpreter's activity ids (`SaveReferral#15`) are unique
  * within one workflow (its sequence survives continue-as-new), and workflow ids are business keys
@@ -11,6 +12,10 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { InvalidInputError } from '../errors';
 import { type Actor } from '../records';
+import type { ActingPerson } from '../../workflows/run-pathway.workflow';
+
+/** What the pathway writes when no person's action led to it (a timer, a message, a step after a wait). */
+export const SYSTEM_AUTHOR = { id: 'system:pathway', role: 'system' } as const;
 
 /** The running workflow's id, or `case-<caseId>` when called outside Temporal (a script, a unit test). */
 export function currentWorkflowId(caseId: string): string {
@@ -40,7 +45,10 @@ export interface TaskContext {
   readonly workflowId: string;
   /** `<workflow id>/<activity id>`: the idempotency key of this execution of the element. */
   readonly key: string;
+  /** Whom the audit events name: the acting person (with their request, setting and purpose) or the system. */
   readonly actor: Actor;
+  /** Whom the records name as author or submitter: the acting person's staff id and role, or the system. */
+  readonly author: { readonly id: string; readonly role: string };
   /** A UUID derived from the key (and `parts`, for the n-th record of one execution). */
   idFor(...parts: (string | number)[]): string;
 }
@@ -50,9 +58,13 @@ export interface TaskInputIdentity {
   readonly processId: string;
   readonly elementId: string;
   readonly activityId: string;
+  readonly actedBy?: ActingPerson;
 }
 
-/** The pathway writes the record as the system, with the BPMN element as the reason, for the audit trail. */
+/**
+ * The pathway writes the record in the name of the person whose task completion led here (`actedBy`), else as
+ * the system; the BPMN element is the reason, for the audit trail.
+ */
 export function createTaskContext(input: TaskInputIdentity): TaskContext {
   if (typeof input.caseId !== 'string' || input.caseId === '') throw new InvalidInputError('caseId is required');
   if (typeof input.activityId !== 'string' || input.activityId === '') {
@@ -60,17 +72,29 @@ export function createTaskContext(input: TaskInputIdentity): TaskContext {
   }
   const workflowId = currentWorkflowId(input.caseId);
   const key = `${workflowId}/${input.activityId}`;
+  const reason = `${input.processId}/${input.elementId}`;
   return {
     caseId: input.caseId,
     workflowId,
     key,
-    actor: {
-      id: 'system:pathway',
-      role: 'system',
-      reason: `${input.processId}/${input.elementId}`,
-      requestId: workflowId,
-    },
+    actor: input.actedBy ? actorOf(input.actedBy, reason) : { ...SYSTEM_AUTHOR, reason, requestId: workflowId },
+    author: input.actedBy ? { id: input.actedBy.id, role: input.actedBy.role } : SYSTEM_AUTHOR,
     idFor: (...parts) => uuidFromKey([key, ...parts].join('/')),
+  };
+}
+
+/** The audit actor for a step a person's task completion led to: as the API's audit names them. */
+export function actorOf(person: ActingPerson, reason: string): Actor {
+  return {
+    id: person.id,
+    role: person.role,
+    subject: person.subject,
+    reason,
+    // The completion's operation: these records are written because the person completed the task.
+    operation: 'task.complete',
+    ...(person.requestId ? { requestId: person.requestId } : {}),
+    ...(person.settingOdsCode ? { settingOdsCode: person.settingOdsCode } : {}),
+    ...(person.purpose ? { purpose: person.purpose } : {}),
   };
 }
 

@@ -19,7 +19,7 @@ import { type Store } from '../../store';
 import type { CloseIncidentActivityInput, RaiseIncidentActivityInput } from '../../workflows/run-pathway.workflow';
 import { INCIDENT_CANDIDATE_GROUP, INCIDENT_FORM_ID } from '../../workflows/pathway/incidents';
 import { ActivityError, IdempotencyConflictError, InvalidInputError, withFailureConversion } from '../errors';
-import { currentWorkflowId } from '../pathway-tasks/task-context';
+import { actorOf, currentWorkflowId } from '../pathway-tasks/task-context';
 import { insertIfAbsent, resolveSubject, runInTransaction, writeAudit, type Actor } from './record-writes';
 import { createRecordActivities } from './records.activities';
 
@@ -108,11 +108,10 @@ export function createIncidentActivities(deps: IncidentActivitiesDeps) {
     const resolvedBy = input.resolvedBy ?? (input.resolution === 'cancelled' ? SYSTEM.id : 'unknown');
     const resolvedAt = input.resolvedAt ? new Date(input.resolvedAt) : new Date();
     // The person who resolved it is the actor; an incident cancelled with its element is the pathway's doing.
-    const actor: Actor = {
-      ...(input.resolvedBy ? { id: input.resolvedBy, role: 'ops' } : SYSTEM),
-      reason: `incident ${input.resolution}${input.reason ? `: ${input.reason}` : ''}`,
-      requestId: workflowId,
-    };
+    const reason = `incident ${input.resolution}${input.reason ? `: ${input.reason}` : ''}`;
+    const actor: Actor = input.actedBy
+      ? actorOf(input.actedBy, reason)
+      : { ...(input.resolvedBy ? { id: input.resolvedBy, role: 'ops' } : SYSTEM), reason, requestId: workflowId };
     await runInTransaction(store, async (trx) => {
       const incident = await trx('incidents').where({ id }).first<{ case_id: string } | undefined>('case_id');
       // Cancelled while `raiseIncident` is still being written (a case terminated at once): wait for it.

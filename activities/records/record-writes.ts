@@ -18,6 +18,14 @@ export interface Actor {
   reason?: string;
   /** The HTTP request or workflow run that led here, to follow one action across logs and audit. */
   requestId?: string;
+  /** A person's OIDC subject, when a person acted (through the API, or by completing the task that led here). */
+  subject?: string;
+  /** The setting through which the policy allowed the person to act. */
+  settingOdsCode?: string;
+  /** The API operation, as the policy names it (`note.create`, `task.complete`). */
+  operation?: string;
+  /** HL7 v3 PurposeOfUse the policy allowed it for (`TREAT`), unless an entry says otherwise. */
+  purpose?: string;
 }
 
 export type AuditAction = 'read' | 'create' | 'update';
@@ -89,7 +97,10 @@ export function writeAudit(trx: Trx, actor: Actor, entry: AuditEntry): Promise<b
     patient_id: entry.patientId,
     reason: entry.reason ?? actor.reason ?? null,
     request_id: actor.requestId ?? null,
-    purpose: entry.purpose ?? null,
+    purpose: entry.purpose ?? actor.purpose ?? null,
+    actor_subject: actor.subject ?? null,
+    setting_ods_code: actor.settingOdsCode ?? null,
+    operation: actor.operation ?? null,
     ...(entry.occurredAt ? { occurred_at: entry.occurredAt } : {}),
   });
 }

@@ -247,6 +247,8 @@ export interface BookAppointmentInput {
   location: string;
   agency: string;
   agencyContactId?: string;
+  /** What kind of appointment (`gp`, `probation`...): the pathways name their messages about it by it. */
+  kind?: string;
   actor: Actor;
 }
 
@@ -896,6 +898,7 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
         location: input.location,
         agency: input.agency,
         agency_contact_id: input.agencyContactId ?? null,
+        kind: input.kind ?? null,
         status: 'booked',
         booked_by: input.actor.id,
       });
