@@ -9,9 +9,12 @@
 import type { RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { DependencyUnavailableError, ThroughcareError } from '../../domain/errors';
-import { listStaff } from '../../engine';
 import type { Store } from '../../store';
-import { isRole, type Principal, type Role } from './principal';
+import type { Principal } from './principal';
+import { principalForClaims } from './staff-directory';
+
+// Kept here too: callers and tests read the claim rule from the bearer module.
+export { stringsAt } from './staff-directory';
 
 export interface BearerAuthOptions {
   /** The `iss` tokens must carry, exactly. */
@@ -51,7 +54,8 @@ export function createBearerAuth(options: BearerAuthOptions): RequestHandler {
         );
       }
       const payload = await verify(token, options, res);
-      const principal = await principalFor(payload, options.store, rolesClaim, settingsClaim);
+      const claims = { ...payload, sub: payload.sub! };
+      const principal = await principalForClaims(claims, options.store, { rolesClaim, settingsClaim });
       (res.locals as { principal?: Principal }).principal = principal;
       next();
     } catch (error) {
@@ -109,46 +113,6 @@ function invalidTokenDetail(error: errors.JOSEError): string {
   if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
     return 'The bearer token is signed with an algorithm this API does not accept';
   return 'The bearer token is malformed';
-}
-
-async function principalFor(
-  payload: JWTPayload,
-  store: Store,
-  rolesClaim: string,
-  settingsClaim: string,
-): Promise<Principal> {
-  const subject = payload.sub!;
-  const [staff] = await listStaff(store, { subject });
-  if (!staff)
-    throw new ThroughcareError(
-      'FORBIDDEN',
-      'You are signed in, but not in the Throughcare staff directory: ask an administrator to add you',
-    );
-  if (!staff.active)
-    throw new ThroughcareError('FORBIDDEN', 'Your Throughcare account is inactive: ask an administrator');
-  const directoryRoles = staff.roles.filter(isRole);
-  const tokenRoles = stringsAt(payload, rolesClaim);
-  const tokenSettings = stringsAt(payload, settingsClaim)?.map((code) => code.toUpperCase());
-  const roles: Role[] = tokenRoles ? directoryRoles.filter((role) => tokenRoles.includes(role)) : directoryRoles;
-  const settings = tokenSettings ? staff.settings.filter((code) => tokenSettings.includes(code)) : staff.settings;
-  return { subject, staffId: staff.staffId, name: staff.name, roles, settings };
-}
-
-/**
- * The strings of a claim: a JSON array, or one string of values separated by spaces or commas. A dotted path
- * reaches into nested objects when no claim has the whole name. Undefined when the token lacks the claim.
- */
-export function stringsAt(payload: JWTPayload, claim: string): string[] | undefined {
-  let value: unknown = payload[claim];
-  if (value === undefined && claim.includes('.')) {
-    value = claim.split('.').reduce<unknown>((node, key) => {
-      return node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
-    }, payload);
-  }
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value.split(/[\s,]+/).filter(Boolean);
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  return [];
 }
 
 /**

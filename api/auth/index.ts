@@ -7,3 +7,5 @@ export { createBearerAuth, jwksFromIssuer, type BearerAuthOptions } from './bear
 export { ROLES, isRole, principalOf, type Principal, type Role } from './principal';
 export { DEV_ISSUER_PATH, devIssuerUrl, devJwks, loadOrCreateDevKeys, signDevToken, type DevKeys } from './dev-keys';
 export { whoamiRouter } from './whoami.router';
+// The browser sign-in itself (browser-sign-in.ts, which loads openid-client) is required only by who runs it.
+export { createSessions, loadOrCreateSessionSecret, sessionOrBearer, type Sessions } from './session';

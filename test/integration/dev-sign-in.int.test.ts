@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../store/embedded-postgres';
+import { Browser, csrfTokenOf, signIn } from '../support/browser-session';
 import { runCli, type CliProcess } from '../support/cli-process';
 
 jest.setTimeout(180_000);
@@ -145,6 +146,26 @@ describe('development sign-in', () => {
     const { access_token: accessToken } = (await tokens.json()) as { access_token: string };
     const whoami = await fetch(`${base}/api/v1/whoami`, { headers: { Authorization: `Bearer ${accessToken}` } });
     expect(await whoami.json()).toMatchObject({ name: 'Morgan Lead', roles: ['team-lead'] });
+  });
+
+  it('signs a person in at /sign-in with a session cookie, the way a browser uses the product', async () => {
+    const browser = new Browser(base);
+    const callback = await signIn(browser, 'Casey Commissioner');
+    expect(callback.status).toBe(303);
+    expect(callback.location).toBe(`${base}/`);
+
+    const home = await browser.request('/');
+    expect(home.body).toContain(
+      'Signed in as <strong>Casey Commissioner</strong> (commissioner; XCOM01, XCRT01, XCUS01, XPRS01)',
+    );
+    const whoami = await browser.request('/api/v1/whoami');
+    expect(JSON.parse(whoami.body)).toMatchObject({ name: 'Casey Commissioner', roles: ['commissioner'] });
+    // The cookie-signing secret is made once and kept, readable by its owner only.
+    expect((await fs.stat(path.join(dataDir, 'session', 'secret'))).mode & 0o077).toBe(0);
+
+    const signedOut = await browser.request('/sign-out', { form: { _csrf: csrfTokenOf(home.body) } });
+    expect(signedOut.location).toMatch(new RegExp(`^${base}/dev-oidc/session/end\\?`));
+    expect((await browser.request('/api/v1/whoami')).status).toBe(401);
   });
 
   it('refuses dev-token with NODE_ENV=production', async () => {
