@@ -104,4 +104,15 @@ describe('request bodies', () => {
     expect(res.status).toBe(415);
     expect(res.type).toBe('application/problem+json');
   });
+
+  it('returns a 400 problem for a body that is not in the encoding it names', async () => {
+    const res = await request(appWith())
+      .post('/health')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      .send('{"not":"gzip"}');
+    expect(res.status).toBe(400);
+    expect(res.type).toBe('application/problem+json');
+    expect(res.body).toMatchObject({ status: 400, detail: 'The request body could not be read (encoding.mismatch)' });
+  });
 });

@@ -6,6 +6,7 @@ import express, { Router, type Express, type RequestHandler } from 'express';
 import { DependencyUnavailableError } from '../domain/errors';
 import type { Logger } from '../log';
 import type { Readiness } from '../runtime/readiness';
+import type { SpineClient } from '../activities/spine';
 import type { CaseEngine } from '../engine';
 import type { Store } from '../store';
 import { DEV_ISSUER_PATH } from './auth/dev-keys';
@@ -15,6 +16,7 @@ import { healthRouter } from './health.router';
 import { notFoundHandler, problemHandler } from './problem';
 import { requestContextMiddleware } from './request-context';
 import { apiV1DocumentsRouter, apiV1OperationsRouter } from './v1/router';
+import { fhirMetadataRouter, fhirR4Router } from './fhir/router';
 
 export interface AppDependencies {
   readiness: Readiness;
@@ -34,6 +36,13 @@ export interface ApiDependencies {
   readonly devIssuer?: RequestHandler;
   /** Cases, tasks and patients (api/v1/routes.ts): the case engine, once Temporal is up; 503 until then. */
   readonly engine?: () => CaseEngine | undefined;
+  /** The Spine (PDS) client, for the patient search by demographics; 503 for that search until it is given. */
+  readonly spine?: () => SpineClient | undefined;
+  /**
+   * The browser sign-in (api/auth/browser-sign-in.ts), when an issuer and a client for it are configured: the
+   * session (cookie) that sets `res.locals.principal`, and `/sign-in`, `/auth/callback`, `/sign-out` and `/`.
+   */
+  readonly browser?: { readonly session: RequestHandler; readonly routes: RequestHandler };
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -57,12 +66,32 @@ export function createApp(deps: AppDependencies): Express {
     swaggerUi.serveFiles(undefined, { swaggerOptions: { url: '/api/v1/openapi.json' } }),
     swaggerUi.setup(undefined, { swaggerOptions: { url: '/api/v1/openapi.json' }, customSiteTitle: 'Throughcare API' }),
   );
+  // Browser sessions, for the web pages and for /api/v1 called by a signed-in browser (see sessionOrBearer).
+  app.use((req, res, next) => {
+    const browser = deps.api?.()?.browser;
+    if (!browser) return next();
+    browser.session(req, res, next);
+  });
+  app.use((req, res, next) => {
+    const browser = deps.api?.()?.browser;
+    if (!browser) return next();
+    browser.routes(req, res, next);
+  });
   let v1: Router | undefined;
   app.use('/api/v1', (req, res, next) => {
     const api = deps.api?.();
     if (!api) return next(new DependencyUnavailableError('The API is still starting: try again once /ready answers 200'));
     v1 ??= apiV1Router(api);
     v1(req, res, next);
+  });
+  // FHIR R4 read API (api/fhir/): the CapabilityStatement without sign-in, the reads behind the same bearer sign-in.
+  app.use('/fhir/R4', fhirMetadataRouter());
+  let fhir: Router | undefined;
+  app.use('/fhir/R4', (req, res, next) => {
+    const api = deps.api?.();
+    if (!api) return next(new DependencyUnavailableError('The API is still starting: try again once /ready answers 200'));
+    fhir ??= fhirR4Router({ authenticate: api.authenticate, engine: () => api.engine?.() });
+    fhir(req, res, next);
   });
   app.use(notFoundHandler);
   app.use(problemHandler);
@@ -74,6 +103,6 @@ function apiV1Router(api: ApiDependencies): Router {
   const router = Router();
   router.use(api.authenticate);
   router.use(whoamiRouter());
-  router.use(apiV1OperationsRouter({ engine: () => api.engine?.() }));
+  router.use(apiV1OperationsRouter({ engine: () => api.engine?.(), spine: () => api.spine?.() }));
   return router;
 }

@@ -2,16 +2,24 @@
  * The one policy module: what a signed-in person may do with a person's record, asked by every route
  * (`authorize(principal, action, resource)`), FHIR included when it comes. Deny by default: an action is
  * allowed only when a rule in ACCESS_RULES grants it to one of the person's roles and every guard in GUARDS
- * passes; what an allowed person then sees is decided by VIEW_RULES. The rules are data, so the test that
- * removes each of them in turn (test/api/policy.test.ts) shows every line is needed.
+ * of the action's scope (ACTION_SCOPES) passes; what an allowed person then sees is decided by VIEW_RULES. The
+ * rules are data, so the test that removes each of them in turn (test/api/policy.test.ts) shows every line is
+ * needed.
  *
  * - clinician: cases and tasks of the settings they work in, and of cases handed over to those settings
  *   along a journey (a case's settings: engine/case-settings.ts), and the people of those cases;
  * - team-lead: as clinician, plus assigning the team's tasks to someone else;
- * - commissioner: no identifiable patient data (pathways and aggregate reports come with their own actions);
+ * - commissioner: pathways (list, read, lint, deploy), no identifiable patient data (aggregate reports will
+ *   come with their own actions); pathways belong to the installation, not to a setting;
  * - ops: case state (where a case is, tasks, timers, incidents) of their settings, no clinical content (form
- *   answers, notes, variables holding answers are withheld), and the incident tasks offered to `ops`;
- * - admin: settings and staff only.
+ *   answers, notes, variables holding answers are withheld), the incident tasks offered to `ops`, and reading
+ *   pathway versions; a case's timeline and appointments too, without clinical content or where (no drafts,
+ *   contacts, bookings, outcomes or PDS searches: those are care);
+ * - admin: settings and staff only. Any admin lists and adds settings (the directory of organisations holds
+ *   nobody's data; the admin who adds one is made a member of it, so that they can staff it); they list the
+ *   staff of their settings, and add, change or deactivate a member of staff only when every setting that person
+ *   works in, before and after the change, is one the admin works in: an admin never grants or takes away
+ *   access to a setting they do not work in.
  * A restricted record (PDS `R`/`V`) never shows an address or contact details, to anyone.
  */
 import type { Principal, Role } from './auth/principal';
@@ -21,6 +29,7 @@ export const ACTIONS = [
   'case.list',
   'case.start',
   'case.message',
+  'case.terminate',
   'task.list',
   'task.read',
   'task.complete',
@@ -28,8 +37,81 @@ export const ACTIONS = [
   'task.assign',
   'patient.read',
   'patient.access-log',
+  'case.timeline',
+  'task.draft',
+  'appointment.list',
+  'appointment.book',
+  'appointment.record',
+  'contact.list',
+  'contact.create',
+  'contact.consent',
+  'patient.search',
+  'pathway.list',
+  'pathway.read',
+  'pathway.lint',
+  'pathway.deploy',
+  'setting.list',
+  'setting.add',
+  'staff.list',
+  'staff.change',
+  // Reading a person's alerts (/api/v1 and FHIR Flag), care plans (FHIR CarePlan), notifications (FHIR Communication).
+  'alert.list',
+  'care-plan.list',
+  'notification.list',
+  // Notes (append-only; an amendment is a new note) and raising and resolving a person's alerts.
+  'note.list',
+  'note.create',
+  'alert.raise',
+  'alert.resolve',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
+
+/**
+ * How the settings of what an action is about scope it: `any-setting`, a person's record, which is of one's
+ * settings when any of its settings is one of them (a case handed over to one's setting included); `every-setting`,
+ * a change to a member of staff, allowed only when every setting they work in, before and after, is one the admin
+ * works in (so no admin grants or removes access to a setting they do not work in); `installation`, what belongs
+ * to no setting (pathways, the list of settings), for which the setting guards do not apply.
+ */
+export const ACTION_SCOPES: Record<Action, 'any-setting' | 'every-setting' | 'installation'> = {
+  'case.read': 'any-setting',
+  'case.list': 'any-setting',
+  'case.start': 'any-setting',
+  'case.message': 'any-setting',
+  'case.terminate': 'any-setting',
+  'task.list': 'any-setting',
+  'task.read': 'any-setting',
+  'task.complete': 'any-setting',
+  'task.claim': 'any-setting',
+  'task.assign': 'any-setting',
+  'patient.read': 'any-setting',
+  'patient.access-log': 'any-setting',
+  'case.timeline': 'any-setting',
+  'task.draft': 'any-setting',
+  'appointment.list': 'any-setting',
+  'appointment.book': 'any-setting',
+  'appointment.record': 'any-setting',
+  'contact.list': 'any-setting',
+  'contact.create': 'any-setting',
+  'contact.consent': 'any-setting',
+  // A search of PDS is of nobody in our record yet: it is made through a setting one works in.
+  'patient.search': 'any-setting',
+  'pathway.list': 'installation',
+  'pathway.read': 'installation',
+  'pathway.lint': 'installation',
+  'pathway.deploy': 'installation',
+  'setting.list': 'installation',
+  'setting.add': 'installation',
+  'staff.list': 'any-setting',
+  'staff.change': 'every-setting',
+  'alert.list': 'any-setting',
+  'care-plan.list': 'any-setting',
+  'notification.list': 'any-setting',
+  'note.list': 'any-setting',
+  'note.create': 'any-setting',
+  'alert.raise': 'any-setting',
+  'alert.resolve': 'any-setting',
+};
 
 /** What an action is about, as far as the policy needs to know. */
 export interface PolicyResource {
@@ -91,12 +173,29 @@ export const ACCESS_RULES: readonly AccessRule[] = [
       'case.list',
       'case.start',
       'case.message',
+      'case.terminate',
       'task.list',
       'task.read',
       'task.complete',
       'task.claim',
       'patient.read',
       'patient.access-log',
+      'case.timeline',
+      'task.draft',
+      'appointment.list',
+      'appointment.book',
+      'appointment.record',
+      'contact.list',
+      'contact.create',
+      'contact.consent',
+      'patient.search',
+      'alert.list',
+      'care-plan.list',
+      'notification.list',
+      'note.list',
+      'note.create',
+      'alert.raise',
+      'alert.resolve',
     ],
     clinicalContent: true,
     purpose: 'TREAT',
@@ -111,7 +210,20 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   {
     id: 'ops-case-state',
     roles: ['ops'],
-    actions: ['case.read', 'case.list', 'task.list', 'task.read'],
+    // The timeline and the appointment diary without clinical content or where: what happened and when, to see
+    // a stuck case or a missed appointment that did not move it on.
+    // Notes too, that a case has them and when, never their bodies (clinical content).
+    // Ending a case early is an operational action too (a person released before reception), audited as theirs.
+    actions: [
+      'case.read',
+      'case.list',
+      'case.terminate',
+      'task.list',
+      'task.read',
+      'case.timeline',
+      'appointment.list',
+      'note.list',
+    ],
     clinicalContent: false,
     purpose: 'HOPERAT',
   },
@@ -123,22 +235,55 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     clinicalContent: false,
     purpose: 'HOPERAT',
   },
+  {
+    id: 'commissioner-pathways',
+    roles: ['commissioner'],
+    actions: ['pathway.list', 'pathway.read', 'pathway.lint', 'pathway.deploy'],
+    clinicalContent: false,
+    purpose: 'HOPERAT',
+  },
+  {
+    id: 'ops-pathway-versions',
+    roles: ['ops'],
+    actions: ['pathway.list', 'pathway.read'],
+    clinicalContent: false,
+    purpose: 'HOPERAT',
+  },
+  {
+    id: 'admin-directory',
+    roles: ['admin'],
+    actions: ['setting.list', 'setting.add', 'staff.list', 'staff.change'],
+    clinicalContent: false,
+    purpose: 'HOPERAT',
+  },
 ];
 
 export interface Guard {
   readonly id: string;
+  /** The actions it guards, by their scope (ACTION_SCOPES). */
+  readonly scope: 'any-setting' | 'every-setting';
   /** Undefined when it passes, else why not. */
   readonly check: (principal: Principal, resource: PolicyResource) => string | undefined;
 }
 
-/** Every allowed action passes every guard. */
+/** Every allowed action passes every guard of its scope. */
 export const GUARDS: readonly Guard[] = [
   {
     id: 'own-settings',
+    scope: 'any-setting',
     check: (principal, resource) =>
       resource.settings.some((code) => principal.settings.includes(code))
         ? undefined
         : 'it is not a record of a setting you work in',
+  },
+  {
+    id: 'managed-settings',
+    scope: 'every-setting',
+    check: (principal, resource) => {
+      const outside = resource.settings.filter((code) => !principal.settings.includes(code));
+      if (resource.settings.length === 0) return 'it names no setting';
+      return outside.length ? `it reaches settings you do not work in (${outside.join(', ')})` : undefined;
+    },
   },
 ];
 
@@ -173,6 +318,7 @@ export function createPolicy(
   rules: readonly AccessRule[] = ACCESS_RULES,
   guards: readonly Guard[] = GUARDS,
   viewRules: readonly ViewRule[] = VIEW_RULES,
+  scopes: Record<Action, Guard['scope'] | 'installation'> = ACTION_SCOPES,
 ): Policy {
   const granting = (principal: Principal, action: Action) =>
     rules.filter((rule) => rule.actions.includes(action) && rule.roles.some((role) => principal.roles.includes(role)));
@@ -186,7 +332,10 @@ export function createPolicy(
           denied: 'role',
           reason: `Your role${principal.roles.length === 1 ? '' : 's'} (${principal.roles.join(', ') || 'none'}) may not ${action}`,
         };
-      const failed = guards.map((guard) => guard.check(principal, resource)).find((why) => why !== undefined);
+      const failed = guards
+        .filter((guard) => guard.scope === scopes[action])
+        .map((guard) => guard.check(principal, resource))
+        .find((why) => why !== undefined);
       if (failed) return { allowed: false, denied: 'scope', reason: `You may not ${action} here: ${failed}` };
       const rule = candidates.find((r) => !r.when || r.when(resource));
       if (!rule) return { allowed: false, denied: 'scope', reason: `You may not ${action} for this record` };

@@ -12,6 +12,7 @@ const PROBLEM_BASE = 'https://throughcare.dev/problems/';
 /** Every domain error code has a status; adding a code without one fails to compile. */
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
+  UNPROCESSABLE: 422,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -22,6 +23,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
 
 const TITLE_BY_CODE: Record<ErrorCode, string> = {
   VALIDATION_FAILED: 'Your request has problems',
+  UNPROCESSABLE: 'The content cannot be used',
   UNAUTHENTICATED: 'Sign in required',
   FORBIDDEN: 'Not allowed',
   NOT_FOUND: 'Not found',
@@ -68,6 +70,14 @@ export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _n
   if (error instanceof ThroughcareError) {
     problem = problemFor(error);
     context?.logger.info({ code: error.code, status: problem.status }, 'request failed');
+  } else if (error instanceof URIError && (error as { status?: unknown }).status === 400) {
+    // Express's router could not percent-decode a path parameter (`%zz`, `%E0%A4%A`, a lone surrogate's bytes).
+    problem = problemFor(
+      new ValidationError('The path is not valid percent-encoded UTF-8', [
+        { pointer: '/path', detail: 'must be valid percent-encoded UTF-8' },
+      ]),
+    );
+    context?.logger.info({ status: problem.status }, 'request path refused');
   } else if (isBodyParserError(error)) {
     problem = bodyProblem(error);
     context?.logger.info({ status: problem.status, reason: error.type }, 'request body refused');
@@ -82,7 +92,8 @@ export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _n
 
 /** What express.json() throws for a body it refuses: a 4xx status and a stable `type`, safe to describe. */
 interface BodyParserError {
-  readonly type: string;
+  /** Absent when decompressing failed: body-parser passes on zlib's error marked 400 (a body not in its Content-Encoding). */
+  readonly type?: string;
   readonly status: number;
   readonly limit?: number;
 }
@@ -90,7 +101,13 @@ interface BodyParserError {
 function isBodyParserError(error: unknown): error is BodyParserError {
   if (typeof error !== 'object' || error === null) return false;
   const { type, status, expose } = error as { type?: unknown; status?: unknown; expose?: unknown };
-  return typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500 && expose === true;
+  return (
+    (type === undefined || typeof type === 'string') &&
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500 &&
+    expose === true
+  );
 }
 
 function bodyProblem(error: BodyParserError): Problem {
@@ -109,10 +126,11 @@ function bodyProblem(error: BodyParserError): Problem {
     };
   }
   // Unsupported encodings and charsets (415), aborted or mis-sized bodies (400): body-parser's own words.
+  const type = error.type ?? 'encoding.mismatch';
   return {
-    type: PROBLEM_BASE + error.type.replace(/\./g, '-'),
+    type: PROBLEM_BASE + type.replace(/\./g, '-'),
     title: 'The request body could not be read',
     status: error.status,
-    detail: `The request body could not be read (${error.type})`,
+    detail: `The request body could not be read (${type})`,
   };
 }

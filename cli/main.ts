@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { ThroughcareError, ValidationError, type FieldProblem } from '../domain/errors';
+import { problemOf } from './api-client';
 import { CommandFailure, EXIT, print } from './context';
 import type * as Case from './commands/case';
 import type * as Config from './commands/config';
@@ -70,7 +71,18 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     const failure = describeFailure(error);
     if (json) {
-      print(JSON.stringify({ error: { code: failure.code, message: failure.message, problems: failure.problems } }));
+      // A failure the API answered carries its problem document (RFC 9457) as well.
+      const problem = problemOf(error);
+      print(
+        JSON.stringify({
+          error: {
+            code: failure.code,
+            message: failure.message,
+            problems: failure.problems,
+            ...(problem ? { problem } : {}),
+          },
+        }),
+      );
     } else {
       const lines = (failure.problems ?? []).map((p) => `\n  - ${p.pointer || '(body)'}: ${p.detail}`);
       process.stderr.write(`throughcare: ${failure.message}${lines.join('')}\n`);

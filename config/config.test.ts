@@ -112,6 +112,40 @@ describe('loadConfig', () => {
     expect(problemsOf({ OIDC_ROLES_CLAIM: 'roles claim' })[0]).toMatch(/^OIDC_ROLES_CLAIM must be a claim name/);
   });
 
+  it('reads the browser session settings, and requires PUBLIC_URL and SESSION_SECRET for a production client', () => {
+    expect(load({})).toMatchObject({
+      publicUrl: undefined,
+      session: { secret: undefined, idleTimeoutSeconds: 1800, maxLifetimeSeconds: 43200 },
+    });
+    const secret = 's'.repeat(40);
+    const config = load({
+      PUBLIC_URL: 'https://tc.example.nhs.uk/',
+      SESSION_SECRET: secret,
+      SESSION_IDLE_TIMEOUT: '600',
+    });
+    expect(config.publicUrl).toBe('https://tc.example.nhs.uk');
+    expect(config.session.idleTimeoutSeconds).toBe(600);
+    expect(JSON.stringify(describeConfig(config))).not.toContain(secret);
+    expect(problemsOf({ PUBLIC_URL: 'https://tc.example.nhs.uk/app' })[0]).toMatch(
+      /^PUBLIC_URL must be an http\(s\) URL without a path/,
+    );
+    expect(problemsOf({ SESSION_SECRET: 'short' })).toEqual([
+      'SESSION_SECRET must be a random string of at least 32 characters',
+    ]);
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/tc',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      SPINE_BASE_URL: 'https://int.api.service.nhs.uk',
+      OIDC_ISSUER_URL: 'https://login.example.org/realms/nhs',
+    };
+    expect(() => load(production)).not.toThrow();
+    expect(problemsOf({ ...production, OIDC_CLIENT_ID: 'throughcare' })).toEqual([
+      expect.stringMatching(/^PUBLIC_URL is required when NODE_ENV=production and OIDC_CLIENT_ID is set/),
+      expect.stringMatching(/^SESSION_SECRET is required when NODE_ENV=production and OIDC_CLIENT_ID is set/),
+    ]);
+  });
+
   it('requires the Spine credentials together', () => {
     expect(problemsOf({ SPINE_API_KEY: 'k' })).toEqual([
       'SPINE_TOKEN_URL, SPINE_PRIVATE_KEY_PATH, SPINE_KEY_ID must be set together with SPINE_API_KEY for Spine application-restricted access',

@@ -50,6 +50,21 @@ export interface Config {
     readonly clientId: string | undefined;
     readonly clientSecret: string | undefined;
   };
+  /** The address people reach Throughcare at (scheme, host, port), when it is not the server's own (a TLS proxy). */
+  readonly publicUrl: string | undefined;
+  /** Browser sessions (cookie and server-side record) after the browser sign-in. */
+  readonly session: {
+    /** Signs the session cookie; unset outside production: generated and kept in DATA_DIR. */
+    readonly secret: string | undefined;
+    readonly idleTimeoutSeconds: number;
+    readonly maxLifetimeSeconds: number;
+  };
+  /** Where the `case`, `task` and `pathway` commands send their requests, and the bearer token they send. */
+  readonly client: {
+    /** Unset: the `throughcare up` running on DATA_DIR, else http://localhost:PORT. */
+    readonly url: string | undefined;
+    readonly token: string | undefined;
+  };
   readonly log: { readonly level: LogLevel; readonly pretty: boolean };
 }
 
@@ -223,6 +238,52 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: true,
   },
   {
+    name: 'PUBLIC_URL',
+    description:
+      'Address people reach Throughcare at, e.g. https://throughcare.example.nhs.uk behind a TLS proxy: the browser sign-in returns to PUBLIC_URL/auth/callback, and an https address makes the session cookie Secure',
+    default: 'the server’s own http://HOST:PORT',
+    expects: 'an http(s) URL without a path, e.g. https://throughcare.example.nhs.uk',
+    schema: { type: 'string', pattern: '^https?://[^\\s/?#]+/?$' },
+  },
+  {
+    name: 'SESSION_SECRET',
+    description:
+      'Signs the browser session cookie; required in production with OIDC_CLIENT_ID, else generated once and kept in DATA_DIR/session/secret',
+    expects: 'a random string of at least 32 characters',
+    schema: { type: 'string', minLength: 32 },
+    secret: true,
+  },
+  {
+    name: 'SESSION_IDLE_TIMEOUT',
+    description: 'Seconds a browser session lasts without a request before it must sign in again',
+    default: '1800',
+    expects: 'a number of seconds from 1 to 86400',
+    schema: { type: 'integer', minimum: 1, maximum: 86400 },
+  },
+  {
+    name: 'SESSION_MAX_LIFETIME',
+    description: 'Seconds after sign-in a browser session ends however active it is',
+    default: '43200',
+    expects: 'a number of seconds from 1 to 604800',
+    schema: { type: 'integer', minimum: 1, maximum: 604800 },
+  },
+  {
+    name: 'THROUGHCARE_URL',
+    description:
+      'Where the `case`, `task` and `pathway` commands send their requests (the API of a Throughcare server); `--url` overrides it',
+    default: 'the `throughcare up` running on DATA_DIR, else http://localhost:PORT',
+    expects: 'an http(s) URL, e.g. https://throughcare.example.nhs.uk',
+    schema: { type: 'string', pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$' },
+  },
+  {
+    name: 'THROUGHCARE_TOKEN',
+    description:
+      'The bearer token the `case`, `task` and `pathway` commands sign in with (from your organisation’s OIDC sign-in, or `throughcare dev-token` in development); `--token` overrides it',
+    expects: 'a bearer token (a JWT)',
+    schema: { type: 'string', minLength: 1 },
+    secret: true,
+  },
+  {
     name: 'LOG_LEVEL',
     description: 'Least severe log level written',
     default: 'info',
@@ -286,6 +347,11 @@ export function loadConfig(env: Env = process.env, options: { cwd?: string; isTt
       `${missing.join(', ')} must be set together with ${authSet.join(', ')} for Spine application-restricted access`,
     );
   }
+  // The browser sign-in in production: its callback must be the public address, its cookie signed by a kept secret.
+  if (raw.NODE_ENV === 'production' && raw.OIDC_CLIENT_ID !== undefined) {
+    for (const name of ['PUBLIC_URL', 'SESSION_SECRET'].filter((n) => raw[n] === undefined))
+      problems.push(`${name} is required when NODE_ENV=production and OIDC_CLIENT_ID is set (browser sign-in)`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const str = (name: string): string | undefined => raw[name] as string | undefined;
@@ -318,6 +384,13 @@ export function loadConfig(env: Env = process.env, options: { cwd?: string; isTt
       clientId: str('OIDC_CLIENT_ID'),
       clientSecret: str('OIDC_CLIENT_SECRET'),
     },
+    publicUrl: str('PUBLIC_URL')?.replace(/\/+$/, ''),
+    session: {
+      secret: str('SESSION_SECRET'),
+      idleTimeoutSeconds: (raw.SESSION_IDLE_TIMEOUT as number | undefined) ?? 1800,
+      maxLifetimeSeconds: (raw.SESSION_MAX_LIFETIME as number | undefined) ?? 43200,
+    },
+    client: { url: str('THROUGHCARE_URL')?.replace(/\/+$/, ''), token: str('THROUGHCARE_TOKEN') },
     log: {
       level: (str('LOG_LEVEL') ?? 'info') as LogLevel,
       pretty: logFormat ? logFormat === 'pretty' : (options.isTty ?? process.stdout.isTTY === true),
@@ -364,6 +437,10 @@ export function describeConfig(config: Config): Record<string, string> {
     OIDC_SETTINGS_CLAIM: config.oidc.settingsClaim,
     OIDC_CLIENT_ID: config.oidc.clientId ?? '(unset)',
     OIDC_CLIENT_SECRET: mask(config.oidc.clientSecret),
+    PUBLIC_URL: config.publicUrl ?? '(the server’s own address)',
+    SESSION_SECRET: mask(config.session.secret),
+    SESSION_IDLE_TIMEOUT: String(config.session.idleTimeoutSeconds),
+    SESSION_MAX_LIFETIME: String(config.session.maxLifetimeSeconds),
     LOG_LEVEL: config.log.level,
     LOG_FORMAT: config.log.pretty ? 'pretty' : 'json',
   };

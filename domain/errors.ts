@@ -7,6 +7,7 @@
 
 export const ERROR_CODES = [
   'VALIDATION_FAILED',
+  'UNPROCESSABLE',
   'NOT_FOUND',
   'CONFLICT',
   'UNAUTHENTICATED',
@@ -38,8 +39,10 @@ export class ValidationError extends ThroughcareError {
   constructor(
     message: string,
     readonly problems: readonly FieldProblem[],
+    /** The request was well formed but its content cannot be used (a pathway lint refused): HTTP 422. */
+    options: { unprocessable?: boolean } = {},
   ) {
-    super('VALIDATION_FAILED', message);
+    super(options.unprocessable ? 'UNPROCESSABLE' : 'VALIDATION_FAILED', message);
   }
 }
 

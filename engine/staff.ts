@@ -2,7 +2,8 @@
  * The staff directory: who works in which setting and which duties (job roles notices are addressed to:
  * `sms-team-lead`, `custody-sergeant`, `release-team`...) they hold. `notify.notifyStaff` tells the active staff
  * of a case's setting who hold a duty; `keyworker` is not a duty but the person a caseload assignment names.
- * Until the API and sign-in exist, staff are added from the CLI (`throughcare staff add`).
+ * Staff are added from the CLI (`throughcare staff add`: the directory's bootstrap, before anyone can sign in)
+ * or by an administrator through the API (`/api/v1/staff`).
  */
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError, type FieldProblem } from '../domain/errors';
@@ -98,6 +99,22 @@ export async function addStaff(store: Store, input: AddStaffInput): Promise<Staf
   });
   const [summary] = await listStaff(store, { staffId: id });
   return { ...summary!, created };
+}
+
+/**
+ * Makes a member of staff inactive: they can no longer sign in (the bearer check refuses them at once, whatever
+ * their token says) and receive no more notices. Their record stays, named by what they did; adding them again
+ * makes them active. Doing it twice changes nothing.
+ */
+export async function deactivateStaff(store: Store, staffId: string): Promise<StaffSummary> {
+  const knex = store.orm.em.getConnection().getKnex();
+  const updated = await knex('staff')
+    .where({ id: staffId })
+    .update({ active: false })
+    .returning<{ id: string }[]>('id');
+  if (updated.length === 0) throw new NotFoundError(`No member of staff ${staffId}`);
+  const [summary] = await listStaff(store, { staffId });
+  return summary!;
 }
 
 /** The directory, by name; only the staff of one setting, or holding one duty, when asked. */

@@ -131,13 +131,24 @@ export async function listWorklist(store: Store, query: WorklistQuery): Promise<
     .whereIn('t.status', [...(query.statuses ?? ['open'])])
     .orderByRaw(`coalesce(t.due_at, 'infinity'::timestamptz) asc, t.id asc`)
     .limit(query.limit + 1);
-  if (query.setting) void q.whereExists(inSettings([query.setting]));
+  // When the scope already is that one setting, a second EXISTS only squares the planner's estimate of how few
+  // rows match, and it then sorts them all instead of reading the sort index (bench:api).
+  if (query.setting && !(query.scope.length === 1 && query.scope[0] === query.setting))
+    void q.whereExists(inSettings([query.setting]));
   if (query.assignee !== undefined) void q.where('t.assignee', query.assignee);
   if (query.unassigned) void q.whereNull('t.assignee');
   if (query.candidateGroup) void q.whereRaw('t.candidate_groups @> array[?]::text[]', [query.candidateGroup]);
   if (query.overdue) void q.whereIn('t.status', ['open', 'planned']).where('t.due_at', '<', now);
-  if (query.dueBefore) void q.where('t.due_at', '<', new Date(query.dueBefore));
-  if (query.dueAfter) void q.where('t.due_at', '>=', new Date(query.dueAfter));
+  // The due window as bounds on the sort key, so the sort index (worklist_tasks_open_by_sort) starts and stops at
+  // the window rather than reading every task due before it. Bounds on the sort key only (not on due_at as well):
+  // the planner then estimates them as one range, instead of multiplying them into "almost no rows" and sorting.
+  // `< infinity` keeps undated tasks out of a window with only a start, as `due_at >= start` did.
+  if (query.dueBefore) void q.whereRaw(`coalesce(t.due_at, 'infinity'::timestamptz) < ?`, [new Date(query.dueBefore)]);
+  if (query.dueAfter)
+    void q.whereRaw(
+      `coalesce(t.due_at, 'infinity'::timestamptz) >= ? and coalesce(t.due_at, 'infinity'::timestamptz) < 'infinity'::timestamptz`,
+      [new Date(query.dueAfter)],
+    );
   if (query.caseId) void q.where('t.case_id', query.caseId);
   if (query.pathwayId) void q.where('c.pathway_id', query.pathwayId);
   if (query.cursor) {

@@ -5,18 +5,21 @@
  * part in reverse, so nothing is cut off while something above it still uses it.
  */
 import http from 'node:http';
+import { Client, Connection } from '@temporalio/client';
 import type { AddressInfo } from 'node:net';
 import { createApp, type ApiDependencies } from '../api';
 import type { Config } from '../config';
+import type { CaseEngine } from '../engine';
 import type { Logger } from '../log';
 import { startDatabase } from './parts/database';
 import { hasIdentityProvider, startIdentity } from './parts/identity';
 import { startSpine } from './parts/spine';
+import { createConfiguredSpineClient } from './parts/spine-client';
 import { startTemporal } from './parts/temporal';
 import { startWorkerPart } from './parts/worker';
 import { deployShippedPathways, ensureDemoSettings } from './default-content';
 import { removeRuntimeInfo, writeRuntimeInfo } from './discovery';
-import { PATHWAYS } from '../pathways';
+import { PATHWAYS, createFormValidator } from '../pathways';
 import { openStore } from '../store';
 import type { StartedPart } from './part';
 import { Readiness } from './readiness';
@@ -97,13 +100,31 @@ export async function startThroughcare(
         undeployed.map(({ pathwayId, reason }) => `${pathwayId} not deployed: ${reason}`).join('; '),
       );
     if (config.nodeEnv === 'development') await ensureDemoSettings(store);
-    const startIdentityPart = () => startIdentity(config, { store, httpUrl: url }, logger);
+    const startIdentityPart = () => startIdentity(config, { store, httpUrl: url, databaseUrl: database.url }, logger);
     api = hasIdentityProvider(config) ? await startPart('identity', startIdentityPart) : await startIdentityPart();
     const spine = await startPart('spine', () => startSpine(config, logger));
+    // The API's PDS search asks the same Spine as the worker.
+    const spineClient = await createConfiguredSpineClient(config, spine.baseUrl, logger);
+    if (api) api = { ...api, spine: () => spineClient };
     const temporal = await startPart('temporal', () => startTemporal(config, database.url, logger));
     await startPart('worker', () =>
       startWorkerPart(config, { store, temporalAddress: temporal.address, spineBaseUrl: spine.baseUrl }, logger),
     );
+    // The API's case engine (cases, tasks: what the CLI sends): a client of the frontend the worker polls.
+    const connection = await Connection.connect({ address: temporal.address });
+    started.push({
+      name: 'API workflow client',
+      part: { location: temporal.address, stop: () => connection.close() },
+      reported: false,
+    });
+    const engine: CaseEngine = {
+      store,
+      client: new Client({ connection, namespace: config.temporal.namespace }),
+      taskQueue: config.temporal.taskQueue,
+      logger,
+      forms: createFormValidator(),
+    };
+    if (api) api = { ...api, engine: () => engine };
     await writeRuntimeInfo(config.dataDir, {
       pid: process.pid,
       httpUrl: url,

@@ -38,12 +38,22 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       'x-audited': route.patientData,
       ...(parameters.length ? { parameters } : {}),
       ...(route.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: ref(route.body) } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': { schema: ref(route.body) },
+                ...(route.xmlBody
+                  ? { 'application/xml': { schema: { type: 'string', description: 'BPMN 2.0 XML' } } }
+                  : {}),
+              },
+            },
+          }
         : {}),
       responses: {
         [String(route.success.status)]: {
           description: route.success.description,
-          content: { 'application/json': { schema: ref(route.success.schema) } },
+          content: { [route.success.contentType ?? 'application/json']: { schema: ref(route.success.schema) } },
         },
         '400': problemResponse('the request has problems, each named by JSON Pointer'),
         '401': problemResponse('no valid bearer token'),
@@ -51,6 +61,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         '404': problemResponse('no such record in the settings you work in'),
         ...(route.method === 'post' ? { '409': problemResponse('the record is not in a state that allows it') } : {}),
         '503': problemResponse('a part Throughcare depends on is unavailable'),
+        ...Object.fromEntries(Object.entries(route.problems ?? {}).map(([s, d]) => [s, problemResponse(d)])),
       },
     };
     (paths[route.path] ??= {})[route.method] = operation;
@@ -69,7 +80,17 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     },
     servers: [{ url: '/api/v1' }],
     security: [{ bearer: [] }],
-    tags: [{ name: 'cases' }, { name: 'tasks' }, { name: 'patients' }],
+    tags: [
+      { name: 'cases' },
+      { name: 'tasks' },
+      { name: 'patients' },
+      { name: 'pathways' },
+      { name: 'directory' },
+      { name: 'appointments' },
+      { name: 'contacts' },
+      { name: 'notes' },
+      { name: 'alerts' },
+    ],
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },

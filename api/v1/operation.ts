@@ -4,6 +4,7 @@
  * ask the policy, answer a record outside one's settings as not found, name problems by JSON Pointer, audit.
  * The operations themselves are in the `*.routes.ts` files, gathered in routes.ts.
  */
+import type { SpineClient } from '../../activities/spine';
 import { findCase, findWorklistTask, type AccessRecord, type CaseEngine, type WorklistItem } from '../../engine';
 import { NotFoundError, ThroughcareError, ValidationError, type FieldProblem } from '../../domain/errors';
 import type { Principal } from '../auth/principal';
@@ -12,6 +13,8 @@ import { PARAMETER_SCHEMAS, type JsonSchema } from './schemas';
 
 export interface RouteContext {
   readonly engine: CaseEngine;
+  /** The Spine (PDS) client when one is configured (the patient search). */
+  readonly spine: () => SpineClient | undefined;
   readonly principal: Principal;
   readonly params: Record<string, string>;
   readonly query: Record<string, unknown>;
@@ -36,6 +39,8 @@ export interface AuditEntry {
 export interface RouteResult {
   readonly status?: number;
   readonly body: unknown;
+  /** A body that is not JSON (a pathway's BPMN XML) is sent as text with this type. */
+  readonly contentType?: string;
 }
 
 export interface RouteSpec {
@@ -54,8 +59,18 @@ export interface RouteSpec {
   readonly query?: string;
   /** Name of a schema in SCHEMAS for the JSON body. */
   readonly body?: string;
+  /** The body may also be sent as XML (application/xml): it is then validated as the JSON body `{ "xml": ... }`. */
+  readonly xmlBody?: boolean;
   readonly headers?: Record<string, JsonSchema & { description: string }>;
-  readonly success: { readonly status: number; readonly schema: string; readonly description: string };
+  readonly success: {
+    readonly status: number;
+    readonly schema: string;
+    readonly description: string;
+    /** Default application/json. */
+    readonly contentType?: string;
+  };
+  /** Further problem answers it can give, by status: their description (400, 401, 403, 404, 503 always). */
+  readonly problems?: Record<string, string>;
   readonly handle: (ctx: RouteContext) => Promise<RouteResult>;
 }
 
@@ -101,6 +116,17 @@ export const taskResource = (task: WorklistItem & { restricted: boolean }) => ({
   restricted: task.restricted,
   candidateGroups: task.candidateGroups,
 });
+
+/** An action on what belongs to no setting (pathways, the list of settings): allowed by role alone, or a 403 problem. */
+export function allowInstallationAction(
+  ctx: Pick<RouteContext, 'principal'>,
+  action: Action,
+): Decision & { allowed: true } {
+  requireRole(ctx.principal, action);
+  const decision = authorize(ctx.principal, action, { settings: [] });
+  if (!decision.allowed) throw new ThroughcareError('FORBIDDEN', decision.reason);
+  return decision;
+}
 
 /** A list's scope: the settings the person works in, or the one setting asked for (which must be one of them). */
 export function listScope(principal: Principal, action: Action, setting: unknown): string[] {

@@ -7,8 +7,9 @@
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { Router, type Request } from 'express';
+import express, { Router, type Request } from 'express';
 import { DependencyUnavailableError, NotFoundError, ValidationError, type FieldProblem } from '../../domain/errors';
+import type { SpineClient } from '../../activities/spine';
 import { recordAccess, type CaseEngine } from '../../engine';
 import { FORMS_DIRECTORY, createFormAjv, listFormIds, readFormSchema } from '../../pathways';
 import { principalOf } from '../auth/principal';
@@ -20,7 +21,12 @@ import { SCHEMAS } from './schemas';
 export interface ApiV1Options {
   /** The engine, once the database and Temporal are up; until then operations answer 503. */
   readonly engine: () => CaseEngine | undefined;
+  /** The Spine (PDS) client, for the patient search; the search answers 503 without it. */
+  readonly spine?: () => SpineClient | undefined;
 }
+
+/** The media types an `xmlBody` operation reads as XML text. */
+export const XML_TYPES = ['application/xml', 'text/xml', 'application/bpmn+xml'];
 
 /** `/cases/{caseId}` -> `/cases/:caseId` */
 export function expressPath(path: string): string {
@@ -63,10 +69,14 @@ function escapePointer(segment: string): string {
 function problemsOf(errors: readonly ErrorObject[] | null | undefined, prefix: string): FieldProblem[] {
   const seen = new Map<string, string>();
   for (const error of errors ?? []) {
+    // An unmet `then` is reported at its own field; the `if` that chose it would only name the whole object.
+    if (error.keyword === 'if') continue;
     const params = error.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
     let pointer = error.instancePath;
-    if (error.keyword === 'required' && params.missingProperty) pointer += `/${escapePointer(params.missingProperty)}`;
-    if (error.keyword === 'additionalProperties' && params.additionalProperty)
+    // `!== undefined`: a field named "" is `/`, not the whole document.
+    if (error.keyword === 'required' && params.missingProperty !== undefined)
+      pointer += `/${escapePointer(params.missingProperty)}`;
+    if (error.keyword === 'additionalProperties' && params.additionalProperty !== undefined)
       pointer += `/${escapePointer(params.additionalProperty)}`;
     const detail =
       error.keyword === 'additionalProperties'
@@ -83,7 +93,8 @@ function problemsOf(errors: readonly ErrorObject[] | null | undefined, prefix: s
 
 /** The query string as one value per name (a repeated name is a problem, not silently the first). */
 function singleValuedQuery(req: Request): Record<string, unknown> {
-  const query: Record<string, unknown> = {};
+  // No prototype: `?__proto__=x` stays a name of its own, refused as unknown, instead of vanishing into one.
+  const query = Object.create(null) as Record<string, unknown>;
   const problems: FieldProblem[] = [];
   for (const [name, value] of Object.entries(req.query as Record<string, unknown>)) {
     if (typeof value === 'string') query[name] = value;
@@ -93,10 +104,60 @@ function singleValuedQuery(req: Request): Record<string, unknown> {
   return query;
 }
 
+/**
+ * Numbers ajv coerced from text that are not finite or were not written as decimals: it turns `Infinity` and `1e400`
+ * into Infinity and then skips `minimum` and `maximum` for it (so `?limit=Infinity` would pass), and `0x10` into 16.
+ */
+function nonFinite(values: Record<string, unknown>, sent: Record<string, unknown>, prefix: string): FieldProblem[] {
+  return Object.entries(values)
+    .filter(
+      ([name, value]) =>
+        typeof value === 'number' &&
+        // A default ajv filled in was not sent.
+        (!Number.isFinite(value) || (typeof sent[name] === 'string' && !DECIMAL.test(sent[name]))),
+    )
+    .map(([name]) => ({ pointer: `${prefix}/${escapePointer(name)}`, detail: 'must be a finite decimal number' }));
+}
+
+/** How a number is written in a path or query: ajv would also take `0x10`, ` 5` or `Infinity`. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Deeper than any form or variables need; deeper values cost every later reader (Temporal payloads, JSON, jsonb). */
+const MAX_DEPTH = 64;
+
+/**
+ * Text holding U+0000, by JSON Pointer: PostgreSQL's text and jsonb cannot store it, so it is refused here rather
+ * than failing in the database; and values nested deeper than MAX_DEPTH. Walked without recursion: a body may nest
+ * thousands deep.
+ */
+function nulCharacters(value: unknown, prefix: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const pending: [unknown, string, number][] = [[value, prefix, 0]];
+  while (pending.length > 0) {
+    const [node, pointer, depth] = pending.pop()!;
+    if (typeof node === 'string') {
+      if (node.includes('\u0000')) problems.push({ pointer, detail: 'must not contain the character U+0000' });
+    } else if (node !== null && typeof node === 'object') {
+      if (depth >= MAX_DEPTH) {
+        problems.push({ pointer, detail: `must not nest deeper than ${MAX_DEPTH} levels` });
+        continue;
+      }
+      for (const [key, child] of Object.entries(node)) {
+        const at = `${pointer}/${escapePointer(key)}`;
+        if (key.includes('\u0000')) problems.push({ pointer: at, detail: 'must not contain the character U+0000' });
+        pending.push([child, at, depth + 1]);
+      }
+    }
+  }
+  return problems;
+}
+
 function validateRequest(route: CompiledRoute, req: Request) {
   const problems: FieldProblem[] = [];
+  const sentParams: Record<string, unknown> = { ...(req.params as Record<string, string>) };
   const params = { ...(req.params as Record<string, string>) };
   if (route.params && !route.params(params)) problems.push(...problemsOf(route.params.errors, '/path'));
+  problems.push(...nonFinite(params, sentParams, '/path'));
   let query: Record<string, unknown> = {};
   try {
     query = singleValuedQuery(req);
@@ -105,7 +166,10 @@ function validateRequest(route: CompiledRoute, req: Request) {
     else throw error;
   }
   if (route.query) {
+    // As sent: ajv coerces `query` in place.
+    const sentQuery = { ...query };
     if (!route.query(query)) problems.push(...problemsOf(route.query.errors, '/query'));
+    problems.push(...nonFinite(query, sentQuery, '/query'));
   } else if (Object.keys(query).length > 0) {
     problems.push(
       ...Object.keys(query).map((name) => ({
@@ -119,13 +183,22 @@ function validateRequest(route: CompiledRoute, req: Request) {
     const value = req.get(name);
     if (value !== undefined) headers[name] = value;
   }
+  const sentHeaders = { ...headers };
   if (route.headers && !route.headers(headers)) problems.push(...problemsOf(route.headers.errors, '/headers'));
+  problems.push(...nonFinite(headers, sentHeaders, '/headers'));
   let body: Record<string, unknown> = {};
   if (route.body) {
-    const sent: unknown = req.body === undefined ? {} : req.body;
+    const sent: unknown =
+      route.spec.xmlBody && typeof req.body === 'string' ? { xml: req.body } : req.body === undefined ? {} : req.body;
     if (!route.body(sent)) problems.push(...problemsOf(route.body.errors, ''));
     else body = sent as Record<string, unknown>;
   }
+  problems.push(
+    ...nulCharacters(params, '/path'),
+    ...nulCharacters(query, '/query'),
+    ...nulCharacters(headers, '/headers'),
+    ...nulCharacters(body, ''),
+  );
   if (problems.length) throw new ValidationError(`The request has ${problems.length} problem(s)`, problems);
   return { params, query, body };
 }
@@ -149,9 +222,11 @@ export function apiV1DocumentsRouter(): Router {
 /** The operations of routes.ts; mount behind the bearer middleware (it sets `res.locals.principal`). */
 export function apiV1OperationsRouter(options: ApiV1Options): Router {
   const router = Router();
+  // BPMN as sent by a modeller or `curl --data-binary @file.bpmn`; the same limit as JSON bodies.
+  const xmlText = express.text({ type: XML_TYPES, limit: '1mb' });
   for (const spec of ROUTES) {
     const route = compile(spec);
-    router[spec.method](expressPath(spec.path), async (req, res, next) => {
+    router[spec.method](expressPath(spec.path), ...(spec.xmlBody ? [xmlText] : []), async (req, res, next) => {
       try {
         const principal = principalOf(res);
         const { params, query, body } = validateRequest(route, req);
@@ -160,6 +235,7 @@ export function apiV1OperationsRouter(options: ApiV1Options): Router {
         const requestId = requestContext()?.requestId ?? null;
         const ctx: RouteContext = {
           engine,
+          spine: () => options.spine?.(),
           principal,
           params,
           query,
@@ -173,7 +249,9 @@ export function apiV1OperationsRouter(options: ApiV1Options): Router {
             ),
         };
         const result = await spec.handle(ctx);
-        res.status(result.status ?? spec.success.status).json(result.body);
+        res.status(result.status ?? spec.success.status);
+        if (result.contentType) res.type(result.contentType).send(result.body);
+        else res.json(result.body);
       } catch (error) {
         next(error);
       }

@@ -7,11 +7,35 @@
  * Every handler asks the policy module (api/policy.ts) before it shows or changes anything, and reads and
  * changes through engine/ functions only.
  */
+import { CASE_TIMELINE_ROUTES } from './case-timeline.routes';
 import { CASE_ROUTES } from './cases.routes';
+import { CASE_TERMINATE_ROUTES } from './case-terminate.routes';
+import { ALERT_ROUTES } from './alerts.routes';
+import { NOTE_ROUTES } from './notes.routes';
+import { DIRECTORY_ROUTES } from './directory.routes';
 import type { RouteSpec } from './operation';
+import { PATHWAY_ROUTES } from './pathways.routes';
 import { PATIENT_ROUTES } from './patients.routes';
 import { TASK_ROUTES } from './tasks.routes';
+import { TASK_DRAFT_ROUTES } from './task-drafts.routes';
+import { APPOINTMENT_ROUTES } from './appointments.routes';
+import { CONTACT_ROUTES } from './contacts.routes';
+import { PATIENT_SEARCH_ROUTES } from './patient-search.routes';
 
-export const ROUTES: readonly RouteSpec[] = [...CASE_ROUTES, ...TASK_ROUTES, ...PATIENT_ROUTES];
+export const ROUTES: readonly RouteSpec[] = [
+  ...CASE_ROUTES,
+  ...TASK_ROUTES,
+  ...PATIENT_ROUTES,
+  ...CASE_TIMELINE_ROUTES,
+  ...TASK_DRAFT_ROUTES,
+  ...APPOINTMENT_ROUTES,
+  ...CONTACT_ROUTES,
+  ...PATIENT_SEARCH_ROUTES,
+  ...PATHWAY_ROUTES,
+  ...DIRECTORY_ROUTES,
+  ...CASE_TERMINATE_ROUTES,
+  ...NOTE_ROUTES,
+  ...ALERT_ROUTES,
+];
 
 export { accessRecordOf, type AuditEntry, type RouteContext, type RouteResult, type RouteSpec } from './operation';

@@ -4,6 +4,11 @@
  * Pathway forms are not copied here: they are referenced at `/api/v1/forms/{formId}.schema.json`.
  */
 import { WORKLIST_STATUSES } from '../../engine/worklist';
+import { CASE_RECORD_SCHEMAS } from './case-records.schemas';
+import { CASE_TERMINATE_SCHEMAS } from './case-terminate.schemas';
+import { DIRECTORY_SCHEMAS } from './directory.schemas';
+import { NOTE_ALERT_SCHEMAS } from './notes-alerts.schemas';
+import { PATHWAY_SCHEMAS } from './pathways.schemas';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -35,6 +40,11 @@ const taskId = {
 
 /** Every schema, by the name the OpenAPI document gives it. */
 export const SCHEMAS: Record<string, JsonSchema> = {
+  ...CASE_RECORD_SCHEMAS,
+  ...PATHWAY_SCHEMAS,
+  ...DIRECTORY_SCHEMAS,
+  ...CASE_TERMINATE_SCHEMAS,
+  ...NOTE_ALERT_SCHEMAS,
   Problem: {
     type: 'object',
     description: 'RFC 9457 problem details; `errors` names each bad field by JSON Pointer',
@@ -210,6 +220,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
           schema: { type: 'string', format: 'uri-reference', description: 'where its JSON Schema is served' },
         },
       }),
+      draft: { ...nullable(ref('TaskDraft')), description: 'your saved draft of its answers while it is open' },
     },
   },
   CompleteTaskRequest: {

@@ -1,5 +1,5 @@
 /** The worklist: list, read, claim, unclaim, assign, complete. */
-import { changeTaskAssignment, completeTask, listWorklist, type WorklistStatus } from '../../engine';
+import { changeTaskAssignment, completeTask, findTaskDraft, listWorklist, type WorklistStatus } from '../../engine';
 import { worklistTaskId } from '../../domain/worklist-task-id';
 import { ValidationError } from '../../domain/errors';
 import { authorize } from '../policy';
@@ -95,6 +95,10 @@ export const TASK_ROUTES: readonly RouteSpec[] = [
         body: {
           task: summary,
           form: task.formId ? { formId: task.formId, schema: `/api/v1/forms/${task.formId}.schema.json` } : null,
+          // Drafts hold answers: only for a view with clinical content, and only the reader's own.
+          draft: decision.view.clinicalContent
+            ? await findTaskDraft(ctx.engine.store, task.taskId, ctx.principal.subject)
+            : null,
         },
       };
     },
@@ -182,6 +186,8 @@ export const TASK_ROUTES: readonly RouteSpec[] = [
         taskId: task.taskId,
         data: ctx.body['data'] as Record<string, unknown>,
         completedBy: ctx.principal.subject,
+        // Carried into the workflow, so that the assessment, notes and audit events it leads to name this person.
+        actedBy: { ...actorOf(ctx, decision), purpose: decision.purpose },
         ...(completionId !== undefined ? { completionId } : {}),
       }).catch((error: unknown) => prefixProblems(error, '/data'));
       await ctx.audit([

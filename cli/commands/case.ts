@@ -1,31 +1,51 @@
-import os from 'node:os';
+/** `throughcare case`: start, show, message and terminate cases through the API, as the person signed in. */
 import type { Command } from 'commander';
-import { worklistTaskId } from '../../domain/worklist-task-id';
 import { parseIsoDuration } from '../../bpmn';
 import {
-  listIncidents,
-  listTasks,
-  messageCase,
-  showCase,
-  startCase,
-  terminateCase,
   workflowIdOf,
   type IncidentSummary,
   type MessageCaseResult,
+  type StartedCase,
   type TaskSummary,
+  type TerminatedCase,
+  type WorklistItem,
 } from '../../engine';
+import type { PatientFlagView } from '../../store';
+import type { PathwayView } from '../../workflows';
 import { overdueMarker } from './task';
+import { apiClient, withApiOptions, type ApiOptions } from '../api-client';
 import { CommandFailure, EXIT, commandContext, print } from '../context';
-import { parseJsonObject, withCaseEngine } from '../engine';
+import { parseJsonObject } from '../engine';
+
+/** A case as GET /api/v1/cases/{caseId} answers it. */
+interface CaseDetail {
+  readonly case: { readonly caseId: string; readonly pathwayId: string };
+  readonly executionStatus: string;
+  readonly pathwayStatus: string;
+  readonly failure?: { readonly type?: string; readonly message: string };
+  readonly termination?: NonNullable<PathwayView['termination']>;
+  readonly error?: NonNullable<PathwayView['error']>;
+  readonly flags: readonly PatientFlagView[];
+  readonly openTasks: readonly WorklistItem[];
+  readonly plannedWork: readonly WorklistItem[];
+  readonly pendingTimers: PathwayView['pendingTimers'];
+  readonly waitingFor: PathwayView['messageSubscriptions'];
+  readonly keptMessages: PathwayView['bufferedMessages'];
+  readonly incidents: readonly IncidentSummary[];
+  readonly variables: Record<string, unknown>;
+  readonly trail: PathwayView['trail'];
+}
 
 export function registerCase(program: Command): void {
   const cases = program
     .command('case')
-    .description('Start cases, see where they are, and send them messages (needs a running Throughcare)');
+    .description(
+      'Start cases, see where they are, and send them messages, through the Throughcare API (THROUGHCARE_URL, THROUGHCARE_TOKEN)',
+    );
 
-  cases
-    .command('start <pathwayId>')
-    .description('Start a case of a deployed pathway for a person in a setting')
+  withApiOptions(
+    cases.command('start <pathwayId>').description('Start a case of a deployed pathway for a person in a setting'),
+  )
     .requiredOption('--patient <nhsNumber>', 'the person’s NHS number')
     .requiredOption(
       '--setting <odsCode>',
@@ -41,20 +61,27 @@ export function registerCase(program: Command): void {
     .action(
       async (
         pathwayId: string,
-        options: { patient: string; setting: string; version?: string; vars?: string; json?: boolean; quiet?: boolean },
+        options: ApiOptions & {
+          patient: string;
+          setting: string;
+          version?: string;
+          vars?: string;
+          json?: boolean;
+          quiet?: boolean;
+        },
       ) => {
         const variables = parseJsonObject('--vars', options.vars);
         const version = parseVersion(options.version);
-        const started = await withCaseEngine(commandContext(), (engine) =>
-          startCase(engine, {
-            pathwayId,
-            version,
+        const api = await apiClient(commandContext(), options);
+        const started = await api.request<StartedCase>('POST', '/cases', {
+          json: {
+            pathway: pathwayId,
+            ...(version !== undefined ? { version } : {}),
             nhsNumber: options.patient,
             settingOdsCode: options.setting,
             variables,
-            startedBy: `cli:${os.userInfo().username}`,
-          }),
-        );
+          },
+        });
         if (options.json) return print(JSON.stringify(started, null, 2));
         print(
           options.quiet ? started.caseId : `Started case ${started.caseId} (${started.pathwayId} v${started.version})`,
@@ -62,78 +89,70 @@ export function registerCase(program: Command): void {
       },
     );
 
-  cases
-    .command('show <caseId>')
-    .description(
-      'Show where a case is: status, active elements, open tasks with due dates, pending timers, variables and the trail',
-    )
+  withApiOptions(
+    cases
+      .command('show <caseId>')
+      .description(
+        'Show where a case is: status, active elements, open tasks with due dates, pending timers, variables and the trail',
+      ),
+  )
     .option('--json', 'print JSON')
-    .action(async (caseId: string, options: { json?: boolean }) => {
-      // Open incidents from the incident record: those of the case's child pathways too.
-      const [view, incidents, planned] = await withCaseEngine(commandContext(), (engine) =>
-        Promise.all([
-          showCase(engine, caseId),
-          listIncidents(engine, { caseId, open: true }),
-          listTasks(engine, { caseId, plannedOnly: true }),
-        ]),
-      );
-      if (options.json)
-        return print(JSON.stringify({ ...view, openIncidents: incidents, plannedTasks: planned }, null, 2));
-      const { pathway } = view;
-      const variables = Object.keys(pathway.variables).sort();
+    .action(async (caseId: string, options: ApiOptions & { json?: boolean }) => {
+      const api = await apiClient(commandContext(), options);
+      const view = await api.request<CaseDetail>('GET', `/cases/${encodeURIComponent(caseId)}`);
+      if (options.json) return print(JSON.stringify(view, null, 2));
+      const variables = Object.keys(view.variables).sort();
       print(
         [
-          `Case ${caseId}: ${pathway.processId} ${pathway.status} (workflow ${view.executionStatus.toLowerCase()})`,
+          `Case ${caseId}: ${view.case.pathwayId} ${view.pathwayStatus} (workflow ${view.executionStatus.toLowerCase()})`,
           ...(view.failure
             ? [`Failed: ${view.failure.message}${view.failure.type ? ` (${view.failure.type})` : ''}`]
             : []),
-          ...(pathway.error && !view.failure
+          ...(view.error && !view.failure
             ? [
-                `Error: ${pathway.error.message} (${pathway.error.code}${pathway.error.elementId ? ` at ${pathway.error.elementId}` : ''})`,
+                `Error: ${view.error.message} (${view.error.code}${view.error.elementId ? ` at ${view.error.elementId}` : ''})`,
               ]
             : []),
-          ...(pathway.termination
-            ? [
-                `Terminated by ${pathway.termination.terminatedBy} at ${pathway.termination.at}: ${pathway.termination.reason}`,
-              ]
+          ...(view.termination
+            ? [`Terminated by ${view.termination.terminatedBy} at ${view.termination.at}: ${view.termination.reason}`]
             : []),
-          ...(view.personFlags.length ? ['Person flags:'] : []),
-          ...view.personFlags.map((f) => `  ${f.severity === 'warning' ? 'WARNING ' : ''}${f.display} (${f.code})`),
-          ...openIncidentLines(incidents),
-          `Open tasks:${pathway.openTasks.length ? '' : ' none'}`,
-          ...pathway.openTasks.map(
-            // The worklist's id, the one `task complete` takes (the state query knows only the run-local one).
-            (t) =>
-              `  ${worklistTaskId(view.workflowId, t.taskId)}  ${t.name ?? t.elementId}${t.dueDate ? `  due ${t.dueDate}` : ''}`,
-          ),
-          ...plannedLines(planned),
-          `Pending timers:${pathway.pendingTimers.length ? '' : ' none'}`,
-          ...pathway.pendingTimers.map((t) => `  ${t.name ?? t.elementId}  fires ${t.dueAt}`),
-          `Waiting for messages:${pathway.messageSubscriptions.length ? '' : ' none'}`,
-          ...pathway.messageSubscriptions.map((m) => `  ${m.messageName} (key ${m.correlationKey}) at ${m.elementId}`),
-          ...(pathway.bufferedMessages.length ? ['Messages kept until the case can catch them:'] : []),
-          ...pathway.bufferedMessages.map(
+          ...(view.flags.length ? ['Person flags:'] : []),
+          ...view.flags.map((f) => `  ${f.severity === 'warning' ? 'WARNING ' : ''}${f.display} (${f.code})`),
+          ...openIncidentLines(view.incidents),
+          `Open tasks:${view.openTasks.length ? '' : ' none'}`,
+          // The worklist's ids: the ones `task complete` takes.
+          ...view.openTasks.map((t) => `  ${t.taskId}  ${t.name}${t.dueAt ? `  due ${t.dueAt}` : ''}`),
+          ...plannedLines(view.plannedWork),
+          `Pending timers:${view.pendingTimers.length ? '' : ' none'}`,
+          ...view.pendingTimers.map((t) => `  ${t.name ?? t.elementId}  fires ${t.dueAt}`),
+          `Waiting for messages:${view.waitingFor.length ? '' : ' none'}`,
+          ...view.waitingFor.map((m) => `  ${m.messageName} (key ${m.correlationKey}) at ${m.elementId}`),
+          ...(view.keptMessages.length ? ['Messages kept until the case can catch them:'] : []),
+          ...view.keptMessages.map(
             (m) => `  ${m.messageName} (key ${m.correlationKey}) received ${m.receivedAt}, expires ${m.expiresAt}`,
           ),
           `Variables:${variables.length ? '' : ' none'}`,
-          ...variables.map((name) => `  ${name} = ${abbreviate(JSON.stringify(pathway.variables[name]))}`),
+          ...variables.map((name) => `  ${name} = ${abbreviate(JSON.stringify(view.variables[name]))}`),
           `Trail:`,
-          ...pathway.trail.map((e) => `  ${e.enteredAt}  ${e.name ?? e.elementId}${e.outcome ? `  ${e.outcome}` : ''}`),
+          ...view.trail.map((e) => `  ${e.enteredAt}  ${e.name ?? e.elementId}${e.outcome ? `  ${e.outcome}` : ''}`),
         ].join('\n'),
       );
     });
 
-  cases
-    .command('terminate <caseId>')
-    .description(
-      'End a case early, with the reason: its open tasks and incidents are withdrawn (closed as cancelled with the reason), the case is closed and the reason recorded',
-    )
+  withApiOptions(
+    cases
+      .command('terminate <caseId>')
+      .description(
+        'End a case early, with the reason: its open tasks and incidents are withdrawn (closed as cancelled with the reason), the case is closed and the reason recorded',
+      ),
+  )
     .requiredOption('--reason <text>', 'why the case ends here (kept with the case, its tasks and the audit trail)')
     .option('--json', 'print JSON')
-    .action(async (caseId: string, options: { reason: string; json?: boolean }) => {
-      const terminated = await withCaseEngine(commandContext(), (engine) =>
-        terminateCase(engine, caseId, { reason: options.reason, terminatedBy: `cli:${os.userInfo().username}` }),
-      );
+    .action(async (caseId: string, options: ApiOptions & { reason: string; json?: boolean }) => {
+      const api = await apiClient(commandContext(), options);
+      const terminated = await api.request<TerminatedCase>('POST', `/cases/${encodeURIComponent(caseId)}/terminate`, {
+        json: { reason: options.reason },
+      });
       print(
         options.json
           ? JSON.stringify(terminated, null, 2)
@@ -141,11 +160,13 @@ export function registerCase(program: Command): void {
       );
     });
 
-  cases
-    .command('message <caseId> <messageName>')
-    .description(
-      'Deliver a message (recall, transfer, appointment outcome, ...) to a case: caught now when the case waits for it, else kept until it does or the message expires',
-    )
+  withApiOptions(
+    cases
+      .command('message <caseId> <messageName>')
+      .description(
+        'Deliver a message (recall, transfer, appointment outcome, ...) to a case: caught now when the case waits for it, else kept until it does or the message expires',
+      ),
+  )
     .option('--key <correlationKey>', 'correlation key (default: the case id)')
     .option('--vars <json>', 'variables carried by the message, as a JSON object (or @FILE, or - for standard input)')
     .option(
@@ -157,7 +178,7 @@ export function registerCase(program: Command): void {
       async (
         caseId: string,
         messageName: string,
-        options: { key?: string; vars?: string; ttl?: string; json?: boolean },
+        options: ApiOptions & { key?: string; vars?: string; ttl?: string; json?: boolean },
       ) => {
         const variables = parseJsonObject('--vars', options.vars);
         if (options.ttl !== undefined && !parseIsoDuration(options.ttl)) {
@@ -166,14 +187,15 @@ export function registerCase(program: Command): void {
             EXIT.usage,
           );
         }
-        const result = await withCaseEngine(commandContext(), (engine) =>
-          messageCase(engine, caseId, {
+        const api = await apiClient(commandContext(), options);
+        const result = await api.request<MessageCaseResult>('POST', `/cases/${encodeURIComponent(caseId)}/messages`, {
+          json: {
             name: messageName,
-            correlationKey: options.key,
+            ...(options.key !== undefined ? { correlationKey: options.key } : {}),
             variables,
             ...(options.ttl !== undefined ? { timeToLive: options.ttl } : {}),
-          }),
-        );
+          },
+        });
         print(options.json ? JSON.stringify(result, null, 2) : describeDelivery(result));
       },
     );

@@ -1,25 +1,31 @@
+/**
+ * `throughcare pathway`: lint locally (it needs no data), and deploy, list and show through the API, signed in as a
+ * commissioner (ops may list and show).
+ */
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import type { Command } from 'commander';
 import { compilePathway, hasLintErrors, type LintFinding } from '../../bpmn';
 import {
-  deployPathway,
   installedLintOptions,
-  listPathwayVersions,
-  showPathwayVersion,
+  type DeployedPathway,
   type ElementRef,
+  type PathwayVersionSummary,
   type PathwayVersionView,
 } from '../../engine';
-import { withStore } from '../database';
+import { apiClient, withApiOptions, type ApiOptions } from '../api-client';
 import { commandContext, CommandFailure, EXIT, print } from '../context';
 
 export function registerPathway(program: Command): void {
-  const pathway = program.command('pathway').description('Lint, deploy, list and show BPMN pathways');
+  const pathway = program
+    .command('pathway')
+    .description(
+      'Lint BPMN pathways (locally), and deploy, list and show them through the Throughcare API (THROUGHCARE_URL, THROUGHCARE_TOKEN)',
+    );
 
   pathway
     .command('lint <file>')
     .description(
-      'Lint a BPMN file against the installed service task types and forms; exit status 1 when it has errors',
+      'Lint a BPMN file against the installed service task types and forms; exit status 1 when it has errors. Runs locally: it needs no server, no data and no sign-in',
     )
     .option('--json', 'print the findings as JSON')
     .action(async (file: string, options: { json?: boolean }) => {
@@ -30,19 +36,18 @@ export function registerPathway(program: Command): void {
       if (hasLintErrors(findings)) process.exitCode = EXIT.failure;
     });
 
-  pathway
-    .command('deploy <file>')
-    .description(
-      'Deploy a BPMN file as a new immutable pathway version (deploying the same content again returns the existing version)',
-    )
-    .option('--deployed-by <name>', 'who is deploying, recorded with the version', `cli:${os.userInfo().username}`)
+  withApiOptions(
+    pathway
+      .command('deploy <file>')
+      .description(
+        'Deploy a BPMN file as a new immutable pathway version, as the commissioner signed in (deploying the same content again returns the existing version)',
+      ),
+  )
     .option('--json', 'print JSON')
-    .action(async (file: string, options: { deployedBy: string; json?: boolean }) => {
+    .action(async (file: string, options: ApiOptions & { json?: boolean }) => {
       const xml = await readBpmnFile(file);
-      const { config, logger } = commandContext();
-      const deployed = await withStore(config, logger, (store) =>
-        deployPathway(store, xml, { ...installedLintOptions(), deployedBy: options.deployedBy }),
-      );
+      const api = await apiClient(commandContext(), options);
+      const deployed = await api.request<DeployedPathway>('POST', '/pathways', { xml });
       if (options.json) return print(JSON.stringify(deployed, null, 2));
       print(
         deployed.created
@@ -52,13 +57,12 @@ export function registerPathway(program: Command): void {
       if (deployed.findings.length) print(deployed.findings.map(formatFinding).join('\n'));
     });
 
-  pathway
-    .command('list')
-    .description('List deployed pathway versions, newest first')
+  withApiOptions(pathway.command('list').description('List deployed pathway versions, newest first'))
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }) => {
-      const { config, logger } = commandContext();
-      const versions = await withStore(config, logger, (store) => listPathwayVersions(store));
+    .action(async (options: ApiOptions & { json?: boolean }) => {
+      const api = await apiClient(commandContext(), options);
+      const { items } = await api.request<{ items: { versions: PathwayVersionSummary[] }[] }>('GET', '/pathways');
+      const versions = items.flatMap((p) => p.versions);
       if (options.json) return print(JSON.stringify(versions, null, 2));
       if (versions.length === 0) return print('No pathways are deployed.');
       print(
@@ -71,17 +75,22 @@ export function registerPathway(program: Command): void {
       );
     });
 
-  pathway
-    .command('show <pathwayId>')
-    .description(
-      'Show a deployed pathway version: who deployed it and when, its user tasks and their forms, its timers, the messages it can catch, and the variables it is started with',
-    )
+  withApiOptions(
+    pathway
+      .command('show <pathwayId>')
+      .description(
+        'Show a deployed pathway version: who deployed it and when, its user tasks and their forms, its timers, the messages it can catch, and the variables it is started with',
+      ),
+  )
     .option('--version <n>', 'pathway version (default: the latest)')
     .option('--json', 'print JSON')
-    .action(async (pathwayId: string, options: { version?: string; json?: boolean }) => {
+    .action(async (pathwayId: string, options: ApiOptions & { version?: string; json?: boolean }) => {
       const version = parseVersion(options.version);
-      const { config, logger } = commandContext();
-      const view = await withStore(config, logger, (store) => showPathwayVersion(store, pathwayId, version));
+      const api = await apiClient(commandContext(), options);
+      const view = await api.request<PathwayVersionView>(
+        'GET',
+        `/pathways/${encodeURIComponent(pathwayId)}/versions/${version ?? 'latest'}`,
+      );
       print(options.json ? JSON.stringify(view, null, 2) : formatPathwayVersion(view));
     });
 }

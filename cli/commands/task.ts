@@ -1,43 +1,52 @@
+/** `throughcare task`: the worklist through the API, as the person signed in (THROUGHCARE_TOKEN). */
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import type { Command } from 'commander';
-import { CompletionOutcomeUnknownError, completeTask, listTasks, type TaskSummary } from '../../engine';
+import { DependencyUnavailableError } from '../../domain/errors';
+import type { TaskSummary, WorklistItem } from '../../engine';
+import { apiClient, withApiOptions, type ApiOptions } from '../api-client';
 import { CommandFailure, commandContext, print } from '../context';
-import { parseJsonObject, withCaseEngine } from '../engine';
+import { parseJsonObject } from '../engine';
 
 export function registerTask(program: Command): void {
   const tasks = program
     .command('task')
-    .description('The worklist: list and complete user tasks (needs a running Throughcare)');
+    .description(
+      'The worklist of the settings you work in: list and complete user tasks, through the Throughcare API (THROUGHCARE_URL, THROUGHCARE_TOKEN)',
+    );
 
-  tasks
-    .command('list')
-    .description('List open tasks, soonest due first')
+  withApiOptions(tasks.command('list').description('List open tasks of the settings you work in, soonest due first'))
     .option('--case <caseId>', 'only this case’s tasks')
     .option('--all', 'include completed, cancelled, planned and started tasks')
     .option('--planned', 'include planned work: milestones the pathway will open later, with their due dates')
     .option('--json', 'print JSON')
     .option('-q, --quiet', 'print only the task ids, one a line (for scripts)')
-    .action(async (options: { case?: string; all?: boolean; planned?: boolean; json?: boolean; quiet?: boolean }) => {
-      const found = await withCaseEngine(commandContext(), (engine) =>
-        listTasks(engine, { caseId: options.case, includeClosed: options.all, includePlanned: options.planned }),
-      );
-      const now = Date.now();
-      if (options.json) return print(JSON.stringify(found, null, 2));
-      if (options.quiet) return found.length ? print(found.map((t) => t.taskId).join('\n')) : undefined;
-      if (found.length === 0) return print('No tasks.');
-      print(
-        found
-          .map(
-            (t) =>
-              `${t.taskId}  ${t.status.padEnd(9)} ${t.name}  ${t.formId ? `[${t.formId}]` : ''}${t.dueAt ? `  due ${t.dueAt}` : ''}${overdueMarker(t, now)}${t.completedLate ? '  (completed late)' : ''}`,
-          )
-          .join('\n'),
-      );
-    });
+    .action(
+      async (
+        options: ApiOptions & { case?: string; all?: boolean; planned?: boolean; json?: boolean; quiet?: boolean },
+      ) => {
+        const api = await apiClient(commandContext(), options);
+        // The API lists one status (or any) at a time: open and planned are two lists, merged soonest due first.
+        const statuses = options.all ? ['any'] : options.planned ? ['open', 'planned'] : ['open'];
+        const lists = await Promise.all(
+          statuses.map((status) => api.listAll<WorklistItem>('/tasks', { status, caseId: options.case })),
+        );
+        const found = statuses.length === 1 ? lists[0]! : lists.flat().sort(soonestDueFirst);
+        const now = Date.now();
+        if (options.json) return print(JSON.stringify(found, null, 2));
+        if (options.quiet) return found.length ? print(found.map((t) => t.taskId).join('\n')) : undefined;
+        if (found.length === 0) return print('No tasks.');
+        print(
+          found
+            .map(
+              (t) =>
+                `${t.taskId}  ${t.status.padEnd(9)} ${t.name}  ${t.formId ? `[${t.formId}]` : ''}${t.dueAt ? `  due ${t.dueAt}` : ''}${overdueMarker(t, now)}${t.completedLate ? '  (completed late)' : ''}`,
+            )
+            .join('\n'),
+        );
+      },
+    );
 
-  tasks
-    .command('complete <taskId>')
+  withApiOptions(tasks.command('complete <taskId>'))
     .description('Complete a task with its form data (validated against the task’s form before it is sent)')
     .requiredOption(
       '--data <json>',
@@ -48,24 +57,36 @@ export function registerTask(program: Command): void {
       'this submission’s id (a new one when absent): the same id again answers with the first outcome, applied once',
     )
     .option('--json', 'print JSON')
-    .action(async (taskId: string, options: { data: string; json?: boolean; completionId?: string }) => {
+    .action(async (taskId: string, options: ApiOptions & { data: string; json?: boolean; completionId?: string }) => {
       const data = parseJsonObject('--data', options.data);
       // Chosen before anything is sent, so that every way this command can end can name it.
       const completionId = options.completionId ?? randomUUID();
-      const result = await withCaseEngine(commandContext(), (engine) =>
-        completeTask(engine, { taskId, data, completedBy: `cli:${os.userInfo().username}`, completionId }),
-      ).catch((error: unknown) => {
-        if (!(error instanceof CompletionOutcomeUnknownError)) throw error;
-        throw new CommandFailure(
-          `${error.message}\nTo learn it, run the same command again with --completion-id ${completionId}.`,
-        );
-      });
+      const api = await apiClient(commandContext(), options);
+      const result = await api
+        .request<{ taskId: string; status: string; completionId: string; completedAt: string }>(
+          'POST',
+          `/tasks/${encodeURIComponent(taskId)}/complete`,
+          { json: { data }, headers: { 'idempotency-key': completionId } },
+        )
+        .catch((error: unknown) => {
+          // The server keeps trying the engine for 60 s before it answers 503; an answer lost on the way is the same.
+          // Refused outright: nothing was sent, so nothing was applied.
+          if (!(error instanceof DependencyUnavailableError) || /ECONNREFUSED/.test(error.message)) throw error;
+          throw new CommandFailure(
+            `${error.message}\nThe outcome is unknown: to learn it, run the same command again with --completion-id ${completionId}.`,
+          );
+        });
       print(
         options.json
           ? JSON.stringify(result, null, 2)
           : `Completed ${taskId} (completion id ${result.completionId}); the case is ${result.status}`,
       );
     });
+}
+
+function soonestDueFirst(a: TaskSummary, b: TaskSummary): number {
+  const due = (t: TaskSummary) => (t.dueAt ? Date.parse(t.dueAt) : Number.POSITIVE_INFINITY);
+  return due(a) - due(b) || a.createdAt.localeCompare(b.createdAt);
 }
 
 /** `  OVERDUE since …` for open or planned work past its due date (or reported overdue); nothing otherwise. */

@@ -28,6 +28,8 @@ export const AppointmentSchema = defineEntity({
     /** The agency the appointment is with, by name, and as a contact when one is on record. */
     agency: p.string().length(255),
     agencyContact: () => p.manyToOne(ContactSchema).nullable(),
+    /** What kind of appointment (`gp`, `probation`, `community-substance-misuse`...), when it was booked with one. */
+    kind: p.string().length(64).nullable(),
     status: p.enum(Object.values(AppointmentStatus)).default(AppointmentStatus.Booked),
     bookedBy: p.string().length(255),
     createdAt: p.datetime().defaultRaw('now()'),

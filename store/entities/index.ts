@@ -16,6 +16,7 @@ import { PatientIdentifierSchema } from './patient-identifier.entity';
 import { SettingSchema } from './setting.entity';
 import { StaffSchema } from './staff.entity';
 import { WorklistTaskSchema } from './worklist-task.entity';
+import { TaskDraftSchema } from './task-draft.entity';
 
 export * from './alert.entity';
 export * from './appointment.entity';
@@ -34,6 +35,7 @@ export * from './patient-identifier.entity';
 export * from './setting.entity';
 export * from './staff.entity';
 export * from './worklist-task.entity';
+export * from './task-draft.entity';
 
 export const ENTITIES = [
   SettingSchema,
@@ -44,6 +46,7 @@ export const ENTITIES = [
   PatientFlagSchema,
   PatientIdentifierSchema,
   WorklistTaskSchema,
+  TaskDraftSchema,
   AssessmentSchema,
   NoteSchema,
   AlertSchema,

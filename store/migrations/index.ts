@@ -14,6 +14,9 @@ import { Migration20261207050000_incidents } from './20261207050000-incidents.mi
 import { Migration20261207063000_staff_duties_and_planned_work } from './20261207063000-staff-duties-and-planned-work.migration';
 import { Migration20261207080000_staff_team_lead_role } from './20261207080000-staff-team-lead-role.migration';
 import { Migration20261207081000_api_audit_and_case_settings } from './20261207081000-api-audit-and-case-settings.migration';
+import { Migration20261207091000_task_drafts_and_appointment_kind } from './20261207091000-task-drafts-and-appointment-kind.migration';
+import { Migration20261207092000_web_sessions } from './20261207092000-web-sessions.migration';
+import { Migration20261207093000_worklist_open_sort_index } from './20261207093000-worklist-open-sort-index.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -34,5 +37,11 @@ export const MIGRATIONS: MigrationObject[] = [
     name: '20261207081000-api-audit-and-case-settings',
     class: Migration20261207081000_api_audit_and_case_settings,
   },
+  {
+    name: '20261207091000-task-drafts-and-appointment-kind',
+    class: Migration20261207091000_task_drafts_and_appointment_kind,
+  },
+  { name: '20261207092000-web-sessions', class: Migration20261207092000_web_sessions },
+  { name: '20261207093000-worklist-open-sort-index', class: Migration20261207093000_worklist_open_sort_index },
   // </migration-list>
 ];

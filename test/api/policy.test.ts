@@ -1,6 +1,8 @@
 /**
  * The authorisation matrix: every role x every action x a record of their own setting, of another setting,
- * and a restricted record of their own setting (and an ops incident task), against a table written by hand.
+ * and a restricted record of their own setting (and an ops incident task, and what belongs to no setting: a
+ * pathway, the list of settings), against a table written by hand. A record of two settings stands for a member
+ * of staff working in one of the admin's settings and one other, whom the admin may see but not change.
  * 0 leaks: nothing allowed that the table denies, no clinical content or contact details seen that it
  * withholds. And every line of the policy is needed: removing any one rule, guard or view rule changes at
  * least one cell of the matrix, so the test fails (shown by table, for each line in turn).
@@ -8,6 +10,7 @@
 import type { Principal, Role } from '../../api/auth/principal';
 import {
   ACCESS_RULES,
+  ACTION_SCOPES,
   ACTIONS,
   GUARDS,
   VIEW_RULES,
@@ -30,6 +33,7 @@ const RECORDS: Record<string, PolicyResource> = {
   'handed over to own': { settings: [OTHER, OWN], candidateGroups: ['sms-team'] },
   'ops task own': { settings: [OWN], candidateGroups: ['ops'] },
   'ops task other': { settings: [OTHER], candidateGroups: ['ops'] },
+  installation: { settings: [] },
 };
 
 /** Written by hand from the issue, not from the policy: what each role may do to a record of its own setting. */
@@ -38,38 +42,81 @@ const CARE: Action[] = [
   'case.list',
   'case.start',
   'case.message',
+  'case.terminate',
   'task.list',
   'task.read',
   'task.complete',
   'task.claim',
   'patient.read',
   'patient.access-log',
+  'case.timeline',
+  'task.draft',
+  'appointment.list',
+  'appointment.book',
+  'appointment.record',
+  'contact.list',
+  'contact.create',
+  'contact.consent',
+  'patient.search',
+  'alert.list',
+  'care-plan.list',
+  'notification.list',
+  'note.list',
+  'note.create',
+  'alert.raise',
+  'alert.resolve',
 ];
+const PATHWAYS: Action[] = ['pathway.list', 'pathway.read', 'pathway.lint', 'pathway.deploy'];
+const DIRECTORY: Action[] = ['setting.list', 'setting.add', 'staff.list', 'staff.change'];
 const ALLOWED_OWN: Record<Role, Action[]> = {
   clinician: CARE,
   'team-lead': [...CARE, 'task.assign'],
-  commissioner: [],
-  ops: ['case.read', 'case.list', 'task.list', 'task.read'],
-  admin: [],
+  commissioner: PATHWAYS,
+  ops: [
+    'case.read',
+    'case.list',
+    // ending a case early is an operational action
+    'case.terminate',
+    'task.list',
+    'task.read',
+    'pathway.list',
+    'pathway.read',
+    'case.timeline',
+    'appointment.list',
+    // that a case has notes and when; the bodies are clinical content, withheld
+    'note.list',
+  ],
+  admin: DIRECTORY,
 };
 /** Ops may also take and complete the incident tasks offered to the ops group, in their settings. */
 const ALLOWED_OPS_TASK: Record<Role, Action[]> = {
-  clinician: CARE,
-  'team-lead': [...CARE, 'task.assign'],
-  commissioner: [],
-  ops: ['case.read', 'case.list', 'task.list', 'task.read', 'task.claim', 'task.complete'],
-  admin: [],
+  ...ALLOWED_OWN,
+  ops: [...ALLOWED_OWN.ops, 'task.claim', 'task.complete'],
 };
+/** Pathways and the list of settings belong to no setting: whoever may, may wherever they work. */
+const ANYWHERE: Action[] = [
+  'pathway.list',
+  'pathway.read',
+  'pathway.lint',
+  'pathway.deploy',
+  'setting.list',
+  'setting.add',
+];
+/** Changing a member of staff needs every setting they work in to be one of the admin's. */
+const ALL_SETTINGS_MINE: Action[] = ['staff.change'];
 
 type Cell =
   'denied' | 'allowed: clinical, contact' | 'allowed: clinical, no contact' | 'allowed: no clinical, no contact';
 
 function expected(role: Role, record: string, action: Action): Cell {
-  const inScope =
-    record === 'own' || record === 'restricted own' || record === 'handed over to own' || record === 'ops task own';
+  const inScope = ANYWHERE.includes(action)
+    ? true
+    : ALL_SETTINGS_MINE.includes(action)
+      ? record === 'own' || record === 'restricted own' || record === 'ops task own'
+      : record === 'own' || record === 'restricted own' || record === 'handed over to own' || record === 'ops task own';
   const allowedActions = record.startsWith('ops task') ? ALLOWED_OPS_TASK[role] : ALLOWED_OWN[role];
   if (!inScope || !allowedActions.includes(action)) return 'denied';
-  if (role === 'ops') return 'allowed: no clinical, no contact';
+  if (role === 'ops' || role === 'commissioner' || role === 'admin') return 'allowed: no clinical, no contact';
   return record === 'restricted own' ? 'allowed: clinical, no contact' : 'allowed: clinical, contact';
 }
 
@@ -130,6 +177,24 @@ describe('the authorisation matrix', () => {
     const decision = createPolicy().authorize(both, 'case.read', RECORDS['handed over to own']!);
     expect(decision).toMatchObject({ allowed: true, rule: 'clinician-care', setting: OWN, purpose: 'TREAT' });
   });
+
+  it('lets pathways be deployed by a commissioner of no setting, audited under none', () => {
+    const nowhere: Principal = { ...principal('commissioner'), settings: [] };
+    const decision = createPolicy().authorize(nowhere, 'pathway.deploy', RECORDS['installation']!);
+    expect(decision).toMatchObject({ allowed: true, rule: 'commissioner-pathways', setting: null });
+  });
+
+  it('lets an admin change a member of staff only within the settings the admin works in, and says which are not', () => {
+    const admin: Principal = { ...principal('admin'), settings: [OWN, 'XTWO01'] };
+    const policy = createPolicy();
+    expect(policy.authorize(admin, 'staff.change', { settings: [OWN, 'XTWO01'] }).allowed).toBe(true);
+    expect(policy.authorize(admin, 'staff.change', { settings: [OWN, OTHER] })).toMatchObject({
+      allowed: false,
+      denied: 'scope',
+      reason: expect.stringContaining(OTHER),
+    });
+    expect(policy.authorize(admin, 'staff.list', { settings: [OWN, OTHER] }).allowed).toBe(true);
+  });
 });
 
 describe('every policy line is needed', () => {
@@ -162,6 +227,15 @@ describe('every policy line is needed', () => {
 
   it.each(lines.map((l) => [l.kind, l.id, l] as const))('without the %s %s, the matrix fails', (_kind, _id, line) => {
     expect(matrix(line.policy()).length).toBeGreaterThan(0);
+  });
+
+  it('and with any action given another scope, too', () => {
+    const scopes = ['any-setting', 'every-setting', 'installation'] as const;
+    for (const action of ACTIONS)
+      for (const scope of scopes.filter((s) => s !== ACTION_SCOPES[action])) {
+        const changed = createPolicy(ACCESS_RULES, GUARDS, VIEW_RULES, { ...ACTION_SCOPES, [action]: scope });
+        expect({ action, scope, fails: matrix(changed).length > 0 }).toEqual({ action, scope, fails: true });
+      }
   });
 
   it('and without each action of each access rule, too', () => {

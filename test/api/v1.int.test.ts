@@ -13,6 +13,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, type KeyLike } from 'jose';
 import request from 'supertest';
 import type { Express } from 'express';
+import { createSpineClient } from '../../activities/spine';
 import { createApp } from '../../api';
 import { createBearerAuth } from '../../api/auth/bearer';
 import type { Role } from '../../api/auth/principal';
@@ -22,6 +23,7 @@ import { addStaff, deployPathway, installedLintOptions, type CaseEngine } from '
 import { silentLogger } from '../../log';
 import { readPathwayXml } from '../../pathways';
 import { Readiness } from '../../runtime/readiness';
+import { startSpineSandbox, type RunningSpineSandbox } from '../../spine-sandbox';
 import type { Store } from '../../store';
 import { startTemporalServer, type TemporalServer } from '../../temporal-server';
 import { WORKFLOWS_PATH } from '../../worker';
@@ -60,6 +62,7 @@ describe('/api/v1', () => {
   let worker: Worker;
   let running: Promise<void>;
   let engine: CaseEngine;
+  let sandbox: RunningSpineSandbox;
   let app: Express;
   let own: string;
   let privateKey: KeyLike;
@@ -72,6 +75,7 @@ describe('/api/v1', () => {
     await nativeConnection?.close();
     await connection?.close();
     await server?.stop();
+    await sandbox?.stop();
     await store?.close();
   }, 60_000);
   const db = useFreshDatabase('api_v1');
@@ -132,10 +136,13 @@ describe('/api/v1', () => {
       tokens.set(subject, await makeToken(subject));
     const jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'test-key', alg: 'ES256' }] });
     const authenticate = createBearerAuth({ issuer: ISSUER, audience: AUDIENCE, jwks, store });
+    // The Spine sandbox, for the PDS search by demographics.
+    sandbox = await startSpineSandbox();
+    const spine = createSpineClient({ baseUrl: sandbox.baseUrl });
     app = createApp({
       readiness: new Readiness(),
       logger: silentLogger,
-      api: () => ({ store, authenticate, engine: () => engine }),
+      api: () => ({ store, authenticate, engine: () => engine, spine: () => spine }),
     });
 
     for (const role of ROLES)
@@ -215,18 +222,25 @@ describe('/api/v1', () => {
       'case.list',
       'case.start',
       'case.message',
+      'case.terminate',
       'task.list',
       'task.read',
       'task.complete',
       'task.claim',
       'patient.read',
       'patient.access-log',
+      'case.timeline',
+      'task.draft',
+      'appointment.list',
+      'appointment.book',
+      'contact.list',
+      'contact.create',
     ];
     const ALLOWED: Record<Role, string[]> = {
       clinician: CARE,
       'team-lead': [...CARE, 'task.assign'],
       commissioner: [],
-      ops: ['case.read', 'case.list', 'task.list', 'task.read'],
+      ops: ['case.read', 'case.list', 'case.terminate', 'task.list', 'task.read', 'case.timeline', 'appointment.list'],
       admin: [],
     };
 
@@ -247,6 +261,9 @@ describe('/api/v1', () => {
         ),
       'case.message': async (who, r) =>
         single(await as(who, 'post', `/api/v1/cases/${cases[r]}/messages`, { name: 'no.such.message' })),
+      // A blank reason: allowed through the policy, then refused (400) before anything ends.
+      'case.terminate': async (who, r) =>
+        single(await as(who, 'post', `/api/v1/cases/${cases[r]}/terminate`, { reason: '   ' })),
       'task.list': async (who, r) => listed(await as(who, 'get', '/api/v1/tasks?limit=200'), 'taskId', tasks[r]),
       'task.read': async (who, r) => single(await as(who, 'get', `/api/v1/tasks/${enc(tasks[r])}`)),
       'task.complete': async (who, r) =>
@@ -261,6 +278,30 @@ describe('/api/v1', () => {
         single(await as(who, 'post', `/api/v1/tasks/${enc(tasks[r])}/assign`, { assignee: 'nobody@staff.test' })),
       'patient.read': async (who, r) => single(await as(who, 'get', `/api/v1/patients/${NHS[r]}`)),
       'patient.access-log': async (who, r) => single(await as(who, 'get', `/api/v1/patients/${NHS[r]}/access-log`)),
+      'case.timeline': async (who, r) => single(await as(who, 'get', `/api/v1/cases/${cases[r]}/timeline`)),
+      'task.draft': async (who, r) =>
+        single(await as(who, 'post', `/api/v1/tasks/${enc(tasks[r])}/draft`, { answers: { deliveredBy: 'A' } })),
+      'appointment.list': async (who, r) => single(await as(who, 'get', `/api/v1/cases/${cases[r]}/appointments`)),
+      'appointment.book': async (who, r) =>
+        single(
+          await as(who, 'post', `/api/v1/cases/${cases[r]}/appointments`, {
+            kind: 'gp',
+            startsAt: '2099-01-01T09:00:00Z',
+            location: 'Surgery',
+            agency: 'Leeds GP',
+          }),
+        ),
+      'contact.list': async (who, r) => single(await as(who, 'get', `/api/v1/patients/${NHS[r]}/contacts`)),
+      'contact.create': async (who, r) =>
+        single(
+          await as(who, 'post', `/api/v1/patients/${NHS[r]}/contacts`, {
+            kind: 'agency',
+            name: 'Leeds PDU',
+            relationship: 'probation practitioner',
+            channel: 'email',
+            email: 'pdu@probation.example',
+          }),
+        ),
     };
 
     function single(res: request.Response) {
@@ -294,7 +335,7 @@ describe('/api/v1', () => {
               leaks.push(`${role} ${action} ${record}: clinical content`);
           }
       expect({ cells, differences, leaks }).toEqual({
-        cells: ROLES.length * 11 * RECORDS.length,
+        cells: ROLES.length * 18 * RECORDS.length,
         differences: [],
         leaks: [],
       });
@@ -552,6 +593,7 @@ describe('/api/v1', () => {
         }),
       listCases: () => as(subjectOf('clinician'), 'get', '/api/v1/cases'),
       getCase: () => as(subjectOf('ops'), 'get', `/api/v1/cases/${cases.own}`),
+      getCaseTimeline: () => as(subjectOf('ops'), 'get', `/api/v1/cases/${cases.own}/timeline`),
       messageCase: async () => {
         const started = await as(subjectOf('clinician'), 'post', '/api/v1/cases', {
           pathway: 'ParentJourney',
@@ -562,8 +604,23 @@ describe('/api/v1', () => {
           name: 'custody.leaving',
         });
       },
+      terminateCase: async () => {
+        const started = await as(subjectOf('clinician'), 'post', '/api/v1/cases', {
+          pathway: 'TwoReviews',
+          nhsNumber: NHS.own,
+          settingOdsCode: own,
+        });
+        return as(subjectOf('ops'), 'post', `/api/v1/cases/${started.body.caseId}/terminate`, {
+          reason: 'Released before reception',
+        });
+      },
       listTasks: () => as(subjectOf('clinician'), 'get', '/api/v1/tasks'),
       getTask: () => as(subjectOf('clinician'), 'get', `/api/v1/tasks/${enc(tasks.own)}`),
+      // Not tasks.own: completeTask's recipe, before this one, completes it, and a closed task takes no draft.
+      saveTaskDraft: () =>
+        as(subjectOf('clinician'), 'post', `/api/v1/tasks/${enc(tasks.restricted)}/draft`, {
+          answers: { deliveredBy: 'Sam Patel' },
+        }),
       claimTask: () => as(subjectOf('clinician'), 'post', `/api/v1/tasks/${enc(tasks.own)}/claim`, {}),
       unclaimTask: () => as(subjectOf('clinician'), 'post', `/api/v1/tasks/${enc(tasks.own)}/unclaim`, {}),
       assignTask: () =>
@@ -576,6 +633,79 @@ describe('/api/v1', () => {
         }),
       getPatient: () => as(subjectOf('clinician'), 'get', `/api/v1/patients/${NHS.own}`),
       getPatientAccessLog: () => as(subjectOf('clinician'), 'get', `/api/v1/patients/${NHS.own}/access-log`),
+      listCaseAppointments: () => as(subjectOf('ops'), 'get', `/api/v1/cases/${cases.own}/appointments`),
+      listPatientAppointments: () => as(subjectOf('clinician'), 'get', `/api/v1/patients/${NHS.own}/appointments`),
+      bookAppointment: () =>
+        as(subjectOf('clinician'), 'post', `/api/v1/cases/${cases.own}/appointments`, {
+          kind: 'gp',
+          startsAt: '2099-01-01T09:00:00Z',
+          location: 'Surgery',
+          agency: 'Leeds GP',
+        }),
+      recordAppointmentOutcome: async () => {
+        const booked = await as(subjectOf('clinician'), 'post', `/api/v1/cases/${cases.own}/appointments`, {
+          kind: 'gp',
+          startsAt: '2099-01-02T09:00:00Z',
+          location: 'Surgery',
+          agency: 'Leeds GP',
+        });
+        return as(subjectOf('clinician'), 'post', `/api/v1/appointments/${booked.body.appointmentId}/outcome`, {
+          outcome: 'attended',
+        });
+      },
+      listContacts: () => as(subjectOf('clinician'), 'get', `/api/v1/patients/${NHS.own}/contacts`),
+      addContact: () =>
+        as(subjectOf('clinician'), 'post', `/api/v1/patients/${NHS.own}/contacts`, {
+          kind: 'agency',
+          name: 'Leeds PDU',
+          relationship: 'probation practitioner',
+          channel: 'email',
+          email: 'pdu@probation.example',
+        }),
+      recordContactConsent: async () => {
+        const added = await as(subjectOf('clinician'), 'post', `/api/v1/patients/${NHS.own}/contacts`, {
+          kind: 'family_member',
+          name: 'Maria Smith',
+          relationship: 'sister',
+          channel: 'sms',
+          phone: '07700 900123',
+        });
+        const consent = `/api/v1/patients/${NHS.own}/contacts/${added.body.contactId}/consent`;
+        return as(subjectOf('clinician'), 'post', consent, { status: 'given', decidedAt: '2026-11-01T10:00:00Z' });
+      },
+      // A person PDS returns whom we already hold, so that the audit event names our record of them.
+      searchPatients: async () => {
+        await knex()('patients')
+          .insert({ id: randomUUID(), nhs_number: '9000000009' })
+          .onConflict('nhs_number')
+          .ignore();
+        return as(subjectOf('clinician'), 'get', '/api/v1/patients?family=Smith&gender=female&birthdate=2010-10-22');
+      },
+      listCaseNotes: () => as(subjectOf('clinician'), 'get', `/api/v1/cases/${cases.own}/notes`),
+      listPatientNotes: () => as(subjectOf('ops'), 'get', `/api/v1/patients/${NHS.own}/notes`),
+      addCaseNote: () => as(subjectOf('clinician'), 'post', `/api/v1/cases/${cases.own}/notes`, { body: 'Seen today' }),
+      amendNote: async () => {
+        const note = await as(subjectOf('clinician'), 'post', `/api/v1/cases/${cases.own}/notes`, { body: 'Sene' });
+        return as(subjectOf('clinician'), 'post', `/api/v1/notes/${note.body.noteId}/amendments`, {
+          body: 'Seen',
+          reason: 'typo',
+        });
+      },
+      listPatientAlerts: () => as(subjectOf('clinician'), 'get', `/api/v1/patients/${NHS.own}/alerts`),
+      raiseAlert: () =>
+        as(subjectOf('clinician'), 'post', `/api/v1/patients/${NHS.own}/alerts`, {
+          code: 'HA',
+          display: 'ACCT open',
+          severity: 'high',
+        }),
+      resolveAlert: async () => {
+        const raised = await as(subjectOf('clinician'), 'post', `/api/v1/patients/${NHS.own}/alerts`, {
+          code: 'HA2',
+          display: 'ACCT closed',
+          severity: 'low',
+        });
+        return as(subjectOf('team-lead'), 'post', `/api/v1/alerts/${raised.body.alertId}/resolve`, { reason: 'done' });
+      },
     };
 
     it('every route that touches a person’s data writes an audit event naming who, role, setting, action and request', async () => {

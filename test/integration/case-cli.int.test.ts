@@ -1,7 +1,8 @@
 /**
  * A case worked from the command line against a running `throughcare up`, as an operator would: start a
  * prison substance misuse case, see its first task in the worklist, submit a form with problems, submit
- * it properly, and watch the pathway move on.
+ * it properly, and watch the pathway move on. The commands go through the HTTP API, signed in with a token from
+ * `throughcare dev-token` (Sam Patel works in the demo prison, Dana Hughes in the demo custody suite).
  */
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -26,13 +27,19 @@ const example = (formId: string): Record<string, unknown> =>
 describe('working a case with throughcare case and task', () => {
   let dataDir: string;
   let up: CliProcess;
-  const cli = async (...args: string[]) => {
-    const run = runCli(args, { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-    const code = await run.exited();
-    return { code, stdout: run.stdout(), output: run.output() };
-  };
-  const openTasks = async (caseId: string) =>
-    JSON.parse((await cli('task', 'list', '--case', caseId, '--json')).stdout) as {
+  const tokens: Record<string, string> = {};
+  /** As someone: `as('Dana Hughes')`. */
+  const as =
+    (name: string) =>
+    async (...args: string[]) => {
+      const run = runCli(args, { DATA_DIR: dataDir, LOG_LEVEL: 'warn', THROUGHCARE_TOKEN: tokens[name] });
+      const code = await run.exited();
+      return { code, stdout: run.stdout(), output: run.output() };
+    };
+  const cli = as('Sam Patel');
+  const custodyNurse = as('Dana Hughes');
+  const openTasks = async (caseId: string, who = cli) =>
+    JSON.parse((await who('task', 'list', '--case', caseId, '--json')).stdout) as {
       taskId: string;
       formId: string;
       status: string;
@@ -42,6 +49,11 @@ describe('working a case with throughcare case and task', () => {
     // As a newcomer's `npm start` runs it (jest sets NODE_ENV=test, which would skip the demo settings).
     up = runCli(['up'], { PORT: String(await freePort()), DATA_DIR: dataDir, NODE_ENV: 'development' });
     await up.waitFor(/Throughcare is ready/, 180_000);
+    for (const name of ['Sam Patel', 'Dana Hughes', 'Oakley Ops']) {
+      const run = runCli(['dev-token', '--user', name], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      expect(await run.exited()).toBe(0);
+      tokens[name] = run.stdout().trim();
+    }
   });
 
   afterAll(async () => {
@@ -50,14 +62,32 @@ describe('working a case with throughcare case and task', () => {
     await fs.rm(dataDir, { recursive: true, force: true });
   });
 
-  it('says Throughcare is not running when no `up` serves this data directory', async () => {
-    const run = runCli(['task', 'list'], { DATA_DIR: path.join(dataDir, 'elsewhere'), LOG_LEVEL: 'warn' });
+  it('says Throughcare is not running when nothing answers at its address', async () => {
+    const closed = await freePort();
+    const run = runCli(['task', 'list'], {
+      DATA_DIR: path.join(dataDir, 'elsewhere'),
+      LOG_LEVEL: 'warn',
+      THROUGHCARE_TOKEN: tokens['Sam Patel'],
+      THROUGHCARE_URL: `http://127.0.0.1:${closed}`,
+    });
     expect(await run.exited()).toBe(1);
-    expect(run.output()).toContain('Throughcare is not running: start it with `npm start`');
+    expect(run.output()).toContain(
+      `Throughcare is not running at http://127.0.0.1:${closed} (ECONNREFUSED): start it with \`npm start\``,
+    );
   });
 
-  it('lists the shipped pathways deployed on first start', async () => {
-    const { code, stdout } = await cli('pathway', 'list', '--json');
+  it('asks for a token, saying how to get one, and mints none itself', async () => {
+    const run = runCli(['task', 'list'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' });
+    expect(await run.exited()).toBe(2);
+    expect(run.output()).toContain('export THROUGHCARE_TOKEN=$(npx throughcare dev-token --user "Sam Patel")');
+    const refused = runCli(['task', 'list', '--token', 'not-a-token'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    expect(await refused.exited()).toBe(1);
+    expect(refused.output()).toContain('The bearer token is malformed');
+  });
+
+  it('lists the shipped pathways deployed on first start, to ops but not to a clinician', async () => {
+    expect((await cli('pathway', 'list')).output).toContain('Your roles (clinician) may not pathway.list');
+    const { code, stdout } = await as('Oakley Ops')('pathway', 'list', '--json');
     expect(code).toBe(0);
     expect((JSON.parse(stdout) as { pathwayId: string }[]).map((p) => p.pathwayId).sort()).toEqual([
       'custody-reception',
@@ -75,7 +105,7 @@ describe('working a case with throughcare case and task', () => {
   });
 
   it('refuses to start a case whose variables the pathway could not run, naming each field', async () => {
-    const noArrival = await cli(
+    const noArrival = await custodyNurse(
       'case',
       'start',
       'custody-reception',
@@ -110,6 +140,7 @@ describe('working a case with throughcare case and task', () => {
       error: {
         code: 'VALIDATION_FAILED',
         message: 'The variables to start sms-prison have 1 problem(s)',
+        problem: expect.objectContaining({ status: 400, instance: '/api/v1/cases' }),
         problems: [
           {
             pointer: '/variables/receptionDate',
@@ -183,15 +214,16 @@ describe('working a case with throughcare case and task', () => {
     expect(shown.code).toBe(0);
     const view = JSON.parse(shown.stdout) as {
       executionStatus: string;
-      pathway: { trail: { elementId: string }[]; variables: Record<string, unknown> };
+      trail: { elementId: string }[];
+      variables: Record<string, unknown>;
     };
     expect(view.executionStatus).toBe('RUNNING');
-    expect(view.pathway.trail.map((t) => t.elementId)).toContain('ReceptionScreening');
-    expect(view.pathway.variables).toMatchObject({ caseId, nhsNumber: '9000000009' });
+    expect(view.trail.map((t) => t.elementId)).toContain('ReceptionScreening');
+    expect(view.variables).toMatchObject({ caseId, nhsNumber: '9000000009' });
   });
 
   it('keeps a message the case is not waiting for yet, delivers it when the case gets there, and refuses one it can never catch', async () => {
-    const started = await cli(
+    const started = await custodyNurse(
       'case',
       'start',
       'custody-reception',
@@ -206,7 +238,7 @@ describe('working a case with throughcare case and task', () => {
     expect(started.code).toBe(0);
     const { caseId } = JSON.parse(started.stdout) as { caseId: string };
 
-    const kept = await cli('case', 'message', caseId, 'custody.leaving');
+    const kept = await custodyNurse('case', 'message', caseId, 'custody.leaving');
     expect(kept.output).not.toContain('throughcare:');
     expect(kept.code).toBe(0);
     expect(kept.stdout.trim()).toMatch(
@@ -217,7 +249,7 @@ describe('working a case with throughcare case and task', () => {
       ),
     );
 
-    const again = await cli('case', 'message', caseId, 'custody.leaving', '--ttl', 'PT2H', '--json');
+    const again = await custodyNurse('case', 'message', caseId, 'custody.leaving', '--ttl', 'PT2H', '--json');
     expect(again.code).toBe(0);
     const result = JSON.parse(again.stdout) as {
       outcome: string;
@@ -234,50 +266,52 @@ describe('working a case with throughcare case and task', () => {
     expect(expiresIn).toBeGreaterThan(110 * 60_000);
     expect(expiresIn).toBeLessThanOrEqual(120 * 60_000);
 
-    const never = await cli('case', 'message', caseId, 'court.outcome');
+    const never = await custodyNurse('case', 'message', caseId, 'court.outcome');
     expect(never.code).toBe(1);
     expect(never.output).toContain(`Case ${caseId} can never catch message 'court.outcome'`);
-    const badTtl = await cli('case', 'message', caseId, 'custody.leaving', '--ttl', 'tomorrow');
+    const badTtl = await custodyNurse('case', 'message', caseId, 'custody.leaving', '--ttl', 'tomorrow');
     expect(badTtl.code).toBe(2);
     expect(badTtl.output).toContain("--ttl must be an ISO 8601 duration such as PT30M, PT12H or P2D, not 'tomorrow'");
-    const notKept = await cli('case', 'message', caseId, 'custody.suite-transfer', '--ttl', 'PT0S');
+    const notKept = await custodyNurse('case', 'message', caseId, 'custody.suite-transfer', '--ttl', 'PT0S');
     expect(notKept.code).toBe(1);
     expect(notKept.output).toContain('nothing waits for it now and its time to live is zero');
 
     for (const formId of ['custody-health-screening', 'custody-observation-level']) {
       const [task] = await eventually(
         `${formId} task in the worklist`,
-        () => openTasks(caseId),
+        () => openTasks(caseId, custodyNurse),
         (tasks) => tasks.some((t) => t.formId === formId),
         { intervalMs: 500 },
       );
-      const done = await cli('task', 'complete', task!.taskId, '--data', JSON.stringify(example(formId)));
+      const done = await custodyNurse('task', 'complete', task!.taskId, '--data', JSON.stringify(example(formId)));
       expect(done.output).not.toContain('throughcare:');
       expect(done.code).toBe(0);
     }
 
     // At the visit-or-move gateway the oldest kept custody.leaving is caught at once; the other stays kept.
+    // The observation review it interrupts opens and is withdrawn by separate activities: wait for both.
     const review = await eventually(
-      'pre-departure review in the worklist',
-      () => openTasks(caseId),
-      (tasks) => tasks.some((t) => t.formId === 'custody-pre-departure-review'),
+      'pre-departure review the only open task',
+      () => openTasks(caseId, custodyNurse),
+      (tasks) => tasks.length === 1 && tasks[0]!.formId === 'custody-pre-departure-review',
       { intervalMs: 500 },
     );
     expect(review.map((t) => t.formId)).toEqual(['custody-pre-departure-review']);
-    const shown = JSON.parse((await cli('case', 'show', caseId, '--json')).stdout) as {
-      pathway: { trail: { elementId: string }[]; bufferedMessages: { messageName: string }[] };
+    const shown = JSON.parse((await custodyNurse('case', 'show', caseId, '--json')).stdout) as {
+      trail: { elementId: string }[];
+      keptMessages: { messageName: string }[];
     };
-    expect(shown.pathway.trail.map((t) => t.elementId)).toContain('DetaineeLeavingCustody');
-    expect(shown.pathway.bufferedMessages.map((m) => m.messageName)).toEqual(['custody.leaving']);
+    expect(shown.trail.map((t) => t.elementId)).toContain('DetaineeLeavingCustody');
+    expect(shown.keptMessages.map((m) => m.messageName)).toEqual(['custody.leaving']);
   });
 
   it('answers a clear error for a case that does not exist', async () => {
     const { code, output } = await cli('case', 'show', '00000000-0000-4000-8000-000000000000');
     expect(code).toBe(1);
-    expect(output).toContain('No case 00000000-0000-4000-8000-000000000000 is known to the workflow engine');
+    expect(output).toContain('No case 00000000-0000-4000-8000-000000000000');
     const message = await cli('case', 'message', '00000000-0000-4000-8000-000000000000', 'custody.leaving');
     expect(message.code).toBe(1);
-    expect(message.output).toContain('No case 00000000-0000-4000-8000-000000000000 is known to the workflow engine');
+    expect(message.output).toContain('No case 00000000-0000-4000-8000-000000000000');
   });
 
   it('takes --version after a command as the pathway version, not the program version', async () => {
@@ -322,11 +356,14 @@ describe('working a case with throughcare case and task', () => {
       '--json',
     );
     expect(code).toBe(1);
+    const problems = [{ pointer: '/nhsNumber', detail: 'must be 10 digits whose last is the Modulus 11 check digit' }];
     expect(JSON.parse(stdout)).toEqual({
       error: {
         code: 'VALIDATION_FAILED',
         message: 'The NHS number is not valid',
-        problems: [{ pointer: '/nhsNumber', detail: 'must be 10 digits whose last is the Modulus 11 check digit' }],
+        problems,
+        // the API's problem document, as it answered
+        problem: expect.objectContaining({ status: 400, detail: 'The NHS number is not valid', errors: problems }),
       },
     });
   });
@@ -356,7 +393,11 @@ describe('working a case with throughcare case and task', () => {
     expect(taskId).toMatch(new RegExp(`^case-${caseId}/ReceptionScreening#\\d+$`));
 
     // Standard input: a form with a problem is read and refused, each problem named.
-    const fromStdin = runCli(['task', 'complete', taskId, '--data', '-'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    const fromStdin = runCli(['task', 'complete', taskId, '--data', '-'], {
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      THROUGHCARE_TOKEN: tokens['Sam Patel'],
+    });
     fromStdin.child.stdin.end(JSON.stringify({ ...example('prison-reception-sms'), alcoholUse: 'sometimes' }));
     expect(await fromStdin.exited()).toBe(1);
     expect(fromStdin.output()).toContain('/alcoholUse');
@@ -415,17 +456,21 @@ describe('working a case with throughcare case and task', () => {
     expect(tasks).toHaveLength(1);
     const shown = JSON.parse((await cli('case', 'show', caseId, '--json')).stdout) as {
       executionStatus: string;
-      pathway: { status: string; termination: { reason: string; terminatedBy: string } };
-      openIncidents: unknown[];
+      pathwayStatus: string;
+      termination: { reason: string; terminatedBy: string };
+      incidents: unknown[];
     };
     expect(shown.executionStatus).toBe('COMPLETED');
-    expect(shown.pathway.status).toBe('terminated');
-    expect(shown.pathway.termination).toMatchObject({
+    expect(shown.pathwayStatus).toBe('terminated');
+    // Who signed in, not the account the command ran under.
+    expect(shown.termination).toMatchObject({
       reason: 'Released from court before reception',
-      terminatedBy: expect.stringMatching(/^cli:/),
+      terminatedBy: 'mailto:sam.patel@demo.throughcare.test',
     });
-    expect(shown.openIncidents).toEqual([]);
-    expect((await cli('case', 'show', caseId)).stdout).toContain('Terminated by cli:');
+    expect(shown.incidents).toEqual([]);
+    expect((await cli('case', 'show', caseId)).stdout).toContain(
+      'Terminated by mailto:sam.patel@demo.throughcare.test',
+    );
     const again = await cli('case', 'terminate', caseId, '--reason', 'again');
     expect(again.code).toBe(1);
     expect(again.output).toContain(`Case ${caseId} was not terminated`);
@@ -478,8 +523,8 @@ describe('working a case with throughcare case and task', () => {
     expect(shown).toMatch(/Case [0-9a-f-]+: sms-prison active/);
     expect(shown).toMatch(/Person flags:\n {2}.*\(UNVERIFIED_IDENTITY\)/);
     const json = JSON.parse((await cli('case', 'show', caseId, '--json')).stdout) as {
-      personFlags: { code: string }[];
+      flags: { code: string }[];
     };
-    expect(json.personFlags.map((f) => f.code)).toContain('UNVERIFIED_IDENTITY');
+    expect(json.flags.map((f) => f.code)).toContain('UNVERIFIED_IDENTITY');
   });
 });

@@ -1,15 +1,50 @@
-/** `throughcare pathway lint | deploy | list | show`, run as a person runs them, against a real PostgreSQL. */
+/**
+ * `throughcare pathway lint | deploy | list | show`, run as a person runs them: lint locally, the others through the
+ * API of a running `throughcare up`, signed in with tokens from `throughcare dev-token` (Casey Commissioner deploys,
+ * Oakley Ops reads).
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { runCli } from '../support/cli-process';
-import { useFreshDatabase } from '../support/database';
+import { freePort } from '../../store/embedded-postgres';
+import { runCli, type CliProcess } from '../support/cli-process';
+
+jest.setTimeout(240_000);
 
 const fixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'bpmn', name);
 const broken = path.join(__dirname, '..', '..', 'bpmn', 'fixtures', 'sequence.bpmn');
 const shipped = (name: string) => path.join(__dirname, '..', '..', 'pathways', name);
 
+const COMMISSIONER = 'mailto:casey.commissioner@demo.throughcare.test';
+
 describe('throughcare pathway', () => {
-  const db = useFreshDatabase();
-  const env = () => ({ DATABASE_URL: db.url, LOG_LEVEL: 'warn' });
+  let dataDir: string;
+  let up: CliProcess;
+  const tokens: Record<string, string> = {};
+  /** The environment of a command run as `name` (the commissioner unless said). */
+  const env = (name = 'Casey Commissioner') => ({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    THROUGHCARE_TOKEN: tokens[name],
+  });
+
+  beforeAll(async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'throughcare-pathway-'));
+    // As a newcomer's `npm start` runs it: development, with the demo staff to sign in as.
+    up = runCli(['up'], { PORT: String(await freePort()), DATA_DIR: dataDir, NODE_ENV: 'development' });
+    await up.waitFor(/Throughcare is ready/, 180_000);
+    for (const name of ['Casey Commissioner', 'Oakley Ops', 'Sam Patel']) {
+      const run = runCli(['dev-token', '--user', name], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      expect(await run.exited()).toBe(0);
+      tokens[name] = run.stdout().trim();
+    }
+  });
+
+  afterAll(async () => {
+    up.child.kill('SIGINT');
+    await up.exited();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  });
 
   it('lint exits 0 for a clean pathway and 1 with each finding for a broken one', async () => {
     const clean = runCli(['pathway', 'lint', fixture('review-reminder.bpmn'), '--json']);
@@ -28,44 +63,53 @@ describe('throughcare pathway', () => {
     expect(run.output()).toContain('Cannot read no-such-file.bpmn: ENOENT');
   });
 
-  it('refuses to work on a database whose migrations are not applied', async () => {
-    const run = runCli(['pathway', 'list'], env());
-    expect(await run.exited()).toBe(1);
-    expect(run.output()).toMatch(/pending migration\(s\); run `throughcare migrate` first/);
-    expect(await runCli(['migrate'], env()).exited()).toBe(0);
+  it('asks for a sign-in to deploy, list or show, saying how to get a token; lint needs none', async () => {
+    const run = runCli(['pathway', 'list'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    expect(await run.exited()).toBe(2);
+    expect(run.output()).toContain('export THROUGHCARE_TOKEN=$(npx throughcare dev-token --user "Sam Patel")');
+    const lint = runCli(['pathway', 'lint', fixture('review-reminder.bpmn')], { DATA_DIR: dataDir });
+    expect(await lint.exited()).toBe(0);
   });
 
-  it('deploys once, returns the same version for the same file, and lists it', async () => {
-    const first = runCli(
-      ['pathway', 'deploy', fixture('review-reminder.bpmn'), '--deployed-by', 'commissioner-1', '--json'],
-      env(),
-    );
+  it('deploys once, as the commissioner signed in, returns the same version for the same file, and lists it', async () => {
+    const first = runCli(['pathway', 'deploy', fixture('review-reminder.bpmn'), '--json'], env());
     expect(await first.exited()).toBe(0);
-    expect(JSON.parse(first.stdout())).toMatchObject({ pathwayId: 'ReviewReminder', version: 1, created: true });
+    expect(JSON.parse(first.stdout())).toMatchObject({
+      pathwayId: 'ReviewReminder',
+      version: 1,
+      created: true,
+      deployedBy: COMMISSIONER,
+    });
 
     const again = runCli(['pathway', 'deploy', fixture('review-reminder.bpmn')], env());
     expect(await again.exited()).toBe(0);
     expect(again.stdout()).toContain('ReviewReminder is unchanged: version 1 already holds this content');
 
-    const list = runCli(['pathway', 'list', '--json'], env());
+    const list = runCli(['pathway', 'list', '--json'], env('Oakley Ops'));
     expect(await list.exited()).toBe(0);
-    expect(JSON.parse(list.stdout())).toEqual([
-      expect.objectContaining({ pathwayId: 'ReviewReminder', version: 1, deployedBy: 'commissioner-1' }),
-    ]);
+    expect(JSON.parse(list.stdout())).toContainEqual(
+      expect.objectContaining({ pathwayId: 'ReviewReminder', version: 1, deployedBy: COMMISSIONER }),
+    );
+
+    const clinician = runCli(['pathway', 'deploy', fixture('review-reminder.bpmn')], env('Sam Patel'));
+    expect(await clinician.exited()).toBe(1);
+    expect(clinician.output()).toContain('Your roles (clinician) may not pathway.deploy');
   });
 
   it('shows a deployed version: its tasks, timers, messages and the variables its start form declares', async () => {
-    const deploy = runCli(['pathway', 'deploy', shipped('custody-reception.bpmn'), '--deployed-by', 'lead-1'], env());
+    // `up` deployed the shipped file; the same content again is that version.
+    const deploy = runCli(['pathway', 'deploy', shipped('custody-reception.bpmn')], env());
     expect(await deploy.exited()).toBe(0);
+    expect(deploy.stdout()).toContain('custody-reception is unchanged: version 1 already holds this content');
 
-    const json = runCli(['pathway', 'show', 'custody-reception', '--json'], env());
+    const json = runCli(['pathway', 'show', 'custody-reception', '--json'], env('Oakley Ops'));
     expect(await json.exited()).toBe(0);
     const view = JSON.parse(json.stdout()) as Record<string, unknown>;
     expect(view).toMatchObject({
       pathwayId: 'custody-reception',
       name: 'Custody reception',
       version: 1,
-      deployedBy: 'lead-1',
+      deployedBy: 'throughcare',
       startFormId: 'custody-reception-start',
       startVariables: [
         { name: 'arrivalTime', type: 'string (date-time)', required: true, description: expect.any(String) },
@@ -122,9 +166,15 @@ describe('throughcare pathway', () => {
     expect(bad.output()).toContain("--version must be a version number, not 'latest'");
   });
 
-  it('refuses to deploy a pathway with lint errors', async () => {
+  it('refuses to deploy a pathway with lint errors, naming each element', async () => {
     const run = runCli(['pathway', 'deploy', broken], env());
     expect(await run.exited()).toBe(1);
     expect(run.output()).toMatch(/Sequence has 2 lint error\(s\) and was not deployed/);
+    expect(run.output()).toContain('  - /elements/NotifyTeam: ');
+    const json = runCli(['pathway', 'deploy', broken, '--json'], env());
+    expect(await json.exited()).toBe(1);
+    expect(JSON.parse(json.stdout())).toMatchObject({
+      error: { code: 'UNPROCESSABLE', problem: { status: 422, errors: expect.any(Array) } },
+    });
   });
 });

@@ -1,0 +1,59 @@
+/** A case's timeline: what happened to it, newest first, without clinical content for ops. */
+import { caseTimeline, type TimelineCategory } from '../../engine';
+import { decide, readCaseOr404, requireRole, withQueryPointers, caseIdParam, type RouteSpec } from './operation';
+
+export const CASE_TIMELINE_ROUTES: readonly RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/cases/{caseId}/timeline',
+    operationId: 'getCaseTimeline',
+    summary:
+      'What happened to a case, newest first: tasks, assessments, notes, alerts, appointments, notifications, incidents, messages',
+    tag: 'cases',
+    action: 'case.timeline',
+    patientData: true,
+    params: caseIdParam,
+    query: 'CaseTimelineQuery',
+    success: { status: 200, schema: 'TimelinePage', description: 'a page of the timeline' },
+    async handle(ctx) {
+      requireRole(ctx.principal, 'case.timeline');
+      const found = await readCaseOr404(ctx);
+      const decision = decide(
+        ctx.principal,
+        'case.timeline',
+        { settings: found.settings, restricted: found.restricted },
+        `No case ${found.caseId}`,
+      );
+      const page = await withQueryPointers(() =>
+        caseTimeline(ctx.engine.store, {
+          caseId: found.caseId,
+          limit: (ctx.query['limit'] as number | undefined) ?? 50,
+          ...(typeof ctx.query['cursor'] === 'string' ? { cursor: ctx.query['cursor'] } : {}),
+          ...(typeof ctx.query['kind'] === 'string' ? { category: ctx.query['kind'] as TimelineCategory } : {}),
+        }),
+      );
+      await ctx.audit([
+        {
+          decision,
+          action: 'read',
+          operation: 'case.timeline',
+          entityType: 'Case',
+          entityId: found.caseId,
+          patientId: found.patientId,
+        },
+      ]);
+      const { clinicalContent, contactDetails } = decision.view;
+      return {
+        body: {
+          ...page,
+          // What the view does not allow is left out, not blanked: the event itself is still shown.
+          items: page.items.map(({ clinical, contact, ...event }) => ({
+            ...event,
+            ...(clinical && clinicalContent ? { clinical } : {}),
+            ...(contact && contactDetails ? { contact } : {}),
+          })),
+        },
+      };
+    },
+  },
+];
