@@ -74,6 +74,11 @@ export const WorklistTaskSchema = defineEntity({
       name: 'worklist_tasks_open_candidate_groups',
       expression: `create index "worklist_tasks_open_candidate_groups" on "worklist_tasks" using gin ("candidate_groups") where status = 'open'`,
     },
+    // The worklist's own order over the open tasks, so a page reads the first tasks in order (bench:api).
+    {
+      name: 'worklist_tasks_open_by_sort',
+      expression: `create index "worklist_tasks_open_by_sort" on "worklist_tasks" ((coalesce("due_at", 'infinity'::timestamptz)), "id") where status = 'open'`,
+    },
     // Planned work: shown per case (case view, `task list --planned`), replaced per workflow and element.
     {
       name: 'worklist_tasks_planned_by_case',

@@ -2,26 +2,18 @@
  * Task completions carry an id (the Temporal update id): the same completion sent again answers with its
  * first outcome and is applied once, also after the case's run continued as new and after the case closed;
  * another completion of a completed task is a conflict. On the embedded server in this process, with the
- * real activities, and through the `throughcare task complete` command.
+ * real activities. The same through `throughcare task complete` is in test/integration/case-cli.int.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import {
-  completeTask,
-  getPathwayVersion,
-  startCase,
-  workflowIdOf,
-  type CaseEngine,
-  type TaskCompletionResult,
-} from '../../engine';
+import { completeTask, getPathwayVersion, startCase, workflowIdOf, type CaseEngine } from '../../engine';
 import { createRecordActivities } from '../../activities/records';
 import { silentLogger } from '../../log';
 import type { Store } from '../../store';
 import { startTemporalServer, type TemporalServer } from '../../temporal-server';
 import { WORKFLOWS_PATH } from '../../worker';
 import type { RunPathwayInput } from '../../workflows';
-import { runCli } from '../support/cli-process';
 import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
@@ -186,34 +178,6 @@ describe('task completion ids', () => {
       assessments: 1,
     });
   });
-
-  it('prints the completion id, and exits 0 with the first result when the same command is run again', async () => {
-    // given an open first review and the submission in a command line
-    const caseId = await start();
-    const first = await taskOf(engine, caseId, 'FirstReview');
-    const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: TASK_QUEUE };
-    const args = [
-      'task',
-      'complete',
-      first.taskId,
-      '--data',
-      JSON.stringify(validSubmission('sms-brief-intervention')),
-    ];
-
-    // when it is run without a completion id, then again with the id it printed
-    const firstRun = runCli([...args, '--json'], env);
-    expect(await firstRun.exited()).toBe(0);
-    const printed = JSON.parse(firstRun.stdout()) as TaskCompletionResult;
-    const again = runCli([...args, '--completion-id', printed.completionId], env);
-
-    // then both succeed with the same completion
-    expect(await again.exited()).toBe(0);
-    expect(again.stdout().trim()).toBe(
-      `Completed ${first.taskId} (completion id ${printed.completionId}); the case is ${printed.status}`,
-    );
-    expect(printed.completionId).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await countsOf(store, caseId)).completed['FirstReview']?.completionId).toBe(printed.completionId);
-  }, 60_000);
 
   /** Records a case as startCase does, and starts its workflow to continue as new at every quiet moment. */
   async function startContinuingCase(): Promise<string> {

@@ -181,15 +181,21 @@ describe('working a case with throughcare case and task', () => {
     expect(bad.output).toContain('/receptionAt: Enter the date and time of reception');
 
     // Received now: the milestones fall due in the future (a reception months ago would be overdue at once)
-    const good = await cli(
-      'task',
-      'complete',
-      screen!.taskId,
-      '--data',
-      JSON.stringify({ ...example('prison-reception-sms'), receptionAt: new Date().toISOString() }),
-    );
+    const answers = JSON.stringify({ ...example('prison-reception-sms'), receptionAt: new Date().toISOString() });
+    const good = await cli('task', 'complete', screen!.taskId, '--data', answers, '--json');
     expect(good.code).toBe(0);
-    expect(good.stdout).toContain('the case is active');
+    const { completionId, status } = JSON.parse(good.stdout) as { completionId: string; status: string };
+    expect({ completionId, status }).toEqual({
+      completionId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      status: 'active',
+    });
+
+    // The same submission again with the id it printed (its answer was lost, say) gets the first outcome.
+    const resent = await cli('task', 'complete', screen!.taskId, '--data', answers, '--completion-id', completionId);
+    expect(resent.code).toBe(0);
+    expect(resent.stdout.trim()).toBe(
+      `Completed ${screen!.taskId} (completion id ${completionId}); the case is active`,
+    );
 
     const again = await cli(
       'task',
