@@ -271,7 +271,10 @@ export const CORRELATE_MESSAGE_REFUSALS = {
  */
 export const DEFAULT_MESSAGE_TIME_TO_LIVE = 'P1D';
 
-/** A clinician completes a user task: accepted or rejected synchronously. */
+/**
+ * A clinician completes a user task: accepted or rejected at once, answered once the steps the completion
+ * started have settled (see SETTLE_BEFORE_ANSWER_PATCH), so the answer's next tasks are already in the worklist.
+ */
 export const completeTaskUpdate = defineUpdate<CompleteTaskResult, [CompleteTaskInput]>('completeTask');
 /** A message event (recall, transfer, release...) for a waiting message catch or boundary event. */
 export const deliverMessageSignal = defineSignal<[DeliverMessageInput]>('deliverMessage');
@@ -430,6 +433,17 @@ const BUFFER_MESSAGES_PATCH = 'buffer-messages';
 const INCIDENTS_PATCH = 'incidents';
 /** A pathway ended by a terminate end event waits for its cancelled child pathways to close their tasks. */
 const WAIT_FOR_CANCELLED_CHILDREN_PATCH = 'wait-for-cancelled-children';
+/**
+ * Gates the completion's answer waiting for the steps it started (service tasks, worklist projections) to
+ * settle: a clinician who submits a form lands on the next task of the case, which exists by then. Histories
+ * recorded before answered at once, and replay the same way.
+ */
+const SETTLE_BEFORE_ANSWER_PATCH = 'settle-before-answer';
+/**
+ * The longest a completion's answer waits for its steps to settle: a service task slowed by a failing Spine
+ * retries for minutes, and the clinician is then answered with the completion alone (the next task follows).
+ */
+const SETTLE_BEFORE_ANSWER_LIMIT = '3 seconds';
 
 function expiryAfter(timeToLive: string): string {
   const duration = parseIsoDuration(timeToLive) ?? parseIsoDuration(DEFAULT_MESSAGE_TIME_TO_LIVE);
@@ -474,6 +488,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
   const scopes = new Map<string, CancellationScope>();
   let inFlight = 0;
   let projectionsInFlight = 0;
+  let serviceTasksInFlight = 0;
   let version = 0;
   const completedBy = new Map<string, string>();
   // Completions with an id, kept for the life of the case (carried over continue-as-new): the server forgets an
@@ -623,6 +638,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
               headers: command.headers,
               ...(actor ? { actedBy: actor } : {}),
             };
+            serviceTasksInFlight += 1;
             try {
               const result = (await (activity as ActivityFunction)(activityInput)) as ServiceTaskActivityResult;
               attributions.delete(command.activityId);
@@ -640,6 +656,8 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
               );
               // Kept only while the step waits in an incident, for its retry.
               if (!state.instances[command.activityId]?.incidentId) attributions.delete(command.activityId);
+            } finally {
+              serviceTasksInFlight -= 1;
             }
           });
           break;
@@ -743,7 +761,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
 
   setHandler(
     completeTaskUpdate,
-    (update) => {
+    async (update) => {
       const taskId = update.taskId;
       // The same completion again (only reaches here once the run has continued as new): the first answer.
       const earlier = completions.get(taskId);
@@ -765,6 +783,10 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
       // Resolving an incident is audited in the resolver's name, but a retried step keeps the person it acted for.
       if (typeof resolution === 'object') dispatch({ type: 'incidentResolved', incidentId: taskId, ...resolution });
       else dispatch({ type: 'taskCompleted', taskId, data: update.data ?? {} }, update.actedBy);
+      if (patched(SETTLE_BEFORE_ANSWER_PATCH)) {
+        // condition() with a timeout is a durable timer, cancelled as soon as the steps settle.
+        await condition(() => projectionsInFlight === 0 && serviceTasksInFlight === 0, SETTLE_BEFORE_ANSWER_LIMIT);
+      }
       const result: CompleteTaskResult = { taskId, completedAt, status: state.status };
       if (update.completionId) completions.set(taskId, { completionId: update.completionId, result });
       return result;

@@ -8,6 +8,11 @@
  * test/fixtures/bpmn/referral-with-care-plan.bpmn with a referral activity that failed every attempt: that case
  * failed, and it must still fail on replay, where a case started today raises an incident instead. It cannot be
  * re-recorded (today's code would not fail), so it is kept as it is.
+ *
+ * `sms-prison-five-day-review.json` was recorded before a completion's answer waited for its steps to settle
+ * (the `settle-before-answer` patch) and `sms-prison-five-day-review-settled.json` after: the same scenario,
+ * kept both ways, so running cases of either kind replay. Re-recording rewrites the first with the patch:
+ * restore it from git afterwards.
  */
 import fs from 'node:fs';
 import path from 'node:path';

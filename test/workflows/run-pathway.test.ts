@@ -441,10 +441,12 @@ describe('runPathway on the time-skipping server', () => {
         ),
       );
       // New histories are marked, so a replay keeps messages where they were kept and nowhere else (and raises
-      // incidents, marked at the start, only in cases that started with them).
+      // incidents, marked at the start, only in cases that started with them; and answers a completion once its
+      // steps have settled only where it did).
       expect(patches).toEqual([
         expect.stringContaining('"id":"incidents"'),
         expect.stringContaining('"id":"buffer-messages"'),
+        expect.stringContaining('"id":"settle-before-answer"'),
       ]);
       await handle.terminate('test finished');
     }, 60_000);
