@@ -7,7 +7,7 @@ import { ThroughcareError, ValidationError, type ErrorCode, type FieldProblem } 
 import { requestContext } from './request-context';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-const PROBLEM_BASE = 'https://throughcare.dev/problems/';
+export const PROBLEM_BASE = 'https://throughcare.dev/problems/';
 
 /** Every domain error code has a status; adding a code without one fails to compile. */
 const STATUS_BY_CODE: Record<ErrorCode, number> = {

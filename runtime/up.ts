@@ -8,6 +8,7 @@ import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import type { AddressInfo } from 'node:net';
 import { createApp, type ApiDependencies } from '../api';
+import { createHttpServer } from '../api/http-server';
 import type { Config } from '../config';
 import type { CaseEngine } from '../engine';
 import type { Logger } from '../log';
@@ -148,7 +149,7 @@ export function localUrl(host: string, port: number): string {
 
 function listen(app: http.RequestListener, host: string, port: number): Promise<http.Server> {
   return new Promise((resolve, reject) => {
-    const server = http.createServer(app);
+    const server = createHttpServer(app);
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'

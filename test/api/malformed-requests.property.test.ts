@@ -6,14 +6,14 @@
  * status and detail, and a bad body field is named by its JSON Pointer. The seed is fixed and printed;
  * MALFORMED_SEED=n runs another draw. The last tests show the same check failing on a broken route.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import express from 'express';
 import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, type KeyLike } from 'jose';
 import { createApp } from '../../api';
 import { createBearerAuth } from '../../api/auth/bearer';
+import { createHttpServer } from '../../api/http-server';
 import type { Role } from '../../api/auth/principal';
 import { notFoundHandler, problemHandler } from '../../api/problem';
 import { requestContextMiddleware } from '../../api/request-context';
@@ -41,7 +41,7 @@ const NHS_NUMBER = '9434765919';
 const ROLES: Role[] = ['clinician', 'team-lead', 'commissioner', 'ops', 'admin'];
 
 async function listen(app: express.Express): Promise<{ origin: string; close: () => Promise<void> }> {
-  const server = http.createServer(app);
+  const server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -234,6 +234,56 @@ describe('malformed requests to /api/v1, generated from its OpenAPI document', (
     expect([...result.perOperation.keys()]).toEqual(operationsOf(document).map((o) => o.operationId));
     for (const tally of result.perOperation.values()) expect(tally.requests).toBeGreaterThanOrEqual(200);
   }, 900_000);
+});
+
+/** Sends `bytes` as they are (no client library would send them) and reads the whole answer. */
+async function rawExchange(origin: string, bytes: Buffer): Promise<{ status: number; headers: string; body: string }> {
+  const { hostname, port } = new URL(origin);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(Number(port), hostname, () => socket.end(bytes));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+  const [head = '', body = ''] = answer.split('\r\n\r\n');
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), headers: head, body };
+}
+
+describe('requests Node refuses before Express sees them', () => {
+  let server: Awaited<ReturnType<typeof listen>>;
+  beforeAll(async () => {
+    const app = express();
+    app.use((_req, res) => res.status(204).end());
+    server = await listen(app);
+  });
+  afterAll(() => server.close());
+
+  it.each([
+    [
+      'raw bytes outside ASCII in the path',
+      Buffer.from('GET /api/v1/patients/\u00e9\u00ff HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'),
+      400,
+    ],
+    [
+      'a control character in a header value',
+      Buffer.from('GET /api/v1/cases HTTP/1.1\r\nHost: x\r\nX-A: a\u0001b\r\n\r\n', 'latin1'),
+      400,
+    ],
+    ['a broken request line', Buffer.from('GET\r\n\r\n'), 400],
+    [
+      '17 KiB of headers',
+      Buffer.from(`GET /api/v1/cases HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`),
+      431,
+    ],
+  ])('answers %s with a problem', async (_what, bytes, status) => {
+    const answer = await rawExchange(server.origin, bytes);
+    expect(answer.status).toBe(status);
+    expect(answer.headers).toMatch(/^Content-Type: application\/problem\+json$/im);
+    expect(JSON.parse(answer.body)).toEqual(
+      expect.objectContaining({ status, title: expect.any(String), detail: expect.any(String) }),
+    );
+  });
 });
 
 describe('the malformed-request check', () => {

@@ -22,6 +22,7 @@ import {
 } from '../../api';
 import type * as BrowserSignInModule from '../../api/auth/browser-sign-in';
 import type * as DevIssuerModule from '../../api/auth/dev-issuer';
+import { createHttpServer } from '../../api/http-server';
 import { loadConfig } from '../../config';
 import { createLogger } from '../../log';
 import { startIdentity } from '../../runtime/parts/identity';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
 
   // Set once the identity part is up; until then /api/v1 answers 503, as under `throughcare up`.
   const current: { api?: ApiDependencies } = {};
-  const server = http.createServer(createApp({ readiness: new Readiness(), logger, api: () => current.api }));
+  const server = createHttpServer(createApp({ readiness: new Readiness(), logger, api: () => current.api }));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const url = localUrl(config.host, config.port);
 
