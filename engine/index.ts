@@ -25,4 +25,4 @@ export * from './appointments';
 export * from './contacts';
 export * from './patient-search';
 export * from './fhir-reads';
-export type { Page } from './paging';
+export { pageInMemory, type Page } from './paging';

@@ -23,3 +23,36 @@ export function decodeCursor(cursor: string, length: number): string[] {
     { pointer: '/cursor', detail: 'must be the nextCursor of an earlier page, unchanged' },
   ]);
 }
+
+const collator = new Intl.Collator('en-GB', { sensitivity: 'variant', numeric: true });
+
+function compareKeys(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < a.length; i += 1) {
+    const order = collator.compare(a[i] ?? '', b[i] ?? '');
+    if (order !== 0) return order;
+  }
+  return 0;
+}
+
+/**
+ * A page of a list small enough to read whole (a directory: settings, staff, pathway versions), in the order of
+ * `keyOf` (compared as people read them, the last part unique), with the same cursors as the keyset pages the
+ * database serves; `total` counts the whole list.
+ */
+export function pageInMemory<T>(
+  items: readonly T[],
+  keyOf: (item: T) => [string, ...string[]],
+  page: { readonly limit: number; readonly cursor?: string; readonly keyLength: number },
+): Page<T> & { readonly total: number } {
+  const keyed = items.map((item) => ({ item, key: keyOf(item) }));
+  keyed.sort((a, b) => compareKeys(a.key, b.key));
+  const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, page.keyLength);
+  const rest = after ? keyed.filter((k) => compareKeys(k.key, after) > 0) : keyed;
+  const shown = rest.slice(0, page.limit);
+  const last = shown[shown.length - 1];
+  return {
+    items: shown.map((k) => k.item),
+    nextCursor: rest.length > page.limit && last ? encodeCursor(last.key) : null,
+    total: items.length,
+  };
+}

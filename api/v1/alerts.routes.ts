@@ -10,6 +10,7 @@ import {
   actorOf,
   decide,
   nhsNumberParam,
+  pageOf,
   requireRole,
   withQueryPointers,
   type RouteContext,
@@ -58,8 +59,7 @@ export const ALERT_ROUTES: readonly RouteSpec[] = [
         listAlerts(ctx.engine.store, {
           patientId: patient.patientId,
           status: (ctx.query['status'] as 'active' | 'resolved' | 'any' | undefined) ?? 'active',
-          limit: (ctx.query['limit'] as number | undefined) ?? 50,
-          ...(typeof ctx.query['cursor'] === 'string' ? { cursor: ctx.query['cursor'] } : {}),
+          ...pageOf(ctx.query),
         }),
       );
       const read = {

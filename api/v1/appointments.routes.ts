@@ -17,12 +17,13 @@ import { NotFoundError } from '../../domain/errors';
 import type { View } from '../policy';
 import {
   actorOf,
+  caseIdParam,
   decide,
+  nhsNumberParam,
+  pageOf,
   readCaseOr404,
   requireRole,
   withQueryPointers,
-  caseIdParam,
-  nhsNumberParam,
   type RouteContext,
   type RouteSpec,
 } from './operation';
@@ -40,9 +41,8 @@ export function appointmentFor(view: View, appointment: AppointmentView): Partia
 
 function listQuery(ctx: RouteContext) {
   return {
-    limit: (ctx.query['limit'] as number | undefined) ?? 50,
+    ...pageOf(ctx.query),
     ...(typeof ctx.query['status'] === 'string' ? { status: ctx.query['status'] } : {}),
-    ...(typeof ctx.query['cursor'] === 'string' ? { cursor: ctx.query['cursor'] } : {}),
   };
 }
 

@@ -5,20 +5,13 @@
  */
 import { APPOINTMENT_OUTCOMES } from '../../engine/appointments';
 import { TIMELINE_CATEGORIES } from '../../engine/case-timeline';
+import { cursor, limit, nullable } from './paging.schemas';
 
 type JsonSchema = Record<string, unknown>;
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const uuid = { type: 'string', format: 'uuid' } as const;
 const instant = { type: 'string', format: 'date-time' } as const;
-const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
-const limit = { type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'page size' } as const;
-const cursor = {
-  type: 'string',
-  maxLength: 512,
-  pattern: '^[A-Za-z0-9_-]+$',
-  description: 'nextCursor of the previous page',
-} as const;
 const text = (maxLength: number, description?: string): JsonSchema => ({
   type: 'string',
   minLength: 1,

@@ -1,6 +1,14 @@
 /** A case's timeline: what happened to it, newest first, without clinical content for ops. */
 import { caseTimeline, type TimelineCategory } from '../../engine';
-import { decide, readCaseOr404, requireRole, withQueryPointers, caseIdParam, type RouteSpec } from './operation';
+import {
+  caseIdParam,
+  decide,
+  pageOf,
+  readCaseOr404,
+  requireRole,
+  withQueryPointers,
+  type RouteSpec,
+} from './operation';
 
 export const CASE_TIMELINE_ROUTES: readonly RouteSpec[] = [
   {
@@ -27,8 +35,7 @@ export const CASE_TIMELINE_ROUTES: readonly RouteSpec[] = [
       const page = await withQueryPointers(() =>
         caseTimeline(ctx.engine.store, {
           caseId: found.caseId,
-          limit: (ctx.query['limit'] as number | undefined) ?? 50,
-          ...(typeof ctx.query['cursor'] === 'string' ? { cursor: ctx.query['cursor'] } : {}),
+          ...pageOf(ctx.query),
           ...(typeof ctx.query['kind'] === 'string' ? { category: ctx.query['kind'] as TimelineCategory } : {}),
         }),
       );

@@ -3,12 +3,13 @@ import { findCase, listCases, listIncidents, listWorklist, messageCase, showCase
 import { ThroughcareError } from '../../domain/errors';
 import { authorize, variablesFor } from '../policy';
 import {
+  caseIdParam,
   decide,
   listScope,
+  pageOf,
   readCaseOr404,
   requireRole,
   withQueryPointers,
-  caseIdParam,
   type RouteSpec,
 } from './operation';
 
@@ -69,8 +70,7 @@ export const CASE_ROUTES: readonly RouteSpec[] = [
           ...(typeof ctx.query['setting'] === 'string' ? { setting: ctx.query['setting'] } : {}),
           ...(ctx.query['status'] ? { status: ctx.query['status'] as 'open' | 'closed' } : {}),
           ...(typeof ctx.query['pathway'] === 'string' ? { pathwayId: ctx.query['pathway'] } : {}),
-          limit: (ctx.query['limit'] as number | undefined) ?? 50,
-          ...(typeof ctx.query['cursor'] === 'string' ? { cursor: ctx.query['cursor'] } : {}),
+          ...pageOf(ctx.query),
         }),
       );
       // Each row asked of the policy again: the query's scope and the policy must agree, or the row is left out.

@@ -5,9 +5,17 @@
  * (api/policy.ts, `staff.change`).
  */
 import { ConflictError, NotFoundError, ThroughcareError } from '../../domain/errors';
-import { addSetting, addStaff, deactivateStaff, listSettings, listStaff, type StaffSummary } from '../../engine';
+import {
+  addSetting,
+  addStaff,
+  deactivateStaff,
+  listSettings,
+  listStaff,
+  pageInMemory,
+  type StaffSummary,
+} from '../../engine';
 import { authorize } from '../policy';
-import { allowInstallationAction, decide, listScope, requireRole, type RouteSpec } from './operation';
+import { allowInstallationAction, decide, listScope, pageOf, requireRole, type RouteSpec } from './operation';
 import { PARAMETER_SCHEMAS } from './schemas';
 
 const staffIdParam = { staffId: PARAMETER_SCHEMAS.uuid };
@@ -22,12 +30,12 @@ export const DIRECTORY_ROUTES: readonly RouteSpec[] = [
     action: 'setting.list',
     patientData: false,
     query: 'SettingListQuery',
-    success: { status: 200, schema: 'SettingList', description: 'every setting (they are few: not paged)' },
+    success: { status: 200, schema: 'SettingList', description: 'settings by ODS code, a page at a time' },
     async handle(ctx) {
       allowInstallationAction(ctx, 'setting.list');
       const kind = ctx.query['kind'] as string | undefined;
       const items = await listSettings(ctx.engine.store, kind ? { kind } : {});
-      return { body: { items, total: items.length } };
+      return { body: pageInMemory(items, (s) => [s.odsCode], { ...pageOf(ctx.query), keyLength: 1 }) };
     },
   },
   {
@@ -76,7 +84,7 @@ export const DIRECTORY_ROUTES: readonly RouteSpec[] = [
     action: 'staff.list',
     patientData: false,
     query: 'StaffListQuery',
-    success: { status: 200, schema: 'StaffList', description: 'the staff (a directory is small: not paged)' },
+    success: { status: 200, schema: 'StaffList', description: 'the staff by name, a page at a time' },
     async handle(ctx) {
       listScope(ctx.principal, 'staff.list', ctx.query['setting']);
       const active = ctx.query['active'] as boolean | undefined;
@@ -89,7 +97,7 @@ export const DIRECTORY_ROUTES: readonly RouteSpec[] = [
           (active === undefined || s.active === active) &&
           authorize(ctx.principal, 'staff.list', { settings: s.settings }).allowed,
       );
-      return { body: { items, total: items.length } };
+      return { body: pageInMemory(items, (s) => [s.name, s.staffId], { ...pageOf(ctx.query), keyLength: 2 }) };
     },
   },
   {

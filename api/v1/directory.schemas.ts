@@ -1,5 +1,6 @@
 /** JSON Schemas of the settings and staff operations (directory.routes.ts), spread into SCHEMAS. */
 import { PrisonType, SettingKind, StaffRole } from '../../store';
+import { cursor, limit, nextCursor } from './paging.schemas';
 import type { JsonSchema } from './schemas';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -10,7 +11,7 @@ export const DIRECTORY_SCHEMAS: Record<string, JsonSchema> = {
   SettingListQuery: {
     type: 'object',
     additionalProperties: false,
-    properties: { kind: { enum: Object.values(SettingKind) } },
+    properties: { kind: { enum: Object.values(SettingKind) }, limit, cursor },
   },
   Setting: {
     type: 'object',
@@ -26,8 +27,8 @@ export const DIRECTORY_SCHEMAS: Record<string, JsonSchema> = {
   },
   SettingList: {
     type: 'object',
-    required: ['items', 'total'],
-    properties: { items: { type: 'array', items: ref('Setting') }, total: { type: 'integer' } },
+    required: ['items', 'nextCursor', 'total'],
+    properties: { items: { type: 'array', items: ref('Setting') }, nextCursor, total: { type: 'integer' } },
   },
   AddSettingRequest: {
     type: 'object',
@@ -47,6 +48,8 @@ export const DIRECTORY_SCHEMAS: Record<string, JsonSchema> = {
       setting: { ...odsCode, description: 'only the staff of this setting (one you work in)' },
       duty: { ...duty, description: 'only the staff holding this duty' },
       active: { type: 'boolean', description: 'only active (true) or inactive (false) staff' },
+      limit,
+      cursor,
     },
   },
   StaffMember: {
@@ -66,8 +69,8 @@ export const DIRECTORY_SCHEMAS: Record<string, JsonSchema> = {
   },
   StaffList: {
     type: 'object',
-    required: ['items', 'total'],
-    properties: { items: { type: 'array', items: ref('StaffMember') }, total: { type: 'integer' } },
+    required: ['items', 'nextCursor', 'total'],
+    properties: { items: { type: 'array', items: ref('StaffMember') }, nextCursor, total: { type: 'integer' } },
   },
   StaffRequest: {
     type: 'object',

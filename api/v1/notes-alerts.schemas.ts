@@ -3,20 +3,13 @@
  * them and the OpenAPI document publishes them.
  */
 import { ALERT_CODE_SYSTEMS, ALERT_SEVERITIES, ALERT_STATUSES, LOCAL_ALERT_CODE_SYSTEM } from '../../engine/alerts';
+import { cursor, limit, nullable } from './paging.schemas';
 
 type JsonSchema = Record<string, unknown>;
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const uuid = { type: 'string', format: 'uuid' } as const;
 const instant = { type: 'string', format: 'date-time' } as const;
-const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
-const limit = { type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'page size' } as const;
-const cursor = {
-  type: 'string',
-  maxLength: 512,
-  pattern: '^[A-Za-z0-9_-]+$',
-  description: 'nextCursor of the previous page',
-} as const;
 /** Text a person writes: something other than white space, within a limit. */
 const text = (maxLength: number, description: string): JsonSchema => ({
   type: 'string',

@@ -12,6 +12,7 @@ import {
   caseIdParam,
   decide,
   nhsNumberParam,
+  pageOf,
   readCaseOr404,
   requireRole,
   withQueryPointers,
@@ -93,8 +94,7 @@ export const NOTE_ROUTES: readonly RouteSpec[] = [
         {
           scope: found.settings,
           caseId: found.caseId,
-          limit: (ctx.query['limit'] as number | undefined) ?? 50,
-          ...(typeof ctx.query['cursor'] === 'string' ? { cursor: ctx.query['cursor'] } : {}),
+          ...pageOf(ctx.query),
         },
         decision,
         { entityType: 'Case', entityId: found.caseId, patientId: found.patientId },
@@ -130,8 +130,7 @@ export const NOTE_ROUTES: readonly RouteSpec[] = [
           // Notes of the person's cases in one's own settings only: another setting's case stays its own.
           scope: ctx.principal.settings,
           patientId: patient.patientId,
-          limit: (ctx.query['limit'] as number | undefined) ?? 50,
-          ...(typeof ctx.query['cursor'] === 'string' ? { cursor: ctx.query['cursor'] } : {}),
+          ...pageOf(ctx.query),
         },
         decision,
         { entityType: 'Patient', entityId: patient.patientId, patientId: patient.patientId },

@@ -160,6 +160,12 @@ export function prefixProblems(error: unknown, prefix: string): never {
   throw error;
 }
 
+/** The page a list's query asks for: its size (50 unless given) and the cursor it continues from. */
+export function pageOf(query: Record<string, unknown>): { limit: number; cursor?: string } {
+  const limit = typeof query['limit'] === 'number' ? query['limit'] : 50;
+  return typeof query['cursor'] === 'string' ? { limit, cursor: query['cursor'] } : { limit };
+}
+
 export const caseIdParam = { caseId: PARAMETER_SCHEMAS.uuid };
 export const taskIdParam = { taskId: PARAMETER_SCHEMAS.taskId };
 export const nhsNumberParam = { nhsNumber: { type: 'string', minLength: 1, maxLength: 20 } };

@@ -9,11 +9,12 @@ import {
   getPathwayVersion,
   installedLintOptions,
   listPathwayVersions,
+  pageInMemory,
   PathwayLintError,
   showPathwayVersion,
   type PathwayVersionSummary,
 } from '../../engine';
-import { allowInstallationAction, type RouteContext, type RouteSpec } from './operation';
+import { allowInstallationAction, pageOf, type RouteContext, type RouteSpec } from './operation';
 import { pathwayIdParam, versionParam } from './pathways.schemas';
 
 const versionOf = (ctx: RouteContext) =>
@@ -44,7 +45,7 @@ export const PATHWAY_ROUTES: readonly RouteSpec[] = [
     action: 'pathway.list',
     patientData: false,
     query: 'PathwayListQuery',
-    success: { status: 200, schema: 'PathwayList', description: 'every deployed pathway (they are few: not paged)' },
+    success: { status: 200, schema: 'PathwayList', description: 'deployed pathways by id, a page at a time' },
     async handle(ctx) {
       allowInstallationAction(ctx, 'pathway.list');
       const versions = await listPathwayVersions(ctx.engine.store, ctx.query['pathway'] as string | undefined);
@@ -56,7 +57,7 @@ export const PATHWAY_ROUTES: readonly RouteSpec[] = [
         latestVersion: list[0]!.version,
         versions: list,
       }));
-      return { body: { items, total: items.length } };
+      return { body: pageInMemory(items, (p) => [p.pathwayId], { ...pageOf(ctx.query), keyLength: 1 }) };
     },
   },
   {

@@ -1,4 +1,5 @@
 /** JSON Schemas of the pathway operations (pathways.routes.ts), spread into SCHEMAS. */
+import { cursor, limit, nextCursor } from './paging.schemas';
 import type { JsonSchema } from './schemas';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -30,7 +31,7 @@ export const PATHWAY_SCHEMAS: Record<string, JsonSchema> = {
   PathwayListQuery: {
     type: 'object',
     additionalProperties: false,
-    properties: { pathway: { ...pathwayIdParam, description: 'only this pathway' } },
+    properties: { pathway: { ...pathwayIdParam, description: 'only this pathway' }, limit, cursor },
   },
   PathwayVersionSummary: {
     type: 'object',
@@ -46,7 +47,7 @@ export const PATHWAY_SCHEMAS: Record<string, JsonSchema> = {
   },
   PathwayList: {
     type: 'object',
-    required: ['items', 'total'],
+    required: ['items', 'nextCursor', 'total'],
     properties: {
       items: {
         type: 'array',
@@ -61,6 +62,7 @@ export const PATHWAY_SCHEMAS: Record<string, JsonSchema> = {
           },
         },
       },
+      nextCursor,
       total: { type: 'integer', description: 'how many pathways' },
     },
   },

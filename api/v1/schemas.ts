@@ -9,6 +9,7 @@ import { CASE_TERMINATE_SCHEMAS } from './case-terminate.schemas';
 import { DIRECTORY_SCHEMAS } from './directory.schemas';
 import { NOTE_ALERT_SCHEMAS } from './notes-alerts.schemas';
 import { PATHWAY_SCHEMAS } from './pathways.schemas';
+import { cursor, limit, nullable } from './paging.schemas';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -23,14 +24,6 @@ const nhsNumber = {
   description: 'NHS number (10 digits, spaces allowed as 3-3-4); the last digit is its Modulus 11 check digit',
 } as const;
 const instant = { type: 'string', format: 'date-time' } as const;
-const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
-const limit = { type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'page size' } as const;
-const cursor = {
-  type: 'string',
-  maxLength: 512,
-  pattern: '^[A-Za-z0-9_-]+$',
-  description: 'nextCursor of the previous page',
-} as const;
 const taskId = {
   type: 'string',
   minLength: 1,
@@ -247,7 +240,13 @@ export const SCHEMAS: Record<string, JsonSchema> = {
       completedAt: instant,
       status: { type: 'string' },
       completionId: { type: 'string' },
-      nextTasks: { type: 'array', items: ref('Task') },
+      nextTasks: {
+        type: 'array',
+        items: ref('Task'),
+        description:
+          'the case’s open tasks once the steps the completion started have run (their wait is capped at 3 s: a ' +
+          'step slowed by an unavailable service answers without the task it will open)',
+      },
     },
   },
   AssignTaskRequest: {

@@ -7,12 +7,13 @@ import {
   actorOf,
   decide,
   listScope,
+  pageOf,
   prefixProblems,
   readTaskOr404,
   requireRole,
+  taskIdParam,
   taskResource,
   withQueryPointers,
-  taskIdParam,
   type RouteSpec,
 } from './operation';
 
@@ -45,8 +46,7 @@ export const TASK_ROUTES: readonly RouteSpec[] = [
           ...(typeof q['setting'] === 'string' ? { setting: q['setting'] } : {}),
           ...(typeof q['caseId'] === 'string' ? { caseId: q['caseId'] } : {}),
           ...(typeof q['pathway'] === 'string' ? { pathwayId: q['pathway'] } : {}),
-          limit: (q['limit'] as number | undefined) ?? 50,
-          ...(typeof q['cursor'] === 'string' ? { cursor: q['cursor'] } : {}),
+          ...pageOf(q),
         }),
       );
       const shown = page.items.flatMap((item) => {
@@ -169,7 +169,7 @@ export const TASK_ROUTES: readonly RouteSpec[] = [
     success: {
       status: 200,
       schema: 'TaskCompletion',
-      description: 'the task is completed; nextTasks: the case’s open tasks now',
+      description: 'the task is completed; nextTasks: the case’s open tasks after it',
     },
     async handle(ctx) {
       requireRole(ctx.principal, 'task.complete');

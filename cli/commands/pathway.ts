@@ -61,8 +61,8 @@ export function registerPathway(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: ApiOptions & { json?: boolean }) => {
       const api = await apiClient(commandContext(), options);
-      const { items } = await api.request<{ items: { versions: PathwayVersionSummary[] }[] }>('GET', '/pathways');
-      const versions = items.flatMap((p) => p.versions);
+      const pathways = await api.listAll<{ versions: PathwayVersionSummary[] }>('/pathways');
+      const versions = pathways.flatMap((p) => p.versions);
       if (options.json) return print(JSON.stringify(versions, null, 2));
       if (versions.length === 0) return print('No pathways are deployed.');
       print(

@@ -203,6 +203,7 @@ describe('/api/v1 pathways, settings and staff', () => {
             versions: [expect.objectContaining({ version: 1, deployedBy: commissioner })],
           }),
         ],
+        nextCursor: null,
         total: 1,
       });
       const shown = await as(subjectOf('ops'), 'get', '/api/v1/pathways/ReviewReminder/versions/latest');
@@ -391,7 +392,18 @@ describe('/api/v1 pathways, settings and staff', () => {
       const subjects = (res.body.items as { subject: string }[]).map((s) => s.subject);
       expect(subjects).toEqual(expect.arrayContaining([subjectOf('clinician'), subjectOf('admin', 'both')]));
       expect(subjects).not.toContain(subjectOf('clinician', 'other'));
-      expect(res.body.total).toBe(subjects.length);
+      expect(res.body).toMatchObject({ total: subjects.length, nextCursor: null });
+      // A page at a time, by name, each person once: the same people as the one page above.
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await as(admin, 'get', `/api/v1/staff?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(page.status).toBe(200);
+        expect(page.body.items.length).toBeLessThanOrEqual(2);
+        paged.push(...(page.body.items as { subject: string }[]).map((s) => s.subject));
+        cursor = page.body.nextCursor as string | null;
+      } while (cursor);
+      expect(paged).toEqual(subjects);
       const duty = await as(admin, 'get', '/api/v1/staff?duty=prison-healthcare&active=true');
       expect((duty.body.items as { subject: string }[]).map((s) => s.subject)).toEqual([]);
       const elsewhere = await as(admin, 'get', `/api/v1/staff?setting=${OTHER}`);
