@@ -12,10 +12,11 @@
  *    that saves the assessment, SecondReview) through the API, on the embedded Temporal server (its own process)
  *    and the real worker and activities, then for each: `POST /api/v1/tasks/{id}/complete`, and
  *    - "in the response": whether the response's nextTasks already holds SecondReview, and its latency;
- *    - "visible in the list": from sending the completion until `GET /api/v1/tasks?caseId=...` shows SecondReview
- *      (asked again every 5 ms when it does not yet).
+ *    - "visible in the list": from sending the completion until the worklist shows SecondReview: the response's
+ *      own nextTasks (a worklist read after the completion) when it holds it, else `GET /api/v1/tasks?caseId=...`
+ *      asked again every 5 ms until it does.
  *
- * Options: --tasks N (100000), --samples N per filter (300), --completions N (40), --explain (EXPLAIN ANALYZE
+ * Options: --tasks N (100000), --samples N per filter (300), --completions N (200), --explain (EXPLAIN ANALYZE
  * of each filter's worklist query), --compare-samples N per filter without the sort index (50), --no-compare.
  */
 import fs from 'node:fs/promises';
@@ -152,7 +153,7 @@ function timingOf(samples: number[]): Timing {
 async function main(): Promise<void> {
   const openTasks = option('tasks', 100_000);
   const samples = option('samples', 300);
-  const completions = option('completions', 40);
+  const completions = option('completions', 200);
   const explain = process.argv.includes('--explain');
   const compare = !process.argv.includes('--no-compare');
   // Fewer without the index: each request then sorts every open task of the settings.
@@ -366,13 +367,20 @@ async function main(): Promise<void> {
         const done = await call('POST', `/api/v1/tasks/${encodeURIComponent(taskId)}/complete`, {
           data: answers.valid,
         });
-        response.push(performance.now() - began);
+        const answered = performance.now() - began;
+        response.push(answered);
+        // nextTasks is the worklist read after the completion: when it holds the next task, the task was in the
+        // list when the response returned; otherwise the list is asked again until it shows it.
         const next = (done['nextTasks'] as { elementId: string; status: string }[]).some(
           (t) => t.elementId === 'SecondReview' && t.status === 'open',
         );
-        if (next) inResponse++;
-        await openTaskOf(caseId, 'SecondReview');
-        visible.push(performance.now() - began);
+        if (next) {
+          inResponse++;
+          visible.push(answered);
+        } else {
+          await openTaskOf(caseId, 'SecondReview');
+          visible.push(performance.now() - began);
+        }
       }
       return {
         lists,

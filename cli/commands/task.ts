@@ -35,14 +35,7 @@ export function registerTask(program: Command): void {
         if (options.json) return print(JSON.stringify(found, null, 2));
         if (options.quiet) return found.length ? print(found.map((t) => t.taskId).join('\n')) : undefined;
         if (found.length === 0) return print('No tasks.');
-        print(
-          found
-            .map(
-              (t) =>
-                `${t.taskId}  ${t.status.padEnd(9)} ${t.name}  ${t.formId ? `[${t.formId}]` : ''}${t.dueAt ? `  due ${t.dueAt}` : ''}${overdueMarker(t, now)}${t.completedLate ? '  (completed late)' : ''}`,
-            )
-            .join('\n'),
-        );
+        print(found.map((t) => taskLine(t, now)).join('\n'));
       },
     );
 
@@ -63,11 +56,16 @@ export function registerTask(program: Command): void {
       const completionId = options.completionId ?? randomUUID();
       const api = await apiClient(commandContext(), options);
       const result = await api
-        .request<{ taskId: string; status: string; completionId: string; completedAt: string }>(
-          'POST',
-          `/tasks/${encodeURIComponent(taskId)}/complete`,
-          { json: { data }, headers: { 'idempotency-key': completionId } },
-        )
+        .request<{
+          taskId: string;
+          status: string;
+          completionId: string;
+          completedAt: string;
+          nextTasks: WorklistItem[];
+        }>('POST', `/tasks/${encodeURIComponent(taskId)}/complete`, {
+          json: { data },
+          headers: { 'idempotency-key': completionId },
+        })
         .catch((error: unknown) => {
           // The server keeps trying the engine for 60 s before it answers 503; an answer lost on the way is the same.
           // Refused outright: nothing was sent, so nothing was applied.
@@ -76,12 +74,21 @@ export function registerTask(program: Command): void {
             `${error.message}\nThe outcome is unknown: to learn it, run the same command again with --completion-id ${completionId}.`,
           );
         });
+      if (options.json) return print(JSON.stringify(result, null, 2));
+      const now = Date.now();
       print(
-        options.json
-          ? JSON.stringify(result, null, 2)
-          : `Completed ${taskId} (completion id ${result.completionId}); the case is ${result.status}`,
+        [
+          `Completed ${taskId} (completion id ${result.completionId}); the case is ${result.status}`,
+          ...(result.nextTasks.length
+            ? ['Open tasks now:', ...result.nextTasks.map((t) => `  ${taskLine(t, now)}`)]
+            : []),
+        ].join('\n'),
       );
     });
+}
+
+function taskLine(t: WorklistItem, now: number): string {
+  return `${t.taskId}  ${t.status.padEnd(9)} ${t.name}  ${t.formId ? `[${t.formId}]` : ''}${t.dueAt ? `  due ${t.dueAt}` : ''}${overdueMarker(t, now)}${t.completedLate ? '  (completed late)' : ''}`;
 }
 
 function soonestDueFirst(a: TaskSummary, b: TaskSummary): number {

@@ -17,6 +17,7 @@ import { Migration20261207081000_api_audit_and_case_settings } from './202612070
 import { Migration20261207091000_task_drafts_and_appointment_kind } from './20261207091000-task-drafts-and-appointment-kind.migration';
 import { Migration20261207092000_web_sessions } from './20261207092000-web-sessions.migration';
 import { Migration20261207093000_worklist_open_sort_index } from './20261207093000-worklist-open-sort-index.migration';
+import { Migration20261207160000_worklist_due_statistics } from './20261207160000-worklist-due-statistics.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -43,5 +44,6 @@ export const MIGRATIONS: MigrationObject[] = [
   },
   { name: '20261207092000-web-sessions', class: Migration20261207092000_web_sessions },
   { name: '20261207093000-worklist-open-sort-index', class: Migration20261207093000_worklist_open_sort_index },
+  { name: '20261207160000-worklist-due-statistics', class: Migration20261207160000_worklist_due_statistics },
   // </migration-list>
 ];

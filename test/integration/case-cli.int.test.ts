@@ -184,18 +184,25 @@ describe('working a case with throughcare case and task', () => {
     const answers = JSON.stringify({ ...example('prison-reception-sms'), receptionAt: new Date().toISOString() });
     const good = await cli('task', 'complete', screen!.taskId, '--data', answers, '--json');
     expect(good.code).toBe(0);
-    const { completionId, status } = JSON.parse(good.stdout) as { completionId: string; status: string };
+    const { completionId, status, nextTasks } = JSON.parse(good.stdout) as {
+      completionId: string;
+      status: string;
+      nextTasks: { elementId: string }[];
+    };
     expect({ completionId, status }).toEqual({
       completionId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       status: 'active',
     });
+    // Answered once the steps the screening started have run: the referral it suggests is already open.
+    expect(nextTasks.map((t) => t.elementId)).toContain('ReferToSms');
 
     // The same submission again with the id it printed (its answer was lost, say) gets the first outcome.
     const resent = await cli('task', 'complete', screen!.taskId, '--data', answers, '--completion-id', completionId);
     expect(resent.code).toBe(0);
-    expect(resent.stdout.trim()).toBe(
-      `Completed ${screen!.taskId} (completion id ${completionId}); the case is active`,
-    );
+    const [first, heading, ...open] = resent.stdout.trim().split('\n');
+    expect(first).toBe(`Completed ${screen!.taskId} (completion id ${completionId}); the case is active`);
+    expect(heading).toBe('Open tasks now:');
+    expect(open).toEqual(expect.arrayContaining([expect.stringMatching(/\/ReferToSms#\d+ +open +Refer to substance/)]));
 
     const again = await cli(
       'task',

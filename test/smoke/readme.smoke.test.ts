@@ -172,6 +172,21 @@ describe('the README, run as written in a fresh copy', () => {
   );
 
   it(
+    'lists the worklist through the API with curl exactly as printed',
+    () => {
+      const block = shellBlocks(readme).find((b) => b.heading === 'The HTTP API');
+      expect(block).toBeDefined();
+      const ran = bash(block!.text);
+      expect({ status: ran.status, output: explain(ran) }).toMatchObject({ status: 0 });
+      const page = JSON.parse(ran.stdout) as { items: { assignee: string | null }[]; nextCursor: string | null };
+      expect(page.items.length).toBeLessThanOrEqual(5);
+      expect(page.items.every((t) => t.assignee === null)).toBe(true);
+      expect(page).toHaveProperty('nextCursor');
+    },
+    2 * MINUTES,
+  );
+
+  it(
     'documents exactly the commands the program has, and each answers --help',
     () => {
       const documented = tableCommands(readme);
