@@ -4,7 +4,7 @@
  * configured away, in dependency order. Shutdown runs the other way: stop taking requests, then stop each
  * part in reverse, so nothing is cut off while something above it still uses it.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import type { AddressInfo } from 'node:net';
 import { createApp, type ApiDependencies } from '../api';

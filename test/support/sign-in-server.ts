@@ -9,7 +9,6 @@
  *
  * Prints `listening <url>` once it answers; stops on SIGTERM.
  */
-import http from 'node:http';
 import {
   createApp,
   createBearerAuth,
