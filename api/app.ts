@@ -15,7 +15,7 @@ import swaggerUi from 'swagger-ui-express';
 import { healthRouter } from './health.router';
 import { notFoundHandler, problemHandler } from './problem';
 import { requestContextMiddleware } from './request-context';
-import { apiV1DocumentsRouter, apiV1OperationsRouter } from './v1/router';
+import { apiV1DocumentsRouter, apiV1OperationsRouter, createOperations } from './v1/router';
 import { fhirMetadataRouter, fhirR4Router } from './fhir/router';
 
 export interface AppDependencies {
@@ -80,7 +80,8 @@ export function createApp(deps: AppDependencies): Express {
   let v1: Router | undefined;
   app.use('/api/v1', (req, res, next) => {
     const api = deps.api?.();
-    if (!api) return next(new DependencyUnavailableError('The API is still starting: try again once /ready answers 200'));
+    if (!api)
+      return next(new DependencyUnavailableError('The API is still starting: try again once /ready answers 200'));
     v1 ??= apiV1Router(api);
     v1(req, res, next);
   });
@@ -89,7 +90,8 @@ export function createApp(deps: AppDependencies): Express {
   let fhir: Router | undefined;
   app.use('/fhir/R4', (req, res, next) => {
     const api = deps.api?.();
-    if (!api) return next(new DependencyUnavailableError('The API is still starting: try again once /ready answers 200'));
+    if (!api)
+      return next(new DependencyUnavailableError('The API is still starting: try again once /ready answers 200'));
     fhir ??= fhirR4Router({ authenticate: api.authenticate, engine: () => api.engine?.() });
     fhir(req, res, next);
   });
@@ -103,6 +105,6 @@ function apiV1Router(api: ApiDependencies): Router {
   const router = Router();
   router.use(api.authenticate);
   router.use(whoamiRouter());
-  router.use(apiV1OperationsRouter({ engine: () => api.engine?.(), spine: () => api.spine?.() }));
+  router.use(apiV1OperationsRouter(createOperations({ engine: () => api.engine?.(), spine: () => api.spine?.() })));
   return router;
 }

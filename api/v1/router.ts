@@ -7,7 +7,7 @@
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import express, { Router, type Request } from 'express';
+import express, { Router } from 'express';
 import { DependencyUnavailableError, NotFoundError, ValidationError, type FieldProblem } from '../../domain/errors';
 import type { SpineClient } from '../../activities/spine';
 import { recordAccess, type CaseEngine } from '../../engine';
@@ -15,7 +15,8 @@ import { FORMS_DIRECTORY, createFormAjv, listFormIds, readFormSchema } from '../
 import { principalOf } from '../auth/principal';
 import { requestContext } from '../request-context';
 import { buildOpenApiDocument } from './openapi';
-import { ROUTES, accessRecordOf, type RouteContext, type RouteSpec } from './routes';
+import type { Principal } from '../auth/principal';
+import { ROUTES, accessRecordOf, type RouteContext, type RouteResult, type RouteSpec } from './routes';
 import { SCHEMAS } from './schemas';
 
 export interface ApiV1Options {
@@ -92,11 +93,11 @@ function problemsOf(errors: readonly ErrorObject[] | null | undefined, prefix: s
 }
 
 /** The query string as one value per name (a repeated name is a problem, not silently the first). */
-function singleValuedQuery(req: Request): Record<string, unknown> {
+function singleValuedQuery(sent: Record<string, unknown>): Record<string, unknown> {
   // No prototype: `?__proto__=x` stays a name of its own, refused as unknown, instead of vanishing into one.
   const query = Object.create(null) as Record<string, unknown>;
   const problems: FieldProblem[] = [];
-  for (const [name, value] of Object.entries(req.query as Record<string, unknown>)) {
+  for (const [name, value] of Object.entries(sent)) {
     if (typeof value === 'string') query[name] = value;
     else problems.push({ pointer: `/query/${escapePointer(name)}`, detail: 'must be given once, as text' });
   }
@@ -152,15 +153,15 @@ function nulCharacters(value: unknown, prefix: string): FieldProblem[] {
   return problems;
 }
 
-function validateRequest(route: CompiledRoute, req: Request) {
+function validateRequest(route: CompiledRoute, req: OperationRequest) {
   const problems: FieldProblem[] = [];
-  const sentParams: Record<string, unknown> = { ...(req.params as Record<string, string>) };
-  const params = { ...(req.params as Record<string, string>) };
+  const sentParams: Record<string, unknown> = { ...req.params };
+  const params = { ...req.params };
   if (route.params && !route.params(params)) problems.push(...problemsOf(route.params.errors, '/path'));
   problems.push(...nonFinite(params, sentParams, '/path'));
   let query: Record<string, unknown> = {};
   try {
-    query = singleValuedQuery(req);
+    query = singleValuedQuery(req.query);
   } catch (error) {
     if (error instanceof ValidationError) problems.push(...error.problems);
     else throw error;
@@ -180,7 +181,7 @@ function validateRequest(route: CompiledRoute, req: Request) {
   }
   const headers: Record<string, unknown> = {};
   for (const name of Object.keys(route.spec.headers ?? {})) {
-    const value = req.get(name);
+    const value = req.header(name);
     if (value !== undefined) headers[name] = value;
   }
   const sentHeaders = { ...headers };
@@ -219,37 +220,71 @@ export function apiV1DocumentsRouter(): Router {
   return router;
 }
 
-/** The operations of routes.ts; mount behind the bearer middleware (it sets `res.locals.principal`). */
-export function apiV1OperationsRouter(options: ApiV1Options): Router {
+/** An operation's request as its caller received it: HTTP for the API, a form or a link for the web pages. */
+export interface OperationRequest {
+  readonly params: Record<string, string>;
+  /** As parsed from the query string: a name given twice is a problem, not silently one of its values. */
+  readonly query: Record<string, unknown>;
+  readonly body?: unknown;
+  header(name: string): string | undefined;
+}
+
+/** The operations of routes.ts, run for a signed-in person: validated, judged by the policy and audited. */
+export interface Operations {
+  /** Answers what the operation answers; refusals and problems are thrown as ThroughcareErrors. */
+  invoke(
+    operationId: string,
+    principal: Principal,
+    request: OperationRequest,
+  ): Promise<Required<Pick<RouteResult, 'status'>> & RouteResult>;
+}
+
+export function createOperations(options: ApiV1Options): Operations {
+  const routes = new Map(ROUTES.map((spec) => [spec.operationId, compile(spec)]));
+  return {
+    async invoke(operationId, principal, request) {
+      const route = routes.get(operationId);
+      if (!route) throw new Error(`No operation ${operationId}`);
+      const { params, query, body } = validateRequest(route, request);
+      const engine = options.engine();
+      if (!engine) throw new DependencyUnavailableError('Throughcare is still starting: try again shortly');
+      const requestId = requestContext()?.requestId ?? null;
+      const ctx: RouteContext = {
+        engine,
+        spine: () => options.spine?.(),
+        principal,
+        params,
+        query,
+        body,
+        headers: { get: (name) => request.header(name) },
+        requestId,
+        audit: (entries) =>
+          recordAccess(
+            engine.store,
+            entries.map((entry) => accessRecordOf({ principal, requestId }, entry)),
+          ),
+      };
+      const result = await route.spec.handle(ctx);
+      return { ...result, status: result.status ?? route.spec.success.status };
+    },
+  };
+}
+
+/** The operations of routes.ts over HTTP; mount behind the bearer middleware (it sets `res.locals.principal`). */
+export function apiV1OperationsRouter(operations: Operations): Router {
   const router = Router();
   // BPMN as sent by a modeller or `curl --data-binary @file.bpmn`; the same limit as JSON bodies.
   const xmlText = express.text({ type: XML_TYPES, limit: '1mb' });
   for (const spec of ROUTES) {
-    const route = compile(spec);
     router[spec.method](expressPath(spec.path), ...(spec.xmlBody ? [xmlText] : []), async (req, res, next) => {
       try {
-        const principal = principalOf(res);
-        const { params, query, body } = validateRequest(route, req);
-        const engine = options.engine();
-        if (!engine) throw new DependencyUnavailableError('Throughcare is still starting: try again shortly');
-        const requestId = requestContext()?.requestId ?? null;
-        const ctx: RouteContext = {
-          engine,
-          spine: () => options.spine?.(),
-          principal,
-          params,
-          query,
-          body,
-          headers: { get: (name) => req.get(name) },
-          requestId,
-          audit: (entries) =>
-            recordAccess(
-              engine.store,
-              entries.map((entry) => accessRecordOf({ principal, requestId }, entry)),
-            ),
-        };
-        const result = await spec.handle(ctx);
-        res.status(result.status ?? spec.success.status);
+        const result = await operations.invoke(spec.operationId, principalOf(res), {
+          params: req.params as Record<string, string>,
+          query: req.query,
+          body: req.body,
+          header: (name) => req.get(name),
+        });
+        res.status(result.status);
         if (result.contentType) res.type(result.contentType).send(result.body);
         else res.json(result.body);
       } catch (error) {

@@ -17,7 +17,7 @@ import { createSpineClient } from '../../activities/spine';
 import { createApp } from '../../api';
 import { createBearerAuth } from '../../api/auth/bearer';
 import type { Role } from '../../api/auth/principal';
-import { apiV1OperationsRouter, expressPath } from '../../api/v1/router';
+import { apiV1OperationsRouter, createOperations, expressPath } from '../../api/v1/router';
 import { ROUTES } from '../../api/v1/routes';
 import { addStaff, deployPathway, installedLintOptions, type CaseEngine } from '../../engine';
 import { silentLogger } from '../../log';
@@ -705,7 +705,7 @@ describe('/api/v1', () => {
     };
 
     it('every route that touches a person’s data writes an audit event naming who, role, setting, action and request', async () => {
-      const served = routesOf(apiV1OperationsRouter({ engine: () => undefined }));
+      const served = routesOf(apiV1OperationsRouter(createOperations({ engine: () => undefined })));
       const unaudited: string[] = [];
       for (const route of served) {
         const spec = ROUTES.find((r) => `${r.method.toUpperCase()} ${expressPath(r.path)}` === route);
