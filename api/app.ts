@@ -2,7 +2,8 @@
  * Composition root of the HTTP interface: builds the Express app from its dependencies without
  * listening, so tests drive it with supertest and `throughcare up` mounts it on a real port.
  */
-import express, { Router, type Express, type RequestHandler } from 'express';
+import express, { Router, type Express, type Request, type RequestHandler } from 'express';
+import { createWebRouter } from '../web';
 import { DependencyUnavailableError } from '../domain/errors';
 import type { Logger } from '../log';
 import type { Readiness } from '../runtime/readiness';
@@ -15,7 +16,7 @@ import swaggerUi from 'swagger-ui-express';
 import { healthRouter } from './health.router';
 import { notFoundHandler, problemHandler } from './problem';
 import { requestContextMiddleware } from './request-context';
-import { apiV1DocumentsRouter, apiV1OperationsRouter, createOperations } from './v1/router';
+import { apiV1DocumentsRouter, apiV1OperationsRouter, createOperations, type Operations } from './v1/router';
 import { fhirMetadataRouter, fhirR4Router } from './fhir/router';
 
 export interface AppDependencies {
@@ -40,9 +41,13 @@ export interface ApiDependencies {
   readonly spine?: () => SpineClient | undefined;
   /**
    * The browser sign-in (api/auth/browser-sign-in.ts), when an issuer and a client for it are configured: the
-   * session (cookie) that sets `res.locals.principal`, and `/sign-in`, `/auth/callback`, `/sign-out` and `/`.
+   * session (cookie) that sets `res.locals.principal`, `/sign-in`, `/auth/callback` and `/sign-out`.
    */
-  readonly browser?: { readonly session: RequestHandler; readonly routes: RequestHandler };
+  readonly browser?: {
+    readonly session: RequestHandler;
+    readonly routes: RequestHandler;
+    csrfToken(req: Request): string;
+  };
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -77,6 +82,19 @@ export function createApp(deps: AppDependencies): Express {
     if (!browser) return next();
     browser.routes(req, res, next);
   });
+  // The pages (web/), on the same operations as /api/v1: one engine, policy and audit for both.
+  let operations: Operations | undefined;
+  app.use(
+    createWebRouter({
+      operations: () => {
+        const api = deps.api?.();
+        if (!api?.engine?.()) return undefined;
+        operations ??= createOperations({ engine: () => api.engine?.(), spine: () => api.spine?.() });
+        return operations;
+      },
+      csrfToken: (req) => deps.api?.()?.browser?.csrfToken(req),
+    }),
+  );
   let v1: Router | undefined;
   app.use('/api/v1', (req, res, next) => {
     const api = deps.api?.();

@@ -16,14 +16,13 @@
  * Loading this file loads openid-client (an ES module, through require): `throughcare up` requires it only when
  * it runs a browser sign-in, so the app and its tests load without it.
  */
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router, type Request, type RequestHandler } from 'express';
 import * as oidc from 'openid-client';
 import { DependencyUnavailableError, ThroughcareError } from '../../domain/errors';
 import type { Logger } from '../../log';
 import type { Store } from '../../store';
 import { sameOriginReturnTo } from './return-to';
 import {
-  CSRF_FIELD,
   destroySession,
   regenerateSession,
   saveSession,
@@ -34,9 +33,9 @@ import {
 } from './session';
 import { claimsToKeep, principalForClaims, type ClaimNames } from './staff-directory';
 
-export const SIGN_IN_PATH = '/sign-in';
-export const CALLBACK_PATH = '/auth/callback';
-export const SIGN_OUT_PATH = '/sign-out';
+import { CALLBACK_PATH, SIGN_IN_PATH, SIGN_OUT_PATH } from './paths';
+
+export { CALLBACK_PATH, SIGN_IN_PATH, SIGN_OUT_PATH };
 const SCOPE = 'openid profile email';
 
 export interface BrowserSignInOptions {
@@ -58,8 +57,10 @@ export interface BrowserSignInOptions {
 export interface BrowserSignIn {
   /** The session and the principal it carries (`res.locals.principal`): before the web pages and /api/v1. */
   readonly session: RequestHandler;
-  /** `/sign-in`, `/auth/callback`, `/sign-out` and `/`. */
+  /** `/sign-in`, `/auth/callback` and `/sign-out` (the pages, `/` included, are web/'s). */
   readonly routes: RequestHandler;
+  /** The session's synchronizer token, for a form that posts. */
+  csrfToken(req: Request): string;
   readonly signInUrl: string;
   close(): Promise<void>;
 }
@@ -224,30 +225,10 @@ export function createBrowserSignIn(options: BrowserSignInOptions): BrowserSignI
     }
   };
 
-  routes.get('/', (req, res) => {
-    const principal = (res.locals as SessionLocals).principal;
-    res.set('Cache-Control', 'no-store').type('html');
-    if (!principal) {
-      res.send(page('Throughcare', `<p>You are not signed in.</p><p><a href="${SIGN_IN_PATH}">Sign in</a></p>`));
-      return;
-    }
-    const roles = principal.roles.join(', ') || 'no role';
-    const settings = principal.settings.join(', ') || 'no setting';
-    res.send(
-      page(
-        'Throughcare',
-        `<p>Signed in as <strong>${escapeHtml(principal.name)}</strong> (${escapeHtml(roles)}; ${escapeHtml(settings)})</p>
-        <form method="post" action="${SIGN_OUT_PATH}">
-          <input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(sessions.csrfToken(req))}">
-          <button type="submit">Sign out</button>
-        </form>`,
-      ),
-    );
-  });
-
   return {
     session,
     routes,
+    csrfToken: (req) => sessions.csrfToken(req),
     signInUrl: `${base}${SIGN_IN_PATH}`,
     close: () => sessions.close(),
   };
@@ -287,16 +268,4 @@ function callbackError(error: unknown, log: Logger): ThroughcareError {
 
 function safeCode(code: string): string {
   return /^[a-z_]{1,64}$/.test(code) ? code : 'error';
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>body { font-family: Arial, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #212b32; }</style>
-</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

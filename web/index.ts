@@ -1,0 +1,113 @@
+/**
+ * The web pages people work in (issue 15): server-rendered with the NHS.UK design system, working with
+ * JavaScript off. Pages call the same operations as /api/v1 (createOperations), so what a page shows or changes
+ * is validated, judged by the policy and audited exactly as the API would for that person.
+ */
+import path from 'node:path';
+import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import { SIGN_IN_PATH, SIGN_OUT_PATH } from '../api/auth/paths';
+import type { Principal } from '../api/auth/principal';
+import { CSRF_FIELD, type SessionLocals } from '../api/auth/session';
+import type { Operations } from '../api/v1/router';
+import { DependencyUnavailableError, ThroughcareError, ValidationError } from '../domain/errors';
+import { NHSUK_FRONTEND_DIST, createRenderer } from './render';
+import { worklistPage } from './worklist';
+
+export interface WebDependencies {
+  /** The operations of /api/v1, once the engine is up; pages answer 503 until then. */
+  readonly operations: () => Operations | undefined;
+  /** The session's CSRF token for forms that post; undefined when there is no browser sign-in. */
+  readonly csrfToken: (req: Request) => string | undefined;
+}
+
+export interface PageContext {
+  readonly principal: Principal;
+  readonly operations: Operations;
+  readonly req: Request;
+  /** Renders a view with the layout's shared values (who is signed in, which page is current). */
+  render(view: string, values: Record<string, unknown>, status?: number): void;
+}
+
+export function createWebRouter(deps: WebDependencies): Router {
+  const env = createRenderer();
+  const router = Router();
+  const render = (res: Response, principal: Principal | undefined, view: string, values: Record<string, unknown>) =>
+    res
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(env.render(view, { principal, ...values }));
+
+  // Our script first, then the NHS.UK frontend's CSS, JS, images and manifest, from its own package (no CDN).
+  const cached = { maxAge: '1h' } as const;
+  router.use('/assets', express.static(path.join(__dirname, 'assets'), cached));
+  router.use('/assets', express.static(path.join(NHSUK_FRONTEND_DIST, 'nhsuk'), { ...cached, index: false }));
+  router.use('/assets', express.static(path.join(NHSUK_FRONTEND_DIST, 'nhsuk', 'assets'), cached));
+
+  router.get('/', (req, res) => {
+    const principal = principalOf(res);
+    render(res, principal, 'home.njk', {
+      title: 'Home',
+      roles: principal?.roles.join(', ') || 'no role',
+      settings: principal?.settings.join(', ') || 'no setting',
+      signInPath: SIGN_IN_PATH,
+      signOutPath: SIGN_OUT_PATH,
+      csrfField: CSRF_FIELD,
+      // Only a signed-in person has a form to post (and a session to hold its token: a session that ended has none).
+      csrfToken: principal ? (deps.csrfToken(req) ?? '') : '',
+    });
+  });
+
+  /** A page for a signed-in person: anyone else is sent to sign in and brought back here. */
+  const page =
+    (handler: (ctx: PageContext) => Promise<void>) =>
+    async (req: Request, res: Response, next: (e?: unknown) => void) => {
+      const principal = principalOf(res);
+      if (!principal) {
+        res.redirect(303, `${SIGN_IN_PATH}?returnTo=${encodeURIComponent(req.originalUrl)}`);
+        return;
+      }
+      const operations = deps.operations();
+      if (!operations) return next(new DependencyUnavailableError('Throughcare is still starting: try again shortly'));
+      try {
+        await handler({
+          principal,
+          operations,
+          req,
+          render: (view, values, status = 200) => {
+            res.status(status);
+            render(res, principal, view, values);
+          },
+        });
+      } catch (error) {
+        next(error);
+      }
+    };
+
+  router.get('/worklist', page(worklistPage));
+
+  // Errors on a page are a page, in the design system's words, not problem+json.
+  const pageError: ErrorRequestHandler = (error: unknown, req, res, next) => {
+    if (res.headersSent || req.path.startsWith('/assets')) return next(error);
+    const known = error instanceof ThroughcareError ? error : undefined;
+    if (!known || error instanceof ValidationError) return next(error);
+    const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, DEPENDENCY_UNAVAILABLE: 503 }[
+      known.code as string
+    ];
+    if (status === undefined) return next(error);
+    res.status(status);
+    render(res, principalOf(res), 'error.njk', { title: titleFor(status), detail: known.message });
+  };
+  router.use(pageError);
+  return router;
+}
+
+function principalOf(res: Response): Principal | undefined {
+  return (res.locals as SessionLocals).principal;
+}
+
+function titleFor(status: number): string {
+  if (status === 403) return 'You do not have access to this page';
+  if (status === 404) return 'Page not found';
+  if (status === 503) return 'Sorry, the service is unavailable';
+  return 'Sign in required';
+}
