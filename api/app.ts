@@ -47,6 +47,7 @@ export interface ApiDependencies {
     readonly session: RequestHandler;
     readonly routes: RequestHandler;
     csrfToken(req: Request): string;
+    readonly requireCsrf: RequestHandler;
   };
 }
 
@@ -93,6 +94,7 @@ export function createApp(deps: AppDependencies): Express {
         return operations;
       },
       csrfToken: (req) => deps.api?.()?.browser?.csrfToken(req),
+      requireCsrf: () => deps.api?.()?.browser?.requireCsrf,
     }),
   );
   let v1: Router | undefined;

@@ -4,28 +4,34 @@
  * is validated, judged by the policy and audited exactly as the API would for that person.
  */
 import path from 'node:path';
-import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { SIGN_IN_PATH, SIGN_OUT_PATH } from '../api/auth/paths';
 import type { Principal } from '../api/auth/principal';
 import { CSRF_FIELD, type SessionLocals } from '../api/auth/session';
 import type { Operations } from '../api/v1/router';
 import { DependencyUnavailableError, ThroughcareError, ValidationError } from '../domain/errors';
 import { NHSUK_FRONTEND_DIST, createRenderer } from './render';
-import { worklistPage } from './worklist';
+import { changeAssignment, worklistPage } from './worklist';
 
 export interface WebDependencies {
   /** The operations of /api/v1, once the engine is up; pages answer 503 until then. */
   readonly operations: () => Operations | undefined;
   /** The session's CSRF token for forms that post; undefined when there is no browser sign-in. */
   readonly csrfToken: (req: Request) => string | undefined;
+  /** Refuses a post without the session's CSRF token; undefined when there is no browser sign-in. */
+  readonly requireCsrf: () => RequestHandler | undefined;
 }
 
 export interface PageContext {
   readonly principal: Principal;
   readonly operations: Operations;
   readonly req: Request;
+  /** The session's CSRF token, for the forms a page shows. */
+  readonly csrfToken: string;
   /** Renders a view with the layout's shared values (who is signed in, which page is current). */
   render(view: string, values: Record<string, unknown>, status?: number): void;
+  /** After a form's change: see it where the form was (303, so a reload does not post again). */
+  redirect(path: string): void;
 }
 
 export function createWebRouter(deps: WebDependencies): Router {
@@ -73,24 +79,38 @@ export function createWebRouter(deps: WebDependencies): Router {
           principal,
           operations,
           req,
+          csrfToken: deps.csrfToken(req) ?? '',
           render: (view, values, status = 200) => {
             res.status(status);
-            render(res, principal, view, values);
+            render(res, principal, view, { csrfField: CSRF_FIELD, ...values });
           },
+          redirect: (path) => res.redirect(303, path),
         });
       } catch (error) {
         next(error);
       }
     };
 
+  // Forms post urlencoded with the session's CSRF token: checked before anything else reads them.
+  const form = [
+    express.urlencoded({ extended: false, limit: '16kb' }),
+    ((req, res, next) => {
+      const requireCsrf = deps.requireCsrf();
+      if (!requireCsrf) return res.redirect(303, SIGN_IN_PATH);
+      requireCsrf(req, res, next);
+    }) satisfies RequestHandler,
+  ];
+
   router.get('/worklist', page(worklistPage));
+  router.post('/worklist/claim', ...form, page(changeAssignment('claim')));
+  router.post('/worklist/unclaim', ...form, page(changeAssignment('unclaim')));
 
   // Errors on a page are a page, in the design system's words, not problem+json.
   const pageError: ErrorRequestHandler = (error: unknown, req, res, next) => {
     if (res.headersSent || req.path.startsWith('/assets')) return next(error);
     const known = error instanceof ThroughcareError ? error : undefined;
     if (!known || error instanceof ValidationError) return next(error);
-    const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, DEPENDENCY_UNAVAILABLE: 503 }[
+    const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, DEPENDENCY_UNAVAILABLE: 503 }[
       known.code as string
     ];
     if (status === undefined) return next(error);
@@ -108,6 +128,7 @@ function principalOf(res: Response): Principal | undefined {
 function titleFor(status: number): string {
   if (status === 403) return 'You do not have access to this page';
   if (status === 404) return 'Page not found';
+  if (status === 409) return 'This has changed since you opened the page';
   if (status === 503) return 'Sorry, the service is unavailable';
   return 'Sign in required';
 }

@@ -1,6 +1,7 @@
 /** The worklist page: my tasks, unassigned, or all of my settings', filtered, a page at a time. */
 import { calendarDeadline } from '../bpmn/calendar';
 import { parseIsoDuration } from '../bpmn/iso8601';
+import { sameOriginReturnTo } from '../api/auth/return-to';
 import { ValidationError } from '../domain/errors';
 import type { WorklistItem } from '../engine';
 import type { PageContext } from './index';
@@ -84,7 +85,13 @@ export async function worklistPage(ctx: PageContext): Promise<void> {
     ctx.render('worklist.njk', {
       ...values,
       caption: VIEWS[view].label,
-      tasks: page.items.map((t) => ({ ...t, dueToday: t.dueAt !== null && londonDay(t.dueAt) === today })),
+      tasks: page.items.map((t) => ({
+        ...t,
+        dueToday: t.dueAt !== null && londonDay(t.dueAt) === today,
+        mine: t.assignee === ctx.principal.subject,
+      })),
+      returnTo: ctx.req.originalUrl,
+      csrfToken: ctx.csrfToken,
       emptyText: setting || overdue || due ? 'No open tasks match these filters.' : VIEWS[view].empty,
       nextHref: page.nextCursor ? link({ cursor: page.nextCursor }) : null,
     });
@@ -109,4 +116,20 @@ export async function worklistPage(ctx: PageContext): Promise<void> {
       400,
     );
   }
+}
+
+/** Claim a task nobody has, or give back one of one's own, from its row; then back to the same worklist. */
+export function changeAssignment(kind: 'claim' | 'unclaim') {
+  return async (ctx: PageContext): Promise<void> => {
+    const body = ctx.req.body as Record<string, unknown>;
+    const taskId = typeof body['taskId'] === 'string' ? body['taskId'] : '';
+    const back = sameOriginReturnTo(body['returnTo'] ?? '/worklist');
+    await ctx.operations.invoke(`${kind}Task`, ctx.principal, {
+      params: { taskId },
+      query: {},
+      body: {},
+      header: () => undefined,
+    });
+    ctx.redirect(back);
+  };
 }

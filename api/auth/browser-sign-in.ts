@@ -61,6 +61,8 @@ export interface BrowserSignIn {
   readonly routes: RequestHandler;
   /** The session's synchronizer token, for a form that posts. */
   csrfToken(req: Request): string;
+  /** Refuses (403) a post without the session's token: before every page's form handler. */
+  readonly requireCsrf: RequestHandler;
   readonly signInUrl: string;
   close(): Promise<void>;
 }
@@ -229,6 +231,7 @@ export function createBrowserSignIn(options: BrowserSignInOptions): BrowserSignI
     session,
     routes,
     csrfToken: (req) => sessions.csrfToken(req),
+    requireCsrf: sessions.requireCsrf,
     signInUrl: `${base}${SIGN_IN_PATH}`,
     close: () => sessions.close(),
   };

@@ -89,6 +89,14 @@ describe('the worklist in the browser', () => {
         await page.getByRole('link', { name: 'My tasks' }).click();
         await expect(page.getByText('You have no open tasks assigned to you.').count()).resolves.toBe(1);
 
+        // Claim it from its row (a form with the session's CSRF token): it is Sam's, in "My tasks"; then give it back.
+        await page.getByRole('link', { name: 'All tasks in my settings' }).click();
+        await row.getByRole('button', { name: /^Claim Reception/ }).click();
+        await expect(row.getByRole('cell', { name: /^You/ }).count()).resolves.toBe(1);
+        await page.getByRole('link', { name: 'My tasks' }).click();
+        await row.getByRole('button', { name: /^Give back Reception/ }).click();
+        await expect(page.getByText('You have no open tasks assigned to you.').count()).resolves.toBe(1);
+
         // Filters are a form that works without scripts: only overdue tasks (none: the case is new).
         await page.getByRole('link', { name: 'All tasks in my settings' }).click();
         await page.getByLabel('Only overdue tasks').check();
@@ -114,7 +122,12 @@ describe('the worklist in the browser', () => {
       await page.getByRole('button', { name: 'Morgan Lead' }).click();
       await page.waitForURL(`${base}/worklist?view=unassigned`);
       await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Worklist');
-      expect(caseId).toMatch(/^[0-9a-f-]{36}$/);
+      // A post that did not come from one of our forms (no CSRF token) changes nothing.
+      const forged = await context.request.post(`${base}/worklist/claim`, {
+        form: { taskId: `case-${caseId}/ReceptionScreening#1`, returnTo: '/worklist' },
+        maxRedirects: 0,
+      });
+      expect(forged.status()).toBe(403);
     } finally {
       await context.close();
     }
