@@ -303,12 +303,21 @@ describe('working a case with throughcare case and task', () => {
 
     // At the visit-or-move gateway the oldest kept custody.leaving is caught at once; the other stays kept.
     // The observation review it interrupts opens and is withdrawn by separate activities: wait for both.
+    // 90 s: CI runs this beside other suites that each start Throughcare; a failure shows what the server logged.
     const review = await eventually(
       'pre-departure review the only open task',
       () => openTasks(caseId, custodyNurse),
       (tasks) => tasks.length === 1 && tasks[0]!.formId === 'custody-pre-departure-review',
-      { intervalMs: 500 },
-    );
+      { intervalMs: 500, timeoutMs: 90_000 },
+    ).catch((error: unknown) => {
+      const logged = up
+        .output()
+        .split('\n')
+        .filter((line) => /"level":(40|50)|WARN|ERROR/.test(line))
+        .slice(-30)
+        .join('\n');
+      throw new Error(`${(error as Error).message}\nwarnings and errors of throughcare up:\n${logged}`);
+    });
     expect(review.map((t) => t.formId)).toEqual(['custody-pre-departure-review']);
     const shown = JSON.parse((await custodyNurse('case', 'show', caseId, '--json')).stdout) as {
       trail: { elementId: string }[];

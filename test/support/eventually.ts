@@ -12,7 +12,11 @@ export async function eventually<T>(
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) {
+      // What it was last, so a failure says what happened instead (cut short: a value can be a whole worklist).
+      const last = JSON.stringify(value) ?? String(value);
+      throw new Error(`${what}: not reached within ${timeoutMs / 1000} s; last seen: ${last.slice(0, 2_000)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
