@@ -42,6 +42,11 @@ export interface Problem {
   errors?: readonly FieldProblem[];
 }
 
+/** The HTTP status of a domain error code, for anything that answers errors other than as problem+json (pages). */
+export function statusOf(code: ErrorCode): number {
+  return STATUS_BY_CODE[code];
+}
+
 export function problemFor(error: ThroughcareError): Problem {
   return {
     type: PROBLEM_BASE + error.code.toLowerCase().replace(/_/g, '-'),

@@ -9,9 +9,19 @@ import { SIGN_IN_PATH, SIGN_OUT_PATH } from '../api/auth/paths';
 import type { Principal } from '../api/auth/principal';
 import { CSRF_FIELD, type SessionLocals } from '../api/auth/session';
 import type { Operations } from '../api/v1/router';
-import { DependencyUnavailableError, ThroughcareError, ValidationError } from '../domain/errors';
+import { DependencyUnavailableError, ThroughcareError, type ErrorCode } from '../domain/errors';
+import { statusOf } from '../api/problem';
 import { NHSUK_FRONTEND_DIST, createRenderer } from './render';
 import { changeAssignment, worklistPage } from './worklist';
+
+/** The errors a page answers as a page, with its heading; anything else (a bug, a bad form) goes on. */
+const PAGE_TITLES: Partial<Record<ErrorCode, string>> = {
+  UNAUTHENTICATED: 'Sign in required',
+  FORBIDDEN: 'You do not have access to this page',
+  NOT_FOUND: 'Page not found',
+  CONFLICT: 'This has changed since you opened the page',
+  DEPENDENCY_UNAVAILABLE: 'Sorry, the service is unavailable',
+};
 
 export interface WebDependencies {
   /** The operations of /api/v1, once the engine is up; pages answer 503 until then. */
@@ -105,17 +115,13 @@ export function createWebRouter(deps: WebDependencies): Router {
   router.post('/worklist/claim', ...form, page(changeAssignment('claim')));
   router.post('/worklist/unclaim', ...form, page(changeAssignment('unclaim')));
 
-  // Errors on a page are a page, in the design system's words, not problem+json.
+  // Errors on a page are a page, in the design system's words, not problem+json; the status is the API's.
   const pageError: ErrorRequestHandler = (error: unknown, req, res, next) => {
     if (res.headersSent || req.path.startsWith('/assets')) return next(error);
-    const known = error instanceof ThroughcareError ? error : undefined;
-    if (!known || error instanceof ValidationError) return next(error);
-    const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, DEPENDENCY_UNAVAILABLE: 503 }[
-      known.code as string
-    ];
-    if (status === undefined) return next(error);
-    res.status(status);
-    render(res, principalOf(res), 'error.njk', { title: titleFor(status), detail: known.message });
+    const title = error instanceof ThroughcareError ? PAGE_TITLES[error.code] : undefined;
+    if (!(error instanceof ThroughcareError) || !title) return next(error);
+    res.status(statusOf(error.code));
+    render(res, principalOf(res), 'error.njk', { title, detail: error.message });
   };
   router.use(pageError);
   return router;
@@ -123,12 +129,4 @@ export function createWebRouter(deps: WebDependencies): Router {
 
 function principalOf(res: Response): Principal | undefined {
   return (res.locals as SessionLocals).principal;
-}
-
-function titleFor(status: number): string {
-  if (status === 403) return 'You do not have access to this page';
-  if (status === 404) return 'Page not found';
-  if (status === 409) return 'This has changed since you opened the page';
-  if (status === 503) return 'Sorry, the service is unavailable';
-  return 'Sign in required';
 }

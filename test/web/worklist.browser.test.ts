@@ -132,4 +132,22 @@ describe('the worklist in the browser', () => {
       await context.close();
     }
   });
+
+  it('answers someone whose role has no worklist with an NHS.UK page saying so, not a JSON problem', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      const answers: number[] = [];
+      page.on('response', (response) => {
+        if (new URL(response.url()).pathname === '/worklist') answers.push(response.status());
+      });
+      await signInThroughWorklist(page, 'Casey Commissioner');
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+        'You do not have access to this page',
+      );
+      expect(answers.at(-1)).toBe(403);
+    } finally {
+      await context.close();
+    }
+  });
 });
