@@ -19,9 +19,9 @@ import {
   actorOf,
   caseIdParam,
   decide,
+  decideOnCase,
   nhsNumberParam,
   pageOf,
-  readCaseOr404,
   requireRole,
   withQueryPointers,
   type RouteContext,
@@ -59,14 +59,7 @@ export const APPOINTMENT_ROUTES: readonly RouteSpec[] = [
     query: 'AppointmentListQuery',
     success: { status: 200, schema: 'AppointmentPage', description: 'a page of the diary' },
     async handle(ctx) {
-      requireRole(ctx.principal, 'appointment.list');
-      const found = await readCaseOr404(ctx);
-      const decision = decide(
-        ctx.principal,
-        'appointment.list',
-        { settings: found.settings, restricted: found.restricted },
-        `No case ${found.caseId}`,
-      );
+      const { found, decision } = await decideOnCase(ctx, 'appointment.list');
       const page = await withQueryPointers(() =>
         listAppointments(ctx.engine.store, { caseId: found.caseId, ...listQuery(ctx) }),
       );
@@ -136,14 +129,7 @@ export const APPOINTMENT_ROUTES: readonly RouteSpec[] = [
     body: 'BookAppointmentRequest',
     success: { status: 201, schema: 'Appointment', description: 'the appointment as booked' },
     async handle(ctx) {
-      requireRole(ctx.principal, 'appointment.book');
-      const found = await readCaseOr404(ctx);
-      const decision = decide(
-        ctx.principal,
-        'appointment.book',
-        { settings: found.settings, restricted: found.restricted },
-        `No case ${found.caseId}`,
-      );
+      const { found, decision } = await decideOnCase(ctx, 'appointment.book');
       const body = ctx.body;
       // The record activity writes the audit event with the booking, in the same transaction.
       const appointment = await bookAppointment(ctx.engine, {

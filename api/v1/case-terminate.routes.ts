@@ -1,7 +1,7 @@
 /** Ending a case early, with the reason: its open tasks and incidents withdrawn, the reason kept and audited. */
 import { terminateCase } from '../../engine';
 import { roleFor } from '../policy';
-import { caseIdParam, decide, readCaseOr404, requireRole, type RouteSpec } from './operation';
+import { caseIdParam, decideOnCase, type RouteSpec } from './operation';
 
 export const CASE_TERMINATE_ROUTES: readonly RouteSpec[] = [
   {
@@ -17,14 +17,7 @@ export const CASE_TERMINATE_ROUTES: readonly RouteSpec[] = [
     body: 'TerminateCaseRequest',
     success: { status: 200, schema: 'TerminatedCase', description: 'the case is closed with the reason' },
     async handle(ctx) {
-      requireRole(ctx.principal, 'case.terminate');
-      const found = await readCaseOr404(ctx);
-      const decision = decide(
-        ctx.principal,
-        'case.terminate',
-        { settings: found.settings, restricted: found.restricted },
-        `No case ${found.caseId}`,
-      );
+      const { found, decision } = await decideOnCase(ctx, 'case.terminate');
       const reason = ctx.body['reason'] as string;
       const terminated = await terminateCase(ctx.engine, found.caseId, {
         reason,

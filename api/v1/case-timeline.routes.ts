@@ -1,14 +1,6 @@
 /** A case's timeline: what happened to it, newest first, without clinical content for ops. */
 import { caseTimeline, type TimelineCategory } from '../../engine';
-import {
-  caseIdParam,
-  decide,
-  pageOf,
-  readCaseOr404,
-  requireRole,
-  withQueryPointers,
-  type RouteSpec,
-} from './operation';
+import { caseIdParam, decideOnCase, pageOf, withQueryPointers, type RouteSpec } from './operation';
 
 export const CASE_TIMELINE_ROUTES: readonly RouteSpec[] = [
   {
@@ -24,14 +16,7 @@ export const CASE_TIMELINE_ROUTES: readonly RouteSpec[] = [
     query: 'CaseTimelineQuery',
     success: { status: 200, schema: 'TimelinePage', description: 'a page of the timeline' },
     async handle(ctx) {
-      requireRole(ctx.principal, 'case.timeline');
-      const found = await readCaseOr404(ctx);
-      const decision = decide(
-        ctx.principal,
-        'case.timeline',
-        { settings: found.settings, restricted: found.restricted },
-        `No case ${found.caseId}`,
-      );
+      const { found, decision } = await decideOnCase(ctx, 'case.timeline');
       const page = await withQueryPointers(() =>
         caseTimeline(ctx.engine.store, {
           caseId: found.caseId,

@@ -4,10 +4,9 @@ import { ThroughcareError } from '../../domain/errors';
 import { authorize, variablesFor } from '../policy';
 import {
   caseIdParam,
-  decide,
+  decideOnCase,
   listScope,
   pageOf,
-  readCaseOr404,
   requireRole,
   withQueryPointers,
   type RouteSpec,
@@ -102,14 +101,7 @@ export const CASE_ROUTES: readonly RouteSpec[] = [
     params: caseIdParam,
     success: { status: 200, schema: 'CaseDetail', description: 'the case' },
     async handle(ctx) {
-      requireRole(ctx.principal, 'case.read');
-      const found = await readCaseOr404(ctx);
-      const decision = decide(
-        ctx.principal,
-        'case.read',
-        { settings: found.settings, restricted: found.restricted },
-        `No case ${found.caseId}`,
-      );
+      const { found, decision } = await decideOnCase(ctx, 'case.read');
       const [view, incidents, page] = await Promise.all([
         showCase(ctx.engine, found.caseId),
         listIncidents(ctx.engine, { caseId: found.caseId, open: true }),
@@ -167,14 +159,7 @@ export const CASE_ROUTES: readonly RouteSpec[] = [
     body: 'CaseMessageRequest',
     success: { status: 200, schema: 'CaseMessageResult', description: 'what became of the message' },
     async handle(ctx) {
-      requireRole(ctx.principal, 'case.message');
-      const found = await readCaseOr404(ctx);
-      const decision = decide(
-        ctx.principal,
-        'case.message',
-        { settings: found.settings, restricted: found.restricted },
-        `No case ${found.caseId}`,
-      );
+      const { found, decision } = await decideOnCase(ctx, 'case.message');
       const name = ctx.body['name'] as string;
       const result = await messageCase(ctx.engine, found.caseId, {
         name,

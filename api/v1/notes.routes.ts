@@ -11,9 +11,9 @@ import {
   actorOf,
   caseIdParam,
   decide,
+  decideOnCase,
   nhsNumberParam,
   pageOf,
-  readCaseOr404,
   requireRole,
   withQueryPointers,
   type AuditEntry,
@@ -81,14 +81,7 @@ export const NOTE_ROUTES: readonly RouteSpec[] = [
     query: 'NoteListQuery',
     success: { status: 200, schema: 'NotePage', description: 'a page of notes' },
     async handle(ctx) {
-      requireRole(ctx.principal, 'note.list');
-      const found = await readCaseOr404(ctx);
-      const decision = decide(
-        ctx.principal,
-        'note.list',
-        { settings: found.settings, restricted: found.restricted },
-        `No case ${found.caseId}`,
-      );
+      const { found, decision } = await decideOnCase(ctx, 'note.list');
       return notePage(
         ctx,
         {
@@ -149,14 +142,7 @@ export const NOTE_ROUTES: readonly RouteSpec[] = [
     body: 'AddNoteRequest',
     success: { status: 201, schema: 'Note', description: 'the note, as recorded' },
     async handle(ctx) {
-      requireRole(ctx.principal, 'note.create');
-      const found = await readCaseOr404(ctx);
-      const decision = decide(
-        ctx.principal,
-        'note.create',
-        { settings: found.settings, restricted: found.restricted },
-        `No case ${found.caseId}`,
-      );
+      const { found, decision } = await decideOnCase(ctx, 'note.create');
       const note = await addNote(ctx.engine.store, ctx.engine.logger, {
         caseId: found.caseId,
         body: ctx.body['body'] as string,

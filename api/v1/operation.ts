@@ -105,6 +105,22 @@ export function readCaseOr404(ctx: RouteContext) {
   });
 }
 
+/**
+ * The case of the path and the policy's decision on `action` for it: a role that may never do it is refused (403)
+ * before the case is read, and a case outside the person's settings is not found (404), as if it did not exist.
+ */
+export async function decideOnCase(ctx: RouteContext, action: Action) {
+  requireRole(ctx.principal, action);
+  const found = await readCaseOr404(ctx);
+  const decision = decide(
+    ctx.principal,
+    action,
+    { settings: found.settings, restricted: found.restricted },
+    `No case ${found.caseId}`,
+  );
+  return { found, decision };
+}
+
 export async function readTaskOr404(ctx: RouteContext) {
   const task = await findWorklistTask(ctx.engine.store, ctx.params['taskId']!);
   if (!task) throw new NotFoundError(`No task ${ctx.params['taskId']}`);
