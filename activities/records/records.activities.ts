@@ -645,22 +645,21 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
     reason?: string,
   ): Promise<Changed> {
     return runInTransaction(store, async (trx) => {
-      const rows = await trx('worklist_tasks')
-        .where({ id: taskId, status: 'open' })
-        .update({ status: to, ...changes })
-        .returning<{ case_id: string }[]>('case_id');
-      const row = rows[0];
-      if (!row) {
-        const existing = await trx('worklist_tasks')
-          .where({ id: taskId })
-          .first<{ status: string } | undefined>('status');
-        if (!existing) throw new NotFoundError('worklist task', taskId);
-        if (existing.status === to) return { id: taskId, changed: false };
-        throw new InvalidStateError(`worklist task ${taskId} is ${existing.status}, so it cannot be ${to}`, {
+      // Lock, then decide: an UPDATE ... WHERE status = 'open' and a later read are two snapshots, so a task opened
+      // between them (openTask racing closeTask) would read as open yet refuse to close, and stay open for good.
+      const row = await trx('worklist_tasks')
+        .where({ id: taskId })
+        .forUpdate()
+        .first<{ status: string; case_id: string } | undefined>('status', 'case_id');
+      if (!row) throw new NotFoundError('worklist task', taskId);
+      if (row.status === to) return { id: taskId, changed: false };
+      if (row.status !== 'open') {
+        throw new InvalidStateError(`worklist task ${taskId} is ${row.status}, so it cannot be ${to}`, {
           taskId,
-          status: existing.status,
+          status: row.status,
         });
       }
+      await trx('worklist_tasks').where({ id: taskId }).update({ status: to, ...changes });
       const subject = await resolveSubject(trx, { caseId: row.case_id });
       await writeAudit(trx, actor, {
         action: 'update',

@@ -285,6 +285,23 @@ describe('worklist tasks', () => {
     expect(failure).toMatchObject({ type: 'INVALID_STATE', nonRetryable: true });
   });
 
+  it('never refuses a completion that races the opening of its task: it is either done or not found yet', async () => {
+    // openTask and closeTask of a quickly completed task run concurrently; "not found" is retried by closeTask,
+    // but a refusal would leave the task open on the worklist for good.
+    const { caseId, workflowId } = await openTestCase();
+    const outcomes = new Set<string>();
+    for (let round = 0; round < 150; round += 1) {
+      const taskId = `${workflowId}/Race/${round}`;
+      const [, completed] = await Promise.allSettled([
+        openTask(caseId, workflowId, taskId),
+        records.completeWorklistTask({ taskId, completedBy: clinician.id, actor: clinician }),
+      ]);
+      if (completed.status === 'fulfilled') outcomes.add('completed');
+      else outcomes.add((completed.reason as ApplicationFailure).type ?? String(completed.reason));
+    }
+    expect([...outcomes].filter((outcome) => outcome !== 'completed' && outcome !== 'NOT_FOUND')).toEqual([]);
+  });
+
   it('fails with NOT_FOUND for a task that was never opened', async () => {
     const failure = await failureOf(
       records.completeWorklistTask({ taskId: 'nope', completedBy: 'x', actor: clinician }),
