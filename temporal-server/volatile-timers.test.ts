@@ -11,9 +11,13 @@ const timer = (overrides: Partial<VolatileTimer> = {}): VolatileTimer => ({
   ...overrides,
 });
 
-const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+// The clock is jest's: a loaded machine cannot make a retry late and the test fail (it did, in CI).
+const wait = (ms: number): Promise<void> => jest.advanceTimersByTimeAsync(ms);
 
 describe('in-memory timers', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
   it('fires a timer again when its transition could not be written, holding time skipping until it is', async () => {
     // Given a timer whose first two firings fail to be written
     const outcomes = [false, false, true];
