@@ -9,6 +9,8 @@
  * - clinician: cases and tasks of the settings they work in, and of cases handed over to those settings
  *   along a journey (a case's settings: engine/case-settings.ts), and the people of those cases;
  * - team-lead: as clinician, plus assigning the team's tasks to someone else;
+ * - clinician and team-lead also keep saved worklist views (filters, no one's data), their own and those shared with
+ *   a setting they work in;
  * - commissioner: pathways (list, read, lint, deploy), no identifiable patient data (aggregate reports will
  *   come with their own actions); pathways belong to the installation, not to a setting;
  * - ops: case state (where a case is, tasks, timers, incidents) of their settings, no clinical content (form
@@ -63,6 +65,9 @@ export const ACTIONS = [
   'note.create',
   'alert.raise',
   'alert.resolve',
+  // One's saved worklist views (filters, not records): listing them, and saving, replacing or deleting one's own.
+  'worklist-view.list',
+  'worklist-view.save',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -111,6 +116,9 @@ export const ACTION_SCOPES: Record<Action, 'any-setting' | 'every-setting' | 'in
   'note.create': 'any-setting',
   'alert.raise': 'any-setting',
   'alert.resolve': 'any-setting',
+  // Asked about the settings one works in: a view is seen there (or shared with one of them), never elsewhere.
+  'worklist-view.list': 'any-setting',
+  'worklist-view.save': 'any-setting',
 };
 
 /** What an action is about, as far as the policy needs to know. */
@@ -205,6 +213,15 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     roles: ['team-lead'],
     actions: ['task.assign'],
     clinicalContent: true,
+    purpose: 'TREAT',
+  },
+  {
+    // Saved worklist views are preferences: the worklist's filters, holding nobody's record, so they give no sight
+    // of clinical content or contact details (what a view finds is the worklist's to decide, under the rules above).
+    id: 'clinician-worklist-views',
+    roles: ['clinician', 'team-lead'],
+    actions: ['worklist-view.list', 'worklist-view.save'],
+    clinicalContent: false,
     purpose: 'TREAT',
   },
   {

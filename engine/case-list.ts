@@ -13,6 +13,8 @@ export interface CaseListQuery {
   readonly setting?: string;
   readonly status?: 'open' | 'closed';
   readonly pathwayId?: string;
+  /** Only the cases of this person (our record's id). */
+  readonly patientId?: string;
   readonly limit: number;
   readonly cursor?: string;
 }
@@ -78,6 +80,7 @@ export async function listCases(store: Store, query: CaseListQuery): Promise<Pag
   if (query.setting) void q.whereExists(inSettings([query.setting]));
   if (query.status) void q.where('c.status', query.status);
   if (query.pathwayId) void q.where('c.pathway_id', query.pathwayId);
+  if (query.patientId) void q.where('c.patient_id', query.patientId);
   if (query.cursor) {
     const [openedAt, id] = decodeCursor(query.cursor, 2) as [string, string];
     void q.whereRaw('(c.opened_at, c.id) < (?::timestamptz, ?::uuid)', [openedAt, id]);

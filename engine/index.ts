@@ -21,6 +21,7 @@ export * from './alerts';
 export type { RecordWriter } from './record-writer';
 export * from './case-timeline';
 export * from './task-drafts';
+export * from './worklist-views';
 export * from './appointments';
 export * from './contacts';
 export * from './patient-search';

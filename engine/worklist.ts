@@ -31,6 +31,12 @@ export interface WorklistQuery {
   readonly setting?: string;
   readonly caseId?: string;
   readonly pathwayId?: string;
+  /** One task of the pathways (its BPMN element id). */
+  readonly elementId?: string;
+  /** One person's tasks. */
+  readonly nhsNumber?: string;
+  /** Soonest due first (default, undated last) or newest first. */
+  readonly sort?: 'due' | 'created';
   readonly limit: number;
   readonly cursor?: string;
   readonly now?: Date;
@@ -117,10 +123,11 @@ function toItem(row: TaskRow, settings: string[], now: Date): WorklistItem {
   };
 }
 
-export async function listWorklist(store: Store, query: WorklistQuery): Promise<Page<WorklistItem>> {
-  if (query.scope.length === 0) return { items: [], nextCursor: null };
+type Filters = Omit<WorklistQuery, 'limit' | 'cursor' | 'sort'>;
+
+/** The rows a query's filters select (scope, view and filters), before sorting and paging. */
+function filtered(store: Store, query: Filters, now: Date) {
   const knex = knexOf(store);
-  const now = query.now ?? new Date();
   const inSettings = (codes: readonly string[]) =>
     knex('case_settings as cs')
       .join('settings as s2', 's2.id', 'cs.setting_id')
@@ -128,9 +135,7 @@ export async function listWorklist(store: Store, query: WorklistQuery): Promise<
       .whereIn('s2.ods_code', [...codes]);
   const q = baseQuery(store)
     .whereExists(inSettings(query.scope))
-    .whereIn('t.status', [...(query.statuses ?? ['open'])])
-    .orderByRaw(`coalesce(t.due_at, 'infinity'::timestamptz) asc, t.id asc`)
-    .limit(query.limit + 1);
+    .whereIn('t.status', [...(query.statuses ?? ['open'])]);
   // When the scope already is that one setting, a second EXISTS only squares the planner's estimate of how few
   // rows match, and it then sorts them all instead of reading the sort index (bench:api).
   if (query.setting && !(query.scope.length === 1 && query.scope[0] === query.setting))
@@ -151,18 +156,97 @@ export async function listWorklist(store: Store, query: WorklistQuery): Promise<
     );
   if (query.caseId) void q.where('t.case_id', query.caseId);
   if (query.pathwayId) void q.where('c.pathway_id', query.pathwayId);
-  if (query.cursor) {
-    const [due, id] = decodeCursor(query.cursor, 2) as [string, string];
-    void q.whereRaw(`(coalesce(t.due_at, 'infinity'::timestamptz), t.id) > (?::timestamptz, ?)`, [due, id]);
+  if (query.elementId) void q.where('t.element_id', query.elementId);
+  if (query.nhsNumber) void q.where('p.nhs_number', query.nhsNumber);
+  return q;
+}
+
+export async function listWorklist(store: Store, query: WorklistQuery): Promise<Page<WorklistItem>> {
+  if (query.scope.length === 0) return { items: [], nextCursor: null };
+  const now = query.now ?? new Date();
+  const q = filtered(store, query, now).limit(query.limit + 1);
+  // Keyset paging on the sort key and the id: soonest due first (undated last), or newest first.
+  if (query.sort === 'created') {
+    void q.orderByRaw('t.created_at desc, t.id desc');
+    if (query.cursor) {
+      const [created, id] = decodeCursor(query.cursor, 2) as [string, string];
+      void q.whereRaw('(t.created_at, t.id) < (?::timestamptz, ?)', [created, id]);
+    }
+  } else {
+    void q.orderByRaw(`coalesce(t.due_at, 'infinity'::timestamptz) asc, t.id asc`);
+    if (query.cursor) {
+      const [due, id] = decodeCursor(query.cursor, 2) as [string, string];
+      void q.whereRaw(`(coalesce(t.due_at, 'infinity'::timestamptz), t.id) > (?::timestamptz, ?)`, [due, id]);
+    }
   }
   const rows = await q;
   const page = rows.slice(0, query.limit);
   const settings = await settingsOfCases(store, [...new Set(page.map((r) => r.case_id))]);
   const last = page[page.length - 1];
+  const cursorOf = (row: TaskRow) =>
+    query.sort === 'created'
+      ? encodeCursor([iso(row.created_at)!, row.id])
+      : encodeCursor([row.due_at ? iso(row.due_at)! : 'infinity', row.id]);
   return {
     items: page.map((r) => toItem(r, settings.get(r.case_id) ?? [], now)),
-    nextCursor:
-      rows.length > query.limit && last ? encodeCursor([last.due_at ? iso(last.due_at)! : 'infinity', last.id]) : null,
+    nextCursor: rows.length > query.limit && last ? cursorOf(last) : null,
+  };
+}
+
+/** How many tasks each worklist view holds under the same filters, and how many each candidate group has. */
+export interface WorklistCounts {
+  readonly all: number;
+  readonly mine: number;
+  readonly unassigned: number;
+  readonly overdue: number;
+  readonly groups: readonly { readonly group: string; readonly count: number }[];
+  /** The tasks (by element) the filtered rows hold, for a "which task" filter that offers only what is there. */
+  readonly tasks: readonly { readonly elementId: string; readonly name: string; readonly count: number }[];
+}
+
+/**
+ * The counts beside each view's name: one pass over the filtered tasks (the view's own filters left out, so
+ * each count is what that view would show), one over their candidate groups for the team views, and one over
+ * which tasks they are.
+ */
+export async function countWorklist(
+  store: Store,
+  query: Omit<Filters, 'assignee' | 'unassigned' | 'candidateGroup'> & { readonly subject: string },
+): Promise<WorklistCounts> {
+  if (query.scope.length === 0) return { all: 0, mine: 0, unassigned: 0, overdue: 0, groups: [], tasks: [] };
+  const knex = knexOf(store);
+  const now = query.now ?? new Date();
+  const { subject, ...filters } = query;
+  const rows = filtered(store, filters, now).clearSelect().clearOrder();
+  const [totals] = await knex
+    .from(rows.clone().select('t.assignee', 't.due_at', 't.status').as('f'))
+    .select<{ all: string; mine: string; unassigned: string; overdue: string }[]>(
+      knex.raw('count(*) as "all"'),
+      knex.raw('count(*) filter (where f.assignee = ?) as mine', [subject]),
+      knex.raw('count(*) filter (where f.assignee is null) as unassigned'),
+      knex.raw(`count(*) filter (where f.status in ('open', 'planned') and f.due_at < ?) as overdue`, [now]),
+    );
+  const groups = await knex
+    .from(rows.clone().select(knex.raw('unnest(t.candidate_groups) as grp')).as('g'))
+    .select<{ grp: string; count: string }[]>('g.grp', knex.raw('count(*) as count'))
+    .groupBy('g.grp')
+    .orderBy('g.grp');
+  const tasks = await knex
+    .from(rows.clone().select('t.element_id', 't.name').as('e'))
+    .select<{ element_id: string; name: string; count: string }[]>(
+      'e.element_id',
+      knex.raw('min(e.name) as name'),
+      knex.raw('count(*) as count'),
+    )
+    .groupBy('e.element_id')
+    .orderBy('name');
+  return {
+    all: Number(totals?.all ?? 0),
+    mine: Number(totals?.mine ?? 0),
+    unassigned: Number(totals?.unassigned ?? 0),
+    overdue: Number(totals?.overdue ?? 0),
+    groups: groups.map((g) => ({ group: g.grp, count: Number(g.count) })),
+    tasks: tasks.map((t) => ({ elementId: t.element_id, name: t.name, count: Number(t.count) })),
   };
 }
 
@@ -180,6 +264,24 @@ export async function findWorklistTask(
     workflowId: row.workflow_id,
     restricted: await isRestrictedPatient(store, row.patient_id),
   };
+}
+
+/** Someone a task may be given to: active staff of a setting its case belongs to (as `assign` checks). */
+export interface Assignee {
+  readonly subject: string;
+  readonly name: string;
+}
+
+/** Who a team lead may give the task to, by name: the same rule `changeTaskAssignment` applies to `assign`. */
+export async function listTaskAssignees(store: Store, settings: readonly string[]): Promise<Assignee[]> {
+  const rows = await knexOf(store)('staff as st')
+    .join('staff_settings as ss', 'ss.staff_id', 'st.id')
+    .join('settings as s', 's.id', 'ss.setting_id')
+    .where('st.active', true)
+    .whereIn('s.ods_code', [...settings])
+    .distinct<{ subject: string; display_name: string }[]>('st.subject', 'st.display_name')
+    .orderBy([{ column: 'st.display_name' }, { column: 'st.subject' }]);
+  return rows.map((r) => ({ subject: r.subject, name: r.display_name }));
 }
 
 /** Who changes an assignment, for the audit trail. */

@@ -1,5 +1,15 @@
 /** Cases: start, list, read, deliver a message. */
-import { findCase, listCases, listIncidents, listWorklist, messageCase, showCase, startCase } from '../../engine';
+import {
+  checkedNhsNumber,
+  findCase,
+  findPatient,
+  listCases,
+  listIncidents,
+  listWorklist,
+  messageCase,
+  showCase,
+  startCase,
+} from '../../engine';
 import { ThroughcareError } from '../../domain/errors';
 import { authorize, variablesFor } from '../policy';
 import {
@@ -63,12 +73,21 @@ export const CASE_ROUTES: readonly RouteSpec[] = [
     success: { status: 200, schema: 'CasePage', description: 'a page of cases' },
     async handle(ctx) {
       const scope = listScope(ctx.principal, 'case.list', ctx.query['setting']);
+      // One person's cases: a number that is not an NHS number is a problem; one we hold no record of has none.
+      const sentNhsNumber = ctx.query['nhsNumber'];
+      const patientId =
+        typeof sentNhsNumber === 'string'
+          ? ((await findPatient(ctx.engine.store, checkedNhsNumber(sentNhsNumber, '/query/nhsNumber')))?.patientId ??
+            null)
+          : undefined;
+      if (patientId === null) return { body: { items: [], nextCursor: null } };
       const page = await withQueryPointers(() =>
         listCases(ctx.engine.store, {
           scope,
           ...(typeof ctx.query['setting'] === 'string' ? { setting: ctx.query['setting'] } : {}),
           ...(ctx.query['status'] ? { status: ctx.query['status'] as 'open' | 'closed' } : {}),
           ...(typeof ctx.query['pathway'] === 'string' ? { pathwayId: ctx.query['pathway'] } : {}),
+          ...(patientId ? { patientId } : {}),
           ...pageOf(ctx.query),
         }),
       );

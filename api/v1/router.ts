@@ -270,6 +270,34 @@ export function createOperations(options: ApiV1Options): Operations {
   };
 }
 
+/**
+ * A query string whose percent-encoding is not UTF-8 (`%ED%A0%80`, half a surrogate pair; a lone `%`): Express's
+ * parser keeps such a value as the raw text, which would then pass as a name like "%ED%A0%80". Refused instead,
+ * naming each parameter.
+ */
+function rejectMalformedQuery(url: string): void {
+  const search = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  const problems: FieldProblem[] = [];
+  for (const pair of search.split('&')) {
+    if (pair === '') continue;
+    const [name = '', value = ''] = pair.split(/=(.*)/s);
+    const decodes = (text: string) => {
+      try {
+        decodeURIComponent(text.replace(/\+/g, ' '));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (!decodes(name) || !decodes(value))
+      problems.push({
+        pointer: `/query/${escapePointer(decodes(name) ? decodeURIComponent(name) : name)}`,
+        detail: 'is not valid percent-encoded UTF-8',
+      });
+  }
+  if (problems.length) throw new ValidationError('The query string has problems', problems);
+}
+
 /** The operations of routes.ts over HTTP; mount behind the bearer middleware (it sets `res.locals.principal`). */
 export function apiV1OperationsRouter(operations: Operations): Router {
   const router = Router();
@@ -278,6 +306,7 @@ export function apiV1OperationsRouter(operations: Operations): Router {
   for (const spec of ROUTES) {
     router[spec.method](expressPath(spec.path), ...(spec.xmlBody ? [xmlText] : []), async (req, res, next) => {
       try {
+        rejectMalformedQuery(req.originalUrl);
         const result = await operations.invoke(spec.operationId, principalOf(res), {
           params: req.params as Record<string, string>,
           query: req.query,

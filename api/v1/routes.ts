@@ -21,6 +21,7 @@ import { TASK_DRAFT_ROUTES } from './task-drafts.routes';
 import { APPOINTMENT_ROUTES } from './appointments.routes';
 import { CONTACT_ROUTES } from './contacts.routes';
 import { PATIENT_SEARCH_ROUTES } from './patient-search.routes';
+import { WORKLIST_VIEW_ROUTES } from './worklist-views.routes';
 
 export const ROUTES: readonly RouteSpec[] = [
   ...CASE_ROUTES,
@@ -36,6 +37,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...CASE_TERMINATE_ROUTES,
   ...NOTE_ROUTES,
   ...ALERT_ROUTES,
+  ...WORKLIST_VIEW_ROUTES,
 ];
 
 export { accessRecordOf, type AuditEntry, type RouteContext, type RouteResult, type RouteSpec } from './operation';

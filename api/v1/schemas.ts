@@ -10,6 +10,7 @@ import { DIRECTORY_SCHEMAS } from './directory.schemas';
 import { NOTE_ALERT_SCHEMAS } from './notes-alerts.schemas';
 import { PATHWAY_SCHEMAS } from './pathways.schemas';
 import { cursor, limit, nullable } from './paging.schemas';
+import { WORKLIST_VIEW_SCHEMAS } from './worklist-views.schemas';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -38,6 +39,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
   ...DIRECTORY_SCHEMAS,
   ...CASE_TERMINATE_SCHEMAS,
   ...NOTE_ALERT_SCHEMAS,
+  ...WORKLIST_VIEW_SCHEMAS,
   Problem: {
     type: 'object',
     description: 'RFC 9457 problem details; `errors` names each bad field by JSON Pointer',
@@ -92,6 +94,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
       setting: odsCode,
       status: { enum: ['open', 'closed'] },
       pathway: { type: 'string', minLength: 1, maxLength: 255 },
+      nhsNumber: { ...nhsNumber, description: 'only the cases of this person (a current or former NHS number)' },
       limit,
       cursor,
     },
@@ -174,8 +177,44 @@ export const SCHEMAS: Record<string, JsonSchema> = {
       setting: odsCode,
       caseId: uuid,
       pathway: { type: 'string', minLength: 1, maxLength: 255 },
+      task: { type: 'string', minLength: 1, maxLength: 255, description: 'one task of the pathways (its element id)' },
+      nhsNumber: { type: 'string', pattern: '^[0-9]{10}$', description: 'one person’s tasks (their NHS number)' },
+      sort: { enum: ['due', 'created'], default: 'due', description: 'soonest due first, or newest first' },
       limit,
       cursor,
+    },
+  },
+  TaskCountQuery: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      overdue: { type: 'boolean' },
+      dueBefore: instant,
+      dueAfter: instant,
+      setting: odsCode,
+      pathway: { type: 'string', minLength: 1, maxLength: 255 },
+      task: { type: 'string', minLength: 1, maxLength: 255 },
+      nhsNumber: { type: 'string', pattern: '^[0-9]{10}$' },
+    },
+  },
+  TaskCounts: {
+    type: 'object',
+    properties: {
+      all: { type: 'integer' },
+      mine: { type: 'integer' },
+      unassigned: { type: 'integer' },
+      overdue: { type: 'integer' },
+      groups: {
+        type: 'array',
+        items: { type: 'object', properties: { group: { type: 'string' }, count: { type: 'integer' } } },
+      },
+      tasks: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { elementId: { type: 'string' }, name: { type: 'string' }, count: { type: 'integer' } },
+        },
+      },
     },
   },
   Task: {
@@ -255,6 +294,18 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     required: ['assignee'],
     properties: {
       assignee: { type: 'string', minLength: 1, maxLength: 255, description: 'the staff member’s subject' },
+    },
+  },
+  AssigneeList: {
+    type: 'object',
+    properties: {
+      items: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { subject: { type: 'string' }, name: { type: 'string' } },
+        },
+      },
     },
   },
   EmptyRequest: { type: 'object', additionalProperties: false, properties: {} },

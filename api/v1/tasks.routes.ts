@@ -1,5 +1,13 @@
 /** The worklist: list, read, claim, unclaim, assign, complete. */
-import { changeTaskAssignment, completeTask, findTaskDraft, listWorklist, type WorklistStatus } from '../../engine';
+import {
+  changeTaskAssignment,
+  completeTask,
+  countWorklist,
+  findTaskDraft,
+  listTaskAssignees,
+  listWorklist,
+  type WorklistStatus,
+} from '../../engine';
 import { worklistTaskId } from '../../domain/worklist-task-id';
 import { ValidationError } from '../../domain/errors';
 import { authorize } from '../policy';
@@ -16,6 +24,20 @@ import {
   withQueryPointers,
   type RouteSpec,
 } from './operation';
+
+/** The filters the worklist and its counts share, from a validated query. */
+function worklistFilters(q: Record<string, unknown>) {
+  const text = (name: string) => (typeof q[name] === 'string' ? q[name] : undefined);
+  return {
+    ...(q['overdue'] === true ? { overdue: true } : {}),
+    ...(text('dueBefore') ? { dueBefore: text('dueBefore') } : {}),
+    ...(text('dueAfter') ? { dueAfter: text('dueAfter') } : {}),
+    ...(text('setting') ? { setting: text('setting') } : {}),
+    ...(text('pathway') ? { pathwayId: text('pathway') } : {}),
+    ...(text('task') ? { elementId: text('task') } : {}),
+    ...(text('nhsNumber') ? { nhsNumber: text('nhsNumber') } : {}),
+  };
+}
 
 export const TASK_ROUTES: readonly RouteSpec[] = [
   {
@@ -38,14 +60,11 @@ export const TASK_ROUTES: readonly RouteSpec[] = [
           ...(q['assigned'] === 'me' ? { assignee: ctx.principal.subject } : {}),
           ...(typeof q['candidateGroup'] === 'string' ? { candidateGroup: q['candidateGroup'] } : {}),
           ...(q['unassigned'] === true ? { unassigned: true } : {}),
-          ...(q['overdue'] === true ? { overdue: true } : {}),
-          ...(typeof q['dueBefore'] === 'string' ? { dueBefore: q['dueBefore'] } : {}),
-          ...(typeof q['dueAfter'] === 'string' ? { dueAfter: q['dueAfter'] } : {}),
           ...(status === 'any' ? { statuses: ['open', 'planned', 'started', 'completed', 'cancelled'] } : {}),
           ...(status !== 'any' ? { statuses: [status as WorklistStatus] } : {}),
-          ...(typeof q['setting'] === 'string' ? { setting: q['setting'] } : {}),
+          ...worklistFilters(q),
           ...(typeof q['caseId'] === 'string' ? { caseId: q['caseId'] } : {}),
-          ...(typeof q['pathway'] === 'string' ? { pathwayId: q['pathway'] } : {}),
+          ...(q['sort'] === 'created' ? { sort: 'created' as const } : {}),
           ...pageOf(q),
         }),
       );
@@ -64,6 +83,27 @@ export const TASK_ROUTES: readonly RouteSpec[] = [
         })),
       );
       return { body: { items: shown.map((s) => s.item), nextCursor: page.nextCursor } };
+    },
+  },
+  {
+    method: 'get',
+    path: '/task-counts',
+    operationId: 'countTasks',
+    summary: 'How many open tasks each worklist view holds (all, mine, unassigned, overdue, per candidate group)',
+    tag: 'tasks',
+    action: 'task.list',
+    // Numbers of tasks, never whose: nothing about a person to audit.
+    patientData: false,
+    query: 'TaskCountQuery',
+    success: { status: 200, schema: 'TaskCounts', description: 'the counts under these filters' },
+    async handle(ctx) {
+      const q = ctx.query;
+      const counts = await countWorklist(ctx.engine.store, {
+        scope: listScope(ctx.principal, 'task.list', q['setting']),
+        subject: ctx.principal.subject,
+        ...worklistFilters(q),
+      });
+      return { body: counts };
     },
   },
   {
@@ -146,6 +186,23 @@ export const TASK_ROUTES: readonly RouteSpec[] = [
       );
       const { restricted: _r, workflowId: _w, ...summary } = changed as typeof task;
       return { body: summary };
+    },
+  },
+  {
+    method: 'get',
+    path: '/tasks/{taskId}/assignees',
+    operationId: 'listTaskAssignees',
+    summary: 'Who a team lead may give the task to: active staff of its case’s settings, by name',
+    tag: 'tasks',
+    action: 'task.assign',
+    patientData: false,
+    params: taskIdParam,
+    success: { status: 200, schema: 'AssigneeList', description: 'the people, by name' },
+    async handle(ctx) {
+      requireRole(ctx.principal, 'task.assign');
+      const task = await readTaskOr404(ctx);
+      decide(ctx.principal, 'task.assign', taskResource(task), `No task ${task.taskId}`);
+      return { body: { items: await listTaskAssignees(ctx.engine.store, task.settings) } };
     },
   },
   {

@@ -18,6 +18,7 @@ import { Migration20261207091000_task_drafts_and_appointment_kind } from './2026
 import { Migration20261207092000_web_sessions } from './20261207092000-web-sessions.migration';
 import { Migration20261207093000_worklist_open_sort_index } from './20261207093000-worklist-open-sort-index.migration';
 import { Migration20261207160000_worklist_due_statistics } from './20261207160000-worklist-due-statistics.migration';
+import { Migration20261207180000_saved_worklist_views } from './20261207180000-saved-worklist-views.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -45,5 +46,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261207092000-web-sessions', class: Migration20261207092000_web_sessions },
   { name: '20261207093000-worklist-open-sort-index', class: Migration20261207093000_worklist_open_sort_index },
   { name: '20261207160000-worklist-due-statistics', class: Migration20261207160000_worklist_due_statistics },
+  { name: '20261207180000-saved-worklist-views', class: Migration20261207180000_saved_worklist_views },
   // </migration-list>
 ];

@@ -66,11 +66,13 @@ const CARE: Action[] = [
   'alert.raise',
   'alert.resolve',
 ];
+/** Saved worklist views: filters, nobody's record, so allowed without sight of clinical content or contact details. */
+const WORKLIST_VIEWS: Action[] = ['worklist-view.list', 'worklist-view.save'];
 const PATHWAYS: Action[] = ['pathway.list', 'pathway.read', 'pathway.lint', 'pathway.deploy'];
 const DIRECTORY: Action[] = ['setting.list', 'setting.add', 'staff.list', 'staff.change'];
 const ALLOWED_OWN: Record<Role, Action[]> = {
-  clinician: CARE,
-  'team-lead': [...CARE, 'task.assign'],
+  clinician: [...CARE, ...WORKLIST_VIEWS],
+  'team-lead': [...CARE, 'task.assign', ...WORKLIST_VIEWS],
   commissioner: PATHWAYS,
   ops: [
     'case.read',
@@ -116,7 +118,8 @@ function expected(role: Role, record: string, action: Action): Cell {
       : record === 'own' || record === 'restricted own' || record === 'handed over to own' || record === 'ops task own';
   const allowedActions = record.startsWith('ops task') ? ALLOWED_OPS_TASK[role] : ALLOWED_OWN[role];
   if (!inScope || !allowedActions.includes(action)) return 'denied';
-  if (role === 'ops' || role === 'commissioner' || role === 'admin') return 'allowed: no clinical, no contact';
+  if (role === 'ops' || role === 'commissioner' || role === 'admin' || WORKLIST_VIEWS.includes(action))
+    return 'allowed: no clinical, no contact';
   return record === 'restricted own' ? 'allowed: clinical, no contact' : 'allowed: clinical, contact';
 }
 

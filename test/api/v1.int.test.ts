@@ -19,7 +19,7 @@ import { createBearerAuth } from '../../api/auth/bearer';
 import type { Role } from '../../api/auth/principal';
 import { apiV1OperationsRouter, createOperations, expressPath } from '../../api/v1/router';
 import { ROUTES } from '../../api/v1/routes';
-import { addStaff, deployPathway, installedLintOptions, type CaseEngine } from '../../engine';
+import { addStaff, deployPathway, installedLintOptions, saveWorklistView, type CaseEngine } from '../../engine';
 import { silentLogger } from '../../log';
 import { readPathwayXml } from '../../pathways';
 import { Readiness } from '../../runtime/readiness';
@@ -234,6 +234,8 @@ describe('/api/v1', () => {
       'appointment.book',
       'contact.list',
       'contact.create',
+      'worklist-view.list',
+      'worklist-view.save',
     ];
     const ALLOWED: Record<Role, string[]> = {
       clinician: CARE,
@@ -301,6 +303,25 @@ describe('/api/v1', () => {
             email: 'pdu@probation.example',
           }),
         ),
+      // Saved worklist views hold no record: the "record" is the setting a view is shared with (its own, or another).
+      'worklist-view.list': async (who, r) => {
+        await saveWorklistView(store, {
+          ownerSubject: r === 'other' ? subjectOf('clinician', 'other') : subjectOf('clinician'),
+          name: `shared with ${r}`,
+          query: { view: 'all' },
+          sharedSetting: r === 'other' ? OTHER : own,
+        });
+        return listed(await as(who, 'get', '/api/v1/worklist-views'), 'name', `shared with ${r}`);
+      },
+      'worklist-view.save': async (who, r) => {
+        const res = await as(who, 'post', '/api/v1/worklist-views', {
+          name: `probe ${r}`,
+          query: { view: 'mine' },
+          sharedSetting: r === 'other' ? OTHER : own,
+        });
+        expect(res.status).toBeLessThan(500);
+        return { shown: [200, 201].includes(res.status), status: res.status, text: res.text };
+      },
     };
 
     function single(res: request.Response) {
@@ -334,7 +355,7 @@ describe('/api/v1', () => {
               leaks.push(`${role} ${action} ${record}: clinical content`);
           }
       expect({ cells, differences, leaks }).toEqual({
-        cells: ROLES.length * 18 * RECORDS.length,
+        cells: ROLES.length * 20 * RECORDS.length,
         differences: [],
         leaks: [],
       });
@@ -404,6 +425,14 @@ describe('/api/v1', () => {
       expect(second.body.items[0].openedAt <= first.body.items[0].openedAt).toBe(true);
       const filtered = await as(subjectOf('clinician'), 'get', `/api/v1/cases?setting=${own}&status=closed`);
       expect(filtered.body.items).toEqual([]);
+      // One person's cases: by NHS number, Modulus 11 checked first; someone with no record has none.
+      const theirs = await as(subjectOf('clinician'), 'get', `/api/v1/cases?nhsNumber=${NHS.own}&limit=200`);
+      expect((theirs.body.items as { caseId: string }[]).map((c) => c.caseId)).toContain(cases.own);
+      expect((theirs.body.items as { nhsNumber: string }[]).every((c) => c.nhsNumber === NHS.own)).toBe(true);
+      expect(pointers(await as(subjectOf('clinician'), 'get', '/api/v1/cases?nhsNumber=9434765006'))).toEqual([
+        '/query/nhsNumber',
+      ]);
+      expect((await as(subjectOf('clinician'), 'get', '/api/v1/cases?nhsNumber=9000000009')).body.items).toEqual([]);
     });
 
     it('hands a case over to the setting a delivered message names, and then shows it there', async () => {
@@ -472,6 +501,12 @@ describe('/api/v1', () => {
       });
       expect(assigned.status).toBe(200);
       expect(assigned.body.assignee).toBe(clinician);
+      // Whom the team lead may choose from: staff of the case's settings only, as `assign` checks.
+      const assignees = await as(subjectOf('team-lead'), 'get', `/api/v1/tasks/${enc(tasks.own)}/assignees`);
+      const subjects = (assignees.body.items as { subject: string }[]).map((a) => a.subject);
+      expect(subjects).toContain(clinician);
+      expect(subjects).not.toContain(subjectOf('clinician', 'other'));
+      expect((await as(clinician, 'get', `/api/v1/tasks/${enc(tasks.own)}/assignees`)).status).toBe(403);
       const elsewhere = await as(subjectOf('team-lead'), 'post', `/api/v1/tasks/${enc(tasks.own)}/assign`, {
         assignee: subjectOf('clinician', 'other'),
       });
@@ -501,6 +536,56 @@ describe('/api/v1', () => {
       expect(taskIds(window)).toEqual([tasks.handed]);
       const planned = await as(subjectOf('clinician'), 'get', '/api/v1/tasks?status=planned');
       expect(planned.body.items).toEqual([]);
+      const person = await as(subjectOf('clinician'), 'get', `/api/v1/tasks?nhsNumber=${NHS.handed}`);
+      // Earlier tests start more cases for the same people: each task listed is this person's.
+      expect(taskIds(person)).toContain(tasks.handed);
+      expect((person.body.items as { nhsNumber: string }[]).every((t) => t.nhsNumber === NHS.handed)).toBe(true);
+      const element = list.body.items[1].elementId as string;
+      const byTask = await as(subjectOf('clinician'), 'get', `/api/v1/tasks?task=${element}&limit=200`);
+      expect((byTask.body.items as { elementId: string }[]).every((t) => t.elementId === element)).toBe(true);
+      expect(taskIds(byTask)).toContain(tasks.handed);
+      // Newest first, paged by its own cursor: every task once, in creation order reversed.
+      const newest = await as(subjectOf('clinician'), 'get', '/api/v1/tasks?sort=created&limit=1');
+      const rest = await as(
+        subjectOf('clinician'),
+        'get',
+        `/api/v1/tasks?sort=created&limit=200&cursor=${newest.body.nextCursor}`,
+      );
+      const created = [...newest.body.items, ...rest.body.items].map((t: { createdAt: string }) => t.createdAt);
+      expect(created).toEqual([...created].sort().reverse());
+      expect(created.length).toBe(taskIds(next).length + 2);
+      const bad = await as(subjectOf('clinician'), 'get', '/api/v1/tasks?nhsNumber=943%20476%205048');
+      expect(pointers(bad)).toEqual(['/query/nhsNumber']);
+    });
+
+    it('counts each view under the same filters, and per candidate group', async () => {
+      const clinician = subjectOf('clinician');
+      expect((await as(clinician, 'post', `/api/v1/tasks/${enc(tasks.own)}/claim`, {})).status).toBe(200);
+      const all = await as(clinician, 'get', '/api/v1/tasks?limit=200');
+      const counts = await as(clinician, 'get', '/api/v1/task-counts');
+      expect(counts.status).toBe(200);
+      const items = all.body.items as {
+        assignee: string | null;
+        overdue: boolean;
+        candidateGroups: string[];
+        nhsNumber: string;
+      }[];
+      expect(counts.body).toMatchObject({
+        all: items.length,
+        mine: items.filter((t) => t.assignee === clinician).length,
+        unassigned: items.filter((t) => t.assignee === null).length,
+        overdue: items.filter((t) => t.overdue).length,
+      });
+      expect(counts.body.mine).toBe(1);
+      const groups = new Map<string, number>();
+      for (const group of items.flatMap((t) => t.candidateGroups)) groups.set(group, (groups.get(group) ?? 0) + 1);
+      expect(counts.body.groups).toEqual([...groups].sort().map(([group, count]) => ({ group, count })));
+      const perTask = (counts.body.tasks as { count: number }[]).reduce((sum, t) => sum + t.count, 0);
+      expect(perTask).toBe(items.length);
+      const one = await as(clinician, 'get', `/api/v1/task-counts?nhsNumber=${NHS.own}`);
+      const theirs = items.filter((t) => t.nhsNumber === NHS.own);
+      expect(one.body).toMatchObject({ all: theirs.length, mine: 1, unassigned: theirs.length - 1 });
+      await as(clinician, 'post', `/api/v1/tasks/${enc(tasks.own)}/unclaim`, {});
     });
 
     it('completes a task once per Idempotency-Key, as the person who sent it, and refuses bad answers by pointer', async () => {
