@@ -12,7 +12,20 @@ import type { Operations } from '../api/v1/router';
 import { DependencyUnavailableError, ThroughcareError, type ErrorCode } from '../domain/errors';
 import { statusOf } from '../api/problem';
 import { NHSUK_FRONTEND_DIST, createRenderer } from './render';
+import {
+  addNotePost,
+  amendNotePost,
+  appointmentOutcomePost,
+  bookAppointmentPost,
+  casePage,
+  raiseAlertPost,
+  resolveAlertPost,
+} from './case';
+import { findPatientPage, patientPage, startCasePost } from './patients';
+import { changeSetting, settingPage, workingSettingOf } from './setting';
+import { reassignTask, submitTask, taskPage } from './task';
 import { changeAssignment, worklistPage } from './worklist';
+import { deleteWorklistViewPost, saveWorklistViewPost } from './worklist-views';
 
 /** The errors a page answers as a page, with its heading; anything else (a bug, a bad form) goes on. */
 const PAGE_TITLES: Partial<Record<ErrorCode, string>> = {
@@ -38,6 +51,8 @@ export interface PageContext {
   readonly req: Request;
   /** The session's CSRF token, for the forms a page shows. */
   readonly csrfToken: string;
+  /** The setting they said they are working in now (one of theirs), the default of a page's setting choices. */
+  readonly workingSetting: string | undefined;
   /** Renders a view with the layout's shared values (who is signed in, which page is current). */
   render(view: string, values: Record<string, unknown>, status?: number): void;
   /** After a form's change: see it where the form was (303, so a reload does not post again). */
@@ -51,7 +66,7 @@ export function createWebRouter(deps: WebDependencies): Router {
     res
       .set('Cache-Control', 'no-store')
       .type('html')
-      .send(env.render(view, { principal, ...values }));
+      .send(env.render(view, { principal, workingSetting: workingSettingOf(res.req, principal), ...values }));
 
   // Our script first, then the NHS.UK frontend's CSS, JS, images and manifest, from its own package (no CDN).
   const cached = { maxAge: '1h' } as const;
@@ -90,6 +105,7 @@ export function createWebRouter(deps: WebDependencies): Router {
           operations,
           req,
           csrfToken: deps.csrfToken(req) ?? '',
+          workingSetting: workingSettingOf(req, principal),
           render: (view, values, status = 200) => {
             res.status(status);
             render(res, principal, view, { csrfField: CSRF_FIELD, ...values });
@@ -111,9 +127,27 @@ export function createWebRouter(deps: WebDependencies): Router {
     }) satisfies RequestHandler,
   ];
 
+  router.get('/setting', page(settingPage));
+  router.post('/setting', ...form, page(changeSetting));
   router.get('/worklist', page(worklistPage));
   router.post('/worklist/claim', ...form, page(changeAssignment('claim')));
   router.post('/worklist/unclaim', ...form, page(changeAssignment('unclaim')));
+  router.post('/worklist/views', ...form, page(saveWorklistViewPost));
+  router.post('/worklist/views/:viewId/delete', ...form, page(deleteWorklistViewPost));
+  router.get('/patients', page(findPatientPage));
+  router.get('/patients/:nhsNumber', page(patientPage));
+  router.post('/patients/:nhsNumber/cases', ...form, page(startCasePost));
+  router.get('/cases/:caseId', page(casePage));
+  router.post('/cases/:caseId/notes', ...form, page(addNotePost));
+  router.post('/cases/:caseId/notes/:noteId/amend', ...form, page(amendNotePost));
+  router.post('/cases/:caseId/alerts', ...form, page(raiseAlertPost));
+  router.post('/cases/:caseId/alerts/:alertId/resolve', ...form, page(resolveAlertPost));
+  router.post('/cases/:caseId/appointments', ...form, page(bookAppointmentPost));
+  router.post('/cases/:caseId/appointments/:appointmentId/outcome', ...form, page(appointmentOutcomePost));
+
+  router.get('/tasks/:taskId', page(taskPage));
+  router.post('/tasks/:taskId', ...form, page(submitTask));
+  router.post('/tasks/:taskId/assign', ...form, page(reassignTask));
 
   // Errors on a page are a page, in the design system's words, not problem+json; the status is the API's.
   const pageError: ErrorRequestHandler = (error: unknown, req, res, next) => {

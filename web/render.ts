@@ -30,6 +30,30 @@ export function londonDay(instant: string | Date): string {
   return dayOf.format(typeof instant === 'string' ? new Date(instant) : instant);
 }
 
+const calendarDate = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
+
+/** "14 March 1985": a calendar date (`YYYY-MM-DD`, a date of birth) as written, with no time zone to shift it. */
+export function longDate(date: string | null | undefined): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date ?? '');
+  if (!match) return date ?? '';
+  return calendarDate.format(new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))));
+}
+
+/** Age in whole years on today's date in London (or `on`); undefined without a date of birth. */
+export function ageInYears(dateOfBirth: string | null | undefined, on: Date = new Date()): number | undefined {
+  const born = /^(\d{4})-(\d{2})-(\d{2})$/.exec(dateOfBirth ?? '');
+  if (!born) return undefined;
+  const [year, month, day] = londonDay(on).split('-').map(Number) as [number, number, number];
+  const [bornYear, bornMonth, bornDay] = born.slice(1).map(Number) as [number, number, number];
+  const hadBirthday = month > bornMonth || (month === bornMonth && day >= bornDay);
+  return year - bornYear - (hadBirthday ? 0 : 1);
+}
+
 /** An NHS number as NHS.UK shows it: 3-3-4 with spaces. */
 export function formatNhsNumber(nhsNumber: string | null | undefined): string {
   const digits = (nhsNumber ?? '').replace(/\s+/g, '');
@@ -46,5 +70,7 @@ export function createRenderer(): nunjucks.Environment {
   );
   env.addFilter('londonDateTime', londonDateTime);
   env.addFilter('nhsNumber', formatNhsNumber);
+  env.addFilter('longDate', longDate);
+  env.addFilter('age', (dateOfBirth: string | null | undefined) => ageInYears(dateOfBirth));
   return env;
 }

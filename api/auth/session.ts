@@ -47,6 +47,8 @@ declare module 'express-session' {
   interface SessionData {
     signIn?: PendingSignIn;
     signedIn?: SignedInSession;
+    /** The setting a person who works in several has said they are working in now (web/setting.ts). */
+    workingSetting?: string;
   }
 }
 

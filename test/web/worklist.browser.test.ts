@@ -4,37 +4,24 @@
  * a demo user on the issuer's page. The same journey runs with JavaScript off, and axe-core checks each page
  * against WCAG 2.2 AA. Without Chromium the test fails saying how to install it: it is never skipped.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { runCli, type CliProcess } from '../support/cli-process';
-import { chromiumPath, freePort } from '../support/browser';
+import type { Browser, Page } from 'playwright-core';
+import { seriousViolations, signIn, startProduct, type RunningProduct } from '../support/browser';
 
 jest.setTimeout(240_000);
 
 describe('the worklist in the browser', () => {
-  let dataDir: string;
-  let up: CliProcess;
+  let product: RunningProduct;
   let base: string;
   let browser: Browser;
   let caseId: string;
 
   beforeAll(async () => {
-    const executablePath = await chromiumPath();
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'throughcare-web-'));
-    const port = await freePort();
-    base = `http://localhost:${port}`;
-    // As a newcomer's `npm start` runs it (jest sets NODE_ENV=test, which would skip the demo settings).
-    up = runCli(['up'], { PORT: String(port), DATA_DIR: dataDir, NODE_ENV: 'development' });
-    await up.waitFor(/Throughcare is ready/, 180_000);
-    const token = runCli(['dev-token', '--user', 'Sam Patel'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-    expect(await token.exited()).toBe(0);
+    product = await startProduct('throughcare-web-');
+    ({ base, browser } = product);
     // A case admitted to the demo prison, so its reception screening is in Sam Patel's worklist.
     const started = await fetch(`${base}/api/v1/cases`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token.stdout().trim()}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await product.token('Sam Patel')}`, 'content-type': 'application/json' },
       body: JSON.stringify({
         pathway: 'sms-prison',
         nhsNumber: '9000000068',
@@ -44,30 +31,15 @@ describe('the worklist in the browser', () => {
     });
     expect(started.status).toBe(201);
     caseId = ((await started.json()) as { caseId: string }).caseId;
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    up?.child.kill('SIGINT');
-    await up?.exited();
-    if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+    await product?.stop();
   });
 
   /** Opens the worklist signed out, is sent to sign in, and clicks the demo user on the issuer's page. */
-  async function signInThroughWorklist(page: Page, name: string): Promise<void> {
-    await page.goto(`${base}/worklist`);
-    await page.getByRole('button', { name }).click();
-    await page.waitForURL(`${base}/worklist`);
-  }
-
-  async function seriousViolations(page: Page): Promise<string[]> {
-    const results = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
-      .analyze();
-    return results.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  function signInThroughWorklist(page: Page, name: string): Promise<void> {
+    return signIn(page, base, '/worklist', name);
   }
 
   for (const javaScriptEnabled of [true, false]) {
@@ -112,6 +84,70 @@ describe('the worklist in the browser', () => {
       }
     });
   }
+
+  it('saves a filtered view shared with the prison, which a colleague there sees and opens', async () => {
+    const samContext = await browser.newContext();
+    const priyaContext = await browser.newContext();
+    try {
+      const sam = await samContext.newPage();
+      await signInThroughWorklist(sam, 'Sam Patel');
+      await sam.getByLabel('Setting', { exact: true }).selectOption('XPRS01');
+      await sam.getByLabel('Order', { exact: true }).selectOption('created');
+      await sam.getByRole('button', { name: 'Apply filters' }).click();
+      await sam.waitForURL(/setting=XPRS01/);
+
+      // Without a name: the error summary, linked to the field, and the form open where it was.
+      await sam.getByText('Save this view').click();
+      const refused = sam.waitForResponse((r) => r.url() === `${base}/worklist/views`);
+      await sam.getByRole('button', { name: 'Save view' }).click();
+      expect((await refused).status()).toBe(400);
+      await expect(sam.title()).resolves.toBe('Error: Worklist – Throughcare');
+      await expect(sam.getByRole('link', { name: 'Enter a name for this view' }).getAttribute('href')).resolves.toBe(
+        '#view-name',
+      );
+
+      await sam.getByLabel('Name', { exact: true }).fill('Prison, newest first');
+      await sam.getByLabel('Share with').selectOption('XPRS01');
+      await sam.getByRole('button', { name: 'Save view' }).click();
+      await sam.waitForURL(/\/worklist\?.*sort=created/);
+      const saved = sam.getByRole('region', { name: 'Saved views' });
+      await expect(saved.getByRole('link', { name: 'Prison, newest first' }).count()).resolves.toBe(1);
+      await expect(saved.textContent()).resolves.toContain('Shared with XPRS01');
+
+      // The same name again is more likely a slip than a wish to replace it: said so, at the field.
+      await sam.getByText('Save this view').click();
+      await sam.getByLabel('Name', { exact: true }).fill('Prison, newest first');
+      await sam.getByRole('button', { name: 'Save view' }).click();
+      await expect(
+        sam.getByRole('link', { name: /You already have a view called ‘Prison, newest first’/ }).getAttribute('href'),
+      ).resolves.toBe('#view-name');
+      await expect(sam.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe('Prison, newest first');
+
+      // Priya works in the prison too: on her own desk, the view is there, Sam's to delete, not hers.
+      const priya = await priyaContext.newPage();
+      await signInThroughWorklist(priya, 'Priya Shah');
+      const theirs = priya.getByRole('region', { name: 'Saved views' });
+      await expect(theirs.textContent()).resolves.toContain('Shared by Sam Patel with XPRS01');
+      await expect(theirs.getByRole('button', { name: /Delete/ }).count()).resolves.toBe(0);
+      expect(await seriousViolations(priya)).toEqual([]);
+      await theirs.getByRole('link', { name: 'Prison, newest first' }).click();
+      await priya.waitForURL(/setting=XPRS01/);
+      expect(new URL(priya.url()).searchParams.get('sort')).toBe('created');
+      await expect(priya.getByLabel('Setting', { exact: true }).inputValue()).resolves.toBe('XPRS01');
+      await expect(priya.getByLabel('Order', { exact: true }).inputValue()).resolves.toBe('created');
+      const row = priya.getByRole('row', { name: /Reception/ }).filter({ hasText: '900 000 0068' });
+      await expect(row.count()).resolves.toBeGreaterThan(0);
+
+      // Sam deletes it; it is gone for both.
+      await saved.getByRole('button', { name: 'Delete the saved view Prison, newest first' }).click();
+      await expect(saved.getByRole('link', { name: 'Prison, newest first' }).count()).resolves.toBe(0);
+      await priya.reload();
+      await expect(theirs.getByRole('link', { name: 'Prison, newest first' }).count()).resolves.toBe(0);
+    } finally {
+      await samContext.close();
+      await priyaContext.close();
+    }
+  });
 
   it('sends a person who is not signed in to sign in, and back to the page they asked for', async () => {
     const context = await browser.newContext();
