@@ -21,7 +21,8 @@ import {
   raiseAlertPost,
   resolveAlertPost,
 } from './case';
-import { findPatientPage, patientPage, startCasePost } from './patients';
+import { consentPage, consentPost } from './contacts';
+import { addContactPost, findPatientPage, patientPage, startCasePost } from './patients';
 import { changeSetting, settingPage, workingSettingOf } from './setting';
 import { reassignTask, submitTask, taskPage } from './task';
 import { changeAssignment, worklistPage } from './worklist';
@@ -137,6 +138,9 @@ export function createWebRouter(deps: WebDependencies): Router {
   router.get('/patients', page(findPatientPage));
   router.get('/patients/:nhsNumber', page(patientPage));
   router.post('/patients/:nhsNumber/cases', ...form, page(startCasePost));
+  router.post('/patients/:nhsNumber/contacts', ...form, page(addContactPost));
+  router.get('/patients/:nhsNumber/contacts/:contactId/consent', page(consentPage));
+  router.post('/patients/:nhsNumber/contacts/:contactId/consent', ...form, page(consentPost));
   router.get('/cases/:caseId', page(casePage));
   router.post('/cases/:caseId/notes', ...form, page(addNotePost));
   router.post('/cases/:caseId/notes/:noteId/amend', ...form, page(amendNotePost));

@@ -6,6 +6,7 @@ import { isValidNhsNumber, normaliseNhsNumber } from '../domain/nhs-number';
 import { NotFoundError, ValidationError } from '../domain/errors';
 import type { CaseListItem, PatientBanner, PatientSearchResult } from '../engine';
 import { PATHWAYS, readFormSchema } from '../pathways';
+import { addContact, contactFormView, listContacts } from './contacts';
 import type { PageContext } from './index';
 import {
   calendarDateOf,
@@ -175,7 +176,14 @@ export async function patientPage(ctx: PageContext): Promise<void> {
   await renderPatient(ctx, { values: {}, errors: {} }, 200);
 }
 
-async function renderPatient(ctx: PageContext, form: StartForm, status: number): Promise<void> {
+/** The add-contact form as sent, with what to correct, when a contact was refused. */
+interface ContactSent {
+  readonly values: Record<string, unknown>;
+  readonly errors: Record<string, string>;
+  readonly summary: { text: string; href: string }[];
+}
+
+async function renderPatient(ctx: PageContext, form: StartForm, status: number, contact?: ContactSent): Promise<void> {
   const sent = String(ctx.req.params['nhsNumber'] ?? '');
   let patient: PatientBanner | null = null;
   try {
@@ -190,6 +198,7 @@ async function renderPatient(ctx: PageContext, form: StartForm, status: number):
   const cases = patient
     ? ((await call(ctx, 'listCases', { query: { nhsNumber, limit: '50' } })).body as { items: CaseListItem[] }).items
     : [];
+  const contacts = patient ? await listContacts(ctx, nhsNumber) : [];
   const settings = ctx.principal.settings;
   // What they chose, else the setting they said they are working in, else their only one.
   const chosenSetting =
@@ -209,8 +218,11 @@ async function renderPatient(ctx: PageContext, form: StartForm, status: number):
         ...settings.map((ods) => ({ value: ods, text: ods, selected: ods === chosenSetting })),
       ],
       form,
+      contacts,
+      contactForm: contactFormView(contact?.values, contact?.errors),
       csrfToken: ctx.csrfToken,
       ...(Object.keys(form.errors).length ? { errorSummary: errorSummaryOf(form.errors) } : {}),
+      ...(contact ? { errorSummary: contact.summary } : {}),
     },
     status,
   );
@@ -260,4 +272,12 @@ export async function startCasePost(ctx: PageContext): Promise<void> {
   }
   const started = result.ok.body as { caseId: string };
   ctx.redirect(`/cases/${encodeURIComponent(started.caseId)}`);
+}
+
+/** `POST /patients/:nhsNumber/contacts`: adds a contact, then back to the person's contacts. */
+export async function addContactPost(ctx: PageContext): Promise<void> {
+  const nhsNumber = String(ctx.req.params['nhsNumber'] ?? '');
+  const result = await addContact(ctx, nhsNumber);
+  if ('ok' in result) return ctx.redirect(`/patients/${nhsNumber}#contacts`);
+  await renderPatient(ctx, { values: {}, errors: {} }, 400, result);
 }

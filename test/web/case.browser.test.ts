@@ -192,6 +192,64 @@ describe('the patient and case pages in the browser', () => {
     });
   }
 
+  it('adds a contact, asking for the address of the channel chosen, and records the person’s consent', async () => {
+    // Contacts belong to a person's record: a case for them makes one (as the journey tests above do).
+    const started = await fetch(`${base}/api/v1/cases`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await product.token('Sam Patel')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ pathway: 'sms-prison', nhsNumber: '9000000068', settingOdsCode: 'XPRS01' }),
+    });
+    expect(started.status).toBe(201);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(60_000);
+    try {
+      await page.goto(`${base}/patients/9000000068`);
+      await page.getByRole('button', { name: 'Sam Patel' }).click();
+      await page.waitForURL(`${base}/patients/9000000068`);
+      const contacts = page.locator('#contacts ~ table').first();
+
+      // Nothing chosen: the error summary names each question, linked to it.
+      expect(await post(page, () => page.getByRole('button', { name: 'Add contact' }).click())).toBe(400);
+      expect((await errorLinks(page)).map((l) => l.text)).toEqual(
+        expect.arrayContaining(['Choose who they are.', 'Enter their name.', 'Choose how they are told.']),
+      );
+
+      // A text message needs a phone number: asked under that choice.
+      await page.getByLabel('A family member or friend').check();
+      await page.getByLabel('Name', { exact: true }).fill('Ann Brown');
+      await page.getByLabel('Relationship to the person').fill('mother');
+      await page.getByLabel('Text message').check();
+      await page.getByLabel('Mobile phone number').fill('07700 900123');
+      expect(await post(page, () => page.getByRole('button', { name: 'Add contact' }).click())).toBe(200);
+      await expect(contacts.getByRole('row', { name: /Ann Brown/ }).textContent()).resolves.toContain('Not asked yet');
+
+      await contacts.getByRole('link', { name: /Record a decision about Ann Brown/ }).click();
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByLabel('Yes, they agree').check();
+      const now = new Date();
+      const london = new Intl.DateTimeFormat('en-GB', {
+        timeZone: 'Europe/London',
+        day: 'numeric',
+        month: 'numeric',
+        year: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      }).formatToParts(new Date(now.getTime() - 60_000));
+      const part = (type: string) => london.find((p) => p.type === type)!.value;
+      await page.getByLabel('Day').fill(part('day'));
+      await page.getByLabel('Month').fill(part('month'));
+      await page.getByLabel('Year').fill(part('year'));
+      await page.getByLabel('Time').fill(`${part('hour')}:${part('minute')}`);
+      expect(await post(page, () => page.getByRole('button', { name: 'Save decision' }).click())).toBe(200);
+      await expect(contacts.getByRole('row', { name: /Ann Brown/ }).textContent()).resolves.toContain('Agreed');
+      expect(await seriousViolations(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('searches PDS by name and date of birth, and says when the date is not real', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
