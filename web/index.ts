@@ -159,7 +159,12 @@ export function createWebRouter(deps: WebDependencies): Router {
     const title = error instanceof ThroughcareError ? PAGE_TITLES[error.code] : undefined;
     if (!(error instanceof ThroughcareError) || !title) return next(error);
     res.status(statusOf(error.code));
-    render(res, principalOf(res), 'error.njk', { title, detail: error.message });
+    // The policy's reason names an action ("You may not task.list here"): people read what to do instead.
+    const detail =
+      error.code === 'FORBIDDEN'
+        ? 'Your role does not include this page, or this record is not in a setting you work in. If you need it for your work, ask your team lead or the system administrator.'
+        : error.message;
+    render(res, principalOf(res), 'error.njk', { title, detail });
   };
   router.use(pageError);
   return router;

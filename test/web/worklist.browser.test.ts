@@ -182,6 +182,8 @@ describe('the worklist in the browser', () => {
         'You do not have access to this page',
       );
       expect(answers.at(-1)).toBe(403);
+      await expect(page.locator('main').textContent()).resolves.toContain('ask your team lead');
+      await expect(page.locator('main').textContent()).resolves.not.toContain('task.list');
     } finally {
       await context.close();
     }
