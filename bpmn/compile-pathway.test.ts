@@ -52,6 +52,25 @@ describe('compilePathway', () => {
     });
   });
 
+  it('compiles a user task priority: a literal, a FEEL expression, or none (the default)', async () => {
+    const withPriority = (priority: string) =>
+      compilePathwayIR(
+        readFixture('sequence').replace(
+          '<zeebe:taskSchedule ',
+          `<zeebe:priorityDefinition priority="${priority}" /><zeebe:taskSchedule `,
+        ),
+      );
+
+    const literal = await withPriority('90');
+    const feel = await withPriority('=if score &gt;= 10 then 90 else 50');
+    const none = await compileFixture('sequence');
+
+    expect(literal.elements['Assess']).toMatchObject({ kind: 'userTask', priority: { literal: '90' } });
+    expect(feel.elements['Assess']).toMatchObject({ priority: { feel: 'if score >= 10 then 90 else 50' } });
+    expect(none.elements['Assess']).not.toHaveProperty('priority');
+    expect(literal.irVersion).toBe(none.irVersion);
+  });
+
   it('compiles conditions without the = marker and marks the default flow', async () => {
     const ir = await compileFixture('exclusive-gateway');
 

@@ -92,7 +92,10 @@ export interface UserTaskElement extends ElementBase {
   /** `zeebe:taskSchedule`: date-times (or, our extension, durations from entry). */
   readonly dueDate?: ValueExpression;
   readonly followUpDate?: ValueExpression;
-  /** `zeebe:priorityDefinition priority`, if present. */
+  /**
+   * `zeebe:priorityDefinition priority`, if present: a whole number from 0 to 100 (literal, checked by lint) or FEEL
+   * evaluated when the task opens. Absent: the worklist's default, 50 (Camunda's).
+   */
   readonly priority?: ValueExpression;
   /** `zeebe:taskHeaders`. */
   readonly headers: Readonly<Record<string, string>>;

@@ -24,6 +24,7 @@ export const WORKLIST_VIEW_PARAMETERS = [
   'patient',
   'due',
   'overdue',
+  'priority',
   'sort',
 ] as const;
 export const WORKLIST_VIEW_NAME_MAX = 80;

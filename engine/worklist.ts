@@ -1,8 +1,9 @@
 /**
  * The worklist for the API and screens: tasks filtered (mine, a candidate group, unassigned, overdue, a due
- * window, a status, a setting, a case, a pathway), scoped to the settings a person may see, soonest due first
- * (undated last), keyset paged; and claiming, unclaiming and assigning an open task, each audited. Assignment
- * is the worklist's own business (who is doing it): the workflow waits for the completion, whoever sends it.
+ * window, a status, a setting, a case, a pathway, a least priority), scoped to the settings a person may see,
+ * soonest due first (undated last), keyset paged; and claiming, unclaiming and assigning an open task, each
+ * audited. Assignment is the worklist's own business (who is doing it): the workflow waits for the completion,
+ * whoever sends it.
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
@@ -35,6 +36,8 @@ export interface WorklistQuery {
   readonly elementId?: string;
   /** One person's tasks. */
   readonly nhsNumber?: string;
+  /** Tasks of this priority or higher (0 to 100; 70 and more is high, 90 and more urgent). */
+  readonly minPriority?: number;
   /** Soonest due first (default, undated last) or newest first. */
   readonly sort?: 'due' | 'created';
   readonly limit: number;
@@ -50,6 +53,8 @@ export interface WorklistItem extends TaskSummary {
   readonly settingOdsCode: string;
   readonly settings: string[];
   readonly overdue: boolean;
+  /** The user task's priority, 0 to 100 (50 unless its pathway set one). */
+  readonly priority: number;
 }
 
 interface TaskRow {
@@ -70,6 +75,7 @@ interface TaskRow {
   overdue_since: Date | null;
   completed_late: boolean;
   started_task_id: string | null;
+  priority: number;
   pathway_id: string;
   patient_id: string;
   nhs_number: string;
@@ -120,6 +126,7 @@ function toItem(row: TaskRow, settings: string[], now: Date): WorklistItem {
     settingOdsCode: row.ods_code,
     settings,
     overdue: (row.status === 'open' || row.status === 'planned') && due !== null && due < now,
+    priority: row.priority,
   };
 }
 
@@ -158,6 +165,7 @@ function filtered(store: Store, query: Filters, now: Date) {
   if (query.pathwayId) void q.where('c.pathway_id', query.pathwayId);
   if (query.elementId) void q.where('t.element_id', query.elementId);
   if (query.nhsNumber) void q.where('p.nhs_number', query.nhsNumber);
+  if (query.minPriority !== undefined) void q.where('t.priority', '>=', query.minPriority);
   return q;
 }
 

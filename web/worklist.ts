@@ -1,7 +1,7 @@
 /**
  * The worklist page: all of my settings' tasks, mine, unassigned, or a team's (a candidate group), each with its
- * count under the same filters; filtered by setting, pathway, task, person, due window and overdue; soonest due
- * or newest first; a page at a time.
+ * count under the same filters; filtered by setting, pathway, task, person, due window, overdue and priority;
+ * soonest due or newest first; a page at a time. High-priority and urgent tasks are tagged in words.
  */
 import { calendarDeadline } from '../bpmn/calendar';
 import { parseIsoDuration } from '../bpmn/iso8601';
@@ -33,18 +33,33 @@ type Due = keyof typeof DUE;
 
 const SORTS = { due: 'Soonest due first', created: 'Newest first' } as const;
 
+/** The least priority shown (the API's `minPriority`); a task's tag says which band it is in. */
+const PRIORITIES = {
+  '': { text: 'Any priority', min: undefined },
+  high: { text: 'High (70 or more)', min: 70 },
+  urgent: { text: 'Urgent (90 or more)', min: 90 },
+} as const;
+type Priority = keyof typeof PRIORITIES;
+
+/** The words a task's priority is shown with (never colour alone); none for the usual 50 or below 70. */
+function priorityTagOf(priority: number): string | undefined {
+  return priority >= 90 ? 'Urgent' : priority >= 70 ? 'High priority' : undefined;
+}
+
 /** Just after the end of the London day `days` from today: deadlines fall at 23:59:59 there, and `dueBefore` excludes. */
 function afterEndOfLondonDay(days: number): string {
   return new Date(calendarDeadline(Date.now(), parseIsoDuration(`P${days}D`)!) + 1_000).toISOString();
 }
 
 /** The filter fields, as the form sends them; their names are the query string's. */
-const FILTERS = ['setting', 'pathway', 'task', 'patient', 'due', 'overdue', 'sort'] as const;
+const FILTERS = ['setting', 'pathway', 'task', 'patient', 'due', 'overdue', 'priority', 'sort'] as const;
 
 export async function worklistPage(ctx: PageContext): Promise<void> {
   const text = fieldsOf(ctx.req.query);
   const view: View = text('view') in VIEWS ? (text('view') as View) : 'all';
   const due: Due = text('due') in DUE ? (text('due') as Due) : '';
+  const priority: Priority = Object.hasOwn(PRIORITIES, text('priority')) ? (text('priority') as Priority) : '';
+  const minPriority = PRIORITIES[priority].min;
   const sort = text('sort') === 'created' ? 'created' : 'due';
   const patient = text('patient').replace(/\s+/g, '');
   const days = DUE[due].days;
@@ -60,6 +75,7 @@ export async function worklistPage(ctx: PageContext): Promise<void> {
     ...(patient ? { nhsNumber: patient } : {}),
     ...(sent['overdue'] === 'true' ? { overdue: 'true' } : {}),
     ...(days !== undefined ? { dueBefore: afterEndOfLondonDay(days) } : {}),
+    ...(minPriority !== undefined ? { minPriority: String(minPriority) } : {}),
   };
   let group = text('group');
   const link = (changes: Record<string, string>) => {
@@ -149,6 +165,11 @@ export async function worklistPage(ctx: PageContext): Promise<void> {
         })),
       ],
       dueItems: Object.entries(DUE).map(([value, d]) => ({ value, text: d.text, selected: value === due })),
+      priorityItems: Object.entries(PRIORITIES).map(([value, p]) => ({
+        value,
+        text: p.text,
+        selected: value === priority,
+      })),
       sortItems: Object.entries(SORTS).map(([value, label]) => ({ value, text: label, selected: value === sort })),
       overdueChecked: sent['overdue'] === 'true',
       caption: view === 'team' ? `Team: ${group || 'none'}` : VIEWS[view].label,
@@ -157,6 +178,7 @@ export async function worklistPage(ctx: PageContext): Promise<void> {
         href: taskPath(t.taskId),
         dueToday: t.dueAt !== null && londonDay(t.dueAt) === today,
         mine: t.assignee === ctx.principal.subject,
+        priorityTag: priorityTagOf(t.priority),
       })),
       returnTo: ctx.req.originalUrl,
       csrfToken: ctx.csrfToken,

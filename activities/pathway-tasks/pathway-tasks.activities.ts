@@ -216,6 +216,16 @@ function scheduledAt(): Date {
   return new Date();
 }
 
+/**
+ * A user task's priority as the worklist keeps it: a whole number from 0 to 100. Lint refuses a literal outside
+ * that range; a FEEL one computed outside it is kept to the nearest bound (and rounded) rather than leaving the
+ * task off the worklist. None (or not a number): the worklist's default, 50.
+ */
+function worklistPriorityOf(priority: number | undefined): number | undefined {
+  if (priority === undefined || !Number.isFinite(priority)) return undefined;
+  return Math.min(100, Math.max(0, Math.round(priority)));
+}
+
 /** What `notify.notifyStaff` is told in `staffNotice.kind`. */
 export const STAFF_NOTICE_KINDS = [
   'reminder',
@@ -287,6 +297,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
 
   async function openTask(input: OpenTaskActivityInput): Promise<void> {
     const workflowId = currentWorkflowId(input.caseId);
+    const priority = worklistPriorityOf(input.priority);
     await records.openWorklistTask({
       taskId: worklistTaskIdOf(input.caseId, input.taskId),
       caseId: input.caseId,
@@ -299,6 +310,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
       candidateUsers: [...input.candidateUsers],
       ...(input.dueDate ? { dueAt: input.dueDate } : {}),
       ...(input.followUpDate ? { followUpAt: input.followUpDate } : {}),
+      ...(priority !== undefined ? { priority } : {}),
       startsPlannedTask: true,
       actor: { ...SYSTEM_AUTHOR, reason: `${input.processId}/${input.elementId} opened`, requestId: workflowId },
     });

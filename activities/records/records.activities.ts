@@ -99,6 +99,8 @@ export interface OpenWorklistTaskInput {
   candidateUsers?: string[];
   dueAt?: string;
   followUpAt?: string;
+  /** The user task's priority, a whole number from 0 to 100; absent: 50 (Camunda's default). */
+  priority?: number;
   /**
    * The user task the pathway opens replaces the planned row of the same workflow and element (`planned` ->
    * `started`, `startedTaskId` = this task), so the worklist never shows both. Set by the shell's `openTask`.
@@ -475,6 +477,11 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
     requireText(input.taskId, 'taskId');
     const dueAt = parseInstant(input.dueAt, 'dueAt');
     const followUpAt = parseInstant(input.followUpAt, 'followUpAt');
+    if (
+      input.priority !== undefined &&
+      !(Number.isInteger(input.priority) && input.priority >= 0 && input.priority <= 100)
+    )
+      throw new InvalidInputError('priority must be a whole number from 0 to 100');
     return runInTransaction(store, async (trx) => {
       const subject = await resolveSubject(trx, { caseId: input.caseId });
       const created = await insertIfAbsent(trx, 'worklist_tasks', {
@@ -490,6 +497,7 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
         candidate_users: input.candidateUsers ?? [],
         due_at: dueAt ?? null,
         follow_up_at: followUpAt ?? null,
+        ...(input.priority !== undefined ? { priority: input.priority } : {}),
       });
       if (!created) {
         const existing = await existingRow<{ case_id: string; element_id: string }>(
@@ -659,7 +667,9 @@ export function createRecordActivities(deps: RecordActivitiesDeps) {
           status: row.status,
         });
       }
-      await trx('worklist_tasks').where({ id: taskId }).update({ status: to, ...changes });
+      await trx('worklist_tasks')
+        .where({ id: taskId })
+        .update({ status: to, ...changes });
       const subject = await resolveSubject(trx, { caseId: row.case_id });
       await writeAudit(trx, actor, {
         action: 'update',

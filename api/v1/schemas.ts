@@ -179,6 +179,12 @@ export const SCHEMAS: Record<string, JsonSchema> = {
       pathway: { type: 'string', minLength: 1, maxLength: 255 },
       task: { type: 'string', minLength: 1, maxLength: 255, description: 'one task of the pathways (its element id)' },
       nhsNumber: { type: 'string', pattern: '^[0-9]{10}$', description: 'one person’s tasks (their NHS number)' },
+      minPriority: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 100,
+        description: 'tasks of this priority or higher (0 to 100: 70 and more is high, 90 and more urgent)',
+      },
       sort: { enum: ['due', 'created'], default: 'due', description: 'soonest due first, or newest first' },
       limit,
       cursor,
@@ -195,6 +201,12 @@ export const SCHEMAS: Record<string, JsonSchema> = {
       pathway: { type: 'string', minLength: 1, maxLength: 255 },
       task: { type: 'string', minLength: 1, maxLength: 255 },
       nhsNumber: { type: 'string', pattern: '^[0-9]{10}$' },
+      minPriority: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 100,
+        description: 'tasks of this priority or higher (0 to 100: 70 and more is high, 90 and more urgent)',
+      },
     },
   },
   TaskCounts: {
@@ -230,6 +242,12 @@ export const SCHEMAS: Record<string, JsonSchema> = {
       candidateGroups: { type: 'array', items: { type: 'string' } },
       dueAt: nullable(instant),
       overdue: { type: 'boolean' },
+      priority: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 100,
+        description: 'from the pathway’s user task (zeebe:priorityDefinition); 50 unless it set one',
+      },
       pathwayId: { type: 'string' },
       nhsNumber: { type: 'string' },
       settingOdsCode: odsCode,

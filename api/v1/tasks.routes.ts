@@ -36,6 +36,7 @@ function worklistFilters(q: Record<string, unknown>) {
     ...(text('pathway') ? { pathwayId: text('pathway') } : {}),
     ...(text('task') ? { elementId: text('task') } : {}),
     ...(text('nhsNumber') ? { nhsNumber: text('nhsNumber') } : {}),
+    ...(typeof q['minPriority'] === 'number' ? { minPriority: q['minPriority'] } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ const worklistQuery: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   description:
-    'the worklist page’s query parameters (view, group, setting, pathway, task, patient, due, overdue, sort); ' +
+    'the worklist page’s query parameters (view, group, setting, pathway, task, patient, due, overdue, priority, sort); ' +
     'a view shared with a setting may not hold `patient` (an NHS number)',
   properties: Object.fromEntries(
     WORKLIST_VIEW_PARAMETERS.map((name) => [name, { type: 'string', maxLength: WORKLIST_VIEW_VALUE_MAX }]),

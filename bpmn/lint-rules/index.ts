@@ -13,6 +13,7 @@ import startEventForm from './start-event-form.rule';
 import supportedElement from './supported-element.rule';
 import timerIso8601 from './timer-iso8601.rule';
 import userTaskForm from './user-task-form.rule';
+import userTaskPriority from './user-task-priority.rule';
 
 export type { LintRule, LintRuleFactory, RuleReporter } from './rule';
 
@@ -22,6 +23,7 @@ export const throughcareRules: Record<string, LintRuleFactory> = {
   'supported-element': supportedElement,
   'known-task-type': knownTaskType,
   'user-task-form': userTaskForm,
+  'user-task-priority': userTaskPriority,
   'start-event-form': startEventForm,
   'feel-syntax': feelSyntax,
   'timer-iso8601': timerIso8601,
@@ -35,6 +37,7 @@ export const THROUGHCARE_RULES: Record<string, 'error' | 'warn'> = {
   'supported-element': 'error',
   'known-task-type': 'error',
   'user-task-form': 'error',
+  'user-task-priority': 'error',
   'start-event-form': 'error',
   'feel-syntax': 'error',
   'timer-iso8601': 'error',

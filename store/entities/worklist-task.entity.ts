@@ -54,6 +54,8 @@ export const WorklistTaskSchema = defineEntity({
     completedLate: p.boolean().default(false),
     /** For a `started` planned row: the worklist task that replaced it when the pathway opened the user task. */
     startedTaskId: p.string().length(255).nullable(),
+    /** The user task's `zeebe:priorityDefinition`, 0 to 100 (Camunda 8's range and default, 50). */
+    priority: p.smallint().default(50),
   },
   indexes: [
     // The three questions the worklist and ops views ask all the time, each answered by a partial index
@@ -99,6 +101,7 @@ export const WorklistTaskSchema = defineEntity({
       name: 'worklist_tasks_started_recorded',
       expression: `(status = 'started') = (started_task_id is not null)`,
     },
+    { name: 'worklist_tasks_priority_range', expression: `priority >= 0 and priority <= 100` },
   ],
 });
 export type WorklistTask = InferEntity<typeof WorklistTaskSchema>;

@@ -14,6 +14,7 @@ import { createRecordActivities } from '../../activities/records';
 import { silentLogger } from '../../log';
 import { findFailedNotifications } from '../../store';
 import { startSpineSandbox, type RunningSpineSandbox } from '../../spine-sandbox';
+import { nextValidNhsNumber } from '../store/seed';
 import { useMigratedStore } from '../store/store-fixture';
 
 const world = useMigratedStore('pathway_tasks');
@@ -316,6 +317,42 @@ describe('pathway-task activities', () => {
     );
     expect(tasks).toEqual([
       { id: `case-${caseId}/FiveDayReview#30`, status: 'completed', completed_by: 'staff:nurse-1' },
+    ]);
+  });
+
+  it("projects a user task with the pathway's priority, kept within 0 to 100, and 50 when it set none", async () => {
+    const caseId = await openCase(nextValidNhsNumber());
+    const activities = activitiesWith();
+    const env = inWorkflow(caseId);
+    const open = (taskId: string, priority?: number) =>
+      env.run(activities.openTask, {
+        type: 'openUserTask' as const,
+        taskId,
+        elementId: 'ReceptionScreening',
+        name: 'Reception health screen',
+        candidateGroups: ['prison-healthcare'],
+        candidateUsers: [],
+        ...(priority !== undefined ? { priority } : {}),
+        input: {},
+        caseId,
+        processId: 'sms-prison',
+      });
+
+    await open('ReceptionScreening#1', 70);
+    await open('ReceptionScreening#2');
+    // A FEEL priority is whatever its expression gave: out of range, it is kept to the nearest bound.
+    await open('ReceptionScreening#3', 250);
+    await open('ReceptionScreening#4', -5);
+
+    const rows = await query<{ id: string; priority: number }>(
+      'select id, priority from worklist_tasks where case_id = ? order by id',
+      [caseId],
+    );
+    expect(rows.map((row) => [row.id.split('/').at(-1), row.priority])).toEqual([
+      ['ReceptionScreening#1', 70],
+      ['ReceptionScreening#2', 50],
+      ['ReceptionScreening#3', 100],
+      ['ReceptionScreening#4', 0],
     ]);
   });
 

@@ -254,6 +254,37 @@ describe('worklist tasks', () => {
     expect(await auditCount('WorklistTask', taskId)).toBe(1);
   });
 
+  it("keeps the task's priority, 50 when the pathway set none, and refuses one outside 0 to 100", async () => {
+    const { caseId, workflowId } = await openTestCase();
+    const open = (taskId: string, priority?: number) =>
+      records.openWorklistTask({
+        taskId,
+        caseId,
+        workflowId,
+        elementId: 'ReceptionScreening',
+        name: 'Reception health screen',
+        ...(priority !== undefined ? { priority } : {}),
+        actor: { id: 'system:workflow', role: 'system' },
+      });
+    const priorityOf = async (taskId: string) =>
+      (await knex()('worklist_tasks').where({ id: taskId }).first<{ priority: number }>('priority')).priority;
+
+    await open(`${workflowId}/Urgent/1`, 90);
+    await open(`${workflowId}/Routine/1`);
+    await open(`${workflowId}/Lowest/1`, 0);
+
+    expect(await priorityOf(`${workflowId}/Urgent/1`)).toBe(90);
+    expect(await priorityOf(`${workflowId}/Routine/1`)).toBe(50);
+    expect(await priorityOf(`${workflowId}/Lowest/1`)).toBe(0);
+    for (const wrong of [101, -1, 70.5]) {
+      expect(await failureOf(open(`${workflowId}/Wrong/${wrong}`, wrong))).toMatchObject({
+        type: 'INVALID_INPUT',
+        nonRetryable: true,
+      });
+    }
+    expect(await count('worklist_tasks', { case_id: caseId, element_id: 'ReceptionScreening' })).toBe(3);
+  });
+
   it('completes a task once, recording who and when', async () => {
     const { caseId, workflowId } = await openTestCase();
     const { id } = await openTask(caseId, workflowId);

@@ -588,6 +588,37 @@ describe('/api/v1', () => {
       await as(clinician, 'post', `/api/v1/tasks/${enc(tasks.own)}/unclaim`, {});
     });
 
+    it('shows each task’s priority and lists and counts those of a least priority', async () => {
+      const clinician = subjectOf('clinician');
+      await knex()('worklist_tasks').where({ id: tasks.restricted }).update({ priority: 90 });
+      await knex()('worklist_tasks').where({ id: tasks.handed }).update({ priority: 70 });
+      try {
+        const all = await as(clinician, 'get', '/api/v1/tasks?limit=200');
+        const priorities = new Map(
+          (all.body.items as { taskId: string; priority: number }[]).map((t) => [t.taskId, t.priority]),
+        );
+        expect([tasks.restricted, tasks.handed, tasks.own].map((id) => priorities.get(id))).toEqual([90, 70, 50]);
+
+        const high = await as(clinician, 'get', '/api/v1/tasks?minPriority=70&limit=200');
+        expect(taskIds(high).sort()).toEqual([tasks.restricted, tasks.handed].sort());
+        const urgent = await as(clinician, 'get', '/api/v1/tasks?minPriority=90');
+        expect(urgent.body.items).toEqual([expect.objectContaining({ taskId: tasks.restricted, priority: 90 })]);
+        const counts = await as(clinician, 'get', '/api/v1/task-counts?minPriority=70');
+        expect(counts.body).toMatchObject({ all: 2 });
+        expect((await as(clinician, 'get', '/api/v1/task-counts?minPriority=90')).body.all).toBe(1);
+
+        for (const wrong of ['101', '-1', 'high', '70.5'])
+          expect(pointers(await as(clinician, 'get', `/api/v1/tasks?minPriority=${wrong}`))).toEqual([
+            '/query/minPriority',
+          ]);
+        expect(pointers(await as(clinician, 'get', '/api/v1/task-counts?minPriority=101'))).toEqual([
+          '/query/minPriority',
+        ]);
+      } finally {
+        await knex()('worklist_tasks').whereIn('id', [tasks.restricted, tasks.handed]).update({ priority: 50 });
+      }
+    });
+
     it('completes a task once per Idempotency-Key, as the person who sent it, and refuses bad answers by pointer', async () => {
       const clinician = subjectOf('clinician');
       const bad = await as(clinician, 'post', `/api/v1/tasks/${enc(tasks.handed)}/complete`, { data: { nonsense: 1 } });

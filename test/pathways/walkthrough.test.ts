@@ -540,6 +540,8 @@ describe('sms-prison walk-through', () => {
     // Recalled: a new reception linked to this episode and its care plan, milestones from the recall reception
     walk.message('prison.recall', 'case-9');
     const reception = walk.openTask('ReceptionScreening');
+    // High on the worklist: the screen comes before cell allocation.
+    expect(reception.priority).toBe(70);
     expect(reception.input).toMatchObject({ escortRecordHealth: null, selfHarmSuicideRisk: null });
     expect(walk.servicesOf('records.readHandover')).toHaveLength(1);
     expect(reception.input['recall']).toMatchObject({

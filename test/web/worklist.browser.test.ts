@@ -69,8 +69,18 @@ describe('the worklist in the browser', () => {
         await row.getByRole('button', { name: /^Give back Reception/ }).click();
         await expect(page.getByText('You have no open tasks assigned to you.').count()).resolves.toBe(1);
 
-        // Filters are a form that works without scripts: only overdue tasks (none: the case is new).
+        // Filters are a form that works without scripts. The screen comes before cell allocation: priority 70,
+        // said in words, kept by "High", not by "Urgent".
         await page.getByRole('link', { name: 'All tasks in my settings' }).click();
+        await expect(row.getByText('High priority').count()).resolves.toBe(1);
+        await page.getByLabel('Priority', { exact: true }).selectOption('high');
+        await page.getByRole('button', { name: 'Apply filters' }).click();
+        await expect(row.count()).resolves.toBeGreaterThan(0);
+        await page.getByLabel('Priority', { exact: true }).selectOption('urgent');
+        await page.getByRole('button', { name: 'Apply filters' }).click();
+        await expect(row.count()).resolves.toBe(0);
+        await page.getByLabel('Priority', { exact: true }).selectOption('');
+        // Only overdue tasks (none: the case is new).
         await page.getByLabel('Only overdue tasks').check();
         await page.getByRole('button', { name: 'Apply filters' }).click();
         await expect(page.getByText('No open tasks match these filters.').count()).resolves.toBe(1);

@@ -89,6 +89,22 @@ describe('pathway interpreter', () => {
       ]);
     });
 
+    it('opens a user task with its priority, literal or FEEL, and none when the BPMN sets none', async () => {
+      const withPriority = async (priority: string) =>
+        compilePathwayIR(
+          readFixture('sequence').replace(
+            '<zeebe:taskSchedule ',
+            `<zeebe:priorityDefinition priority="${priority}" /><zeebe:taskSchedule `,
+          ),
+        );
+      const variables = { keyWorker: 'kw-7', personName: 'Sam', referralDate: T0, withdrawal: true };
+      const priorityOf = (ir: PathwayIR) => commandsOf(start(ir, variables, T0), 'openUserTask')[0];
+
+      expect(priorityOf(await withPriority('70'))).toMatchObject({ elementId: 'Assess', priority: 70 });
+      expect(priorityOf(await withPriority('=if withdrawal then 90 else 50'))).toMatchObject({ priority: 90 });
+      expect(priorityOf(await compileFixture('sequence'))).not.toHaveProperty('priority');
+    });
+
     it('maps task data through output mappings, then calls the service task with its type and retries', async () => {
       const driver = new Driver(await compileFixture('sequence'), {
         keyWorker: 'kw-7',
