@@ -225,36 +225,37 @@ export async function countWorklist(
   const knex = knexOf(store);
   const now = query.now ?? new Date();
   const { subject, ...filters } = query;
-  const rows = filtered(store, filters, now).clearSelect().clearOrder();
-  const [totals] = await knex
-    .from(rows.clone().select('t.assignee', 't.due_at', 't.status').as('f'))
-    .select<{ all: string; mine: string; unassigned: string; overdue: string }[]>(
-      knex.raw('count(*) as "all"'),
-      knex.raw('count(*) filter (where f.assignee = ?) as mine', [subject]),
-      knex.raw('count(*) filter (where f.assignee is null) as unassigned'),
-      knex.raw(`count(*) filter (where f.status in ('open', 'planned') and f.due_at < ?) as overdue`, [now]),
+  // One pass over the filtered tasks (a CTE read three times is computed once): the totals, the candidate
+  // groups and the tasks from the same rows. Three separate queries joined and filtered them three times.
+  const rows = filtered(store, filters, now)
+    .clearSelect()
+    .clearOrder()
+    .select('t.assignee', 't.due_at', 't.status', 't.candidate_groups', 't.element_id', 't.name');
+  type Row = { all: string; mine: string; unassigned: string; overdue: string };
+  const [counted] = await knex
+    .with('f', rows)
+    .select<
+      (Row & {
+        groups: { grp: string; count: number }[];
+        tasks: { element_id: string; name: string; count: number }[];
+      })[]
+    >(
+      knex.raw('(select count(*) from f) as "all"'),
+      knex.raw('(select count(*) from f where f.assignee = ?) as mine', [subject]),
+      knex.raw('(select count(*) from f where f.assignee is null) as unassigned'),
+      knex.raw(`(select count(*) from f where f.status in ('open', 'planned') and f.due_at < ?) as overdue`, [now]),
+      knex.raw(`(select coalesce(json_agg(g order by g.grp), '[]') from
+        (select grp, count(*) as count from f, unnest(f.candidate_groups) as grp group by grp) g) as groups`),
+      knex.raw(`(select coalesce(json_agg(e order by e.name, e.element_id), '[]') from
+        (select element_id, min(name) as name, count(*) as count from f group by element_id) e) as tasks`),
     );
-  const groups = await knex
-    .from(rows.clone().select(knex.raw('unnest(t.candidate_groups) as grp')).as('g'))
-    .select<{ grp: string; count: string }[]>('g.grp', knex.raw('count(*) as count'))
-    .groupBy('g.grp')
-    .orderBy('g.grp');
-  const tasks = await knex
-    .from(rows.clone().select('t.element_id', 't.name').as('e'))
-    .select<{ element_id: string; name: string; count: string }[]>(
-      'e.element_id',
-      knex.raw('min(e.name) as name'),
-      knex.raw('count(*) as count'),
-    )
-    .groupBy('e.element_id')
-    .orderBy('name');
   return {
-    all: Number(totals?.all ?? 0),
-    mine: Number(totals?.mine ?? 0),
-    unassigned: Number(totals?.unassigned ?? 0),
-    overdue: Number(totals?.overdue ?? 0),
-    groups: groups.map((g) => ({ group: g.grp, count: Number(g.count) })),
-    tasks: tasks.map((t) => ({ elementId: t.element_id, name: t.name, count: Number(t.count) })),
+    all: Number(counted?.all ?? 0),
+    mine: Number(counted?.mine ?? 0),
+    unassigned: Number(counted?.unassigned ?? 0),
+    overdue: Number(counted?.overdue ?? 0),
+    groups: (counted?.groups ?? []).map((g) => ({ group: g.grp, count: Number(g.count) })),
+    tasks: (counted?.tasks ?? []).map((t) => ({ elementId: t.element_id, name: t.name, count: Number(t.count) })),
   };
 }
 
