@@ -5,6 +5,7 @@
  */
 import { instantOfWallClock, wallClockAt } from '../bpmn/calendar';
 import { ValidationError, type FieldProblem } from '../domain/errors';
+import { parseDateParts } from './forms/form-view';
 import type { PageContext } from './index';
 
 /** Calls an operation as the signed-in person: the API's validation, policy and audit apply. */
@@ -51,13 +52,11 @@ export function dateTimeValuesOf(field: (name: string) => string, prefix: string
 
 export const isBlank = (v: DateTimeValues) => !v.day && !v.month && !v.year && !v.time;
 
-/** `YYYY-MM-DD` of a real calendar date, or undefined. */
+/** `YYYY-MM-DD` of a real calendar date, or undefined (the same rule as a task form's date input). */
 export function calendarDateOf(v: DateTimeValues): string | undefined {
-  if (!/^\d{1,2}$/.test(v.day) || !/^\d{1,2}$/.test(v.month) || !/^\d{4}$/.test(v.year)) return undefined;
-  const [day, month, year] = [Number(v.day), Number(v.month), Number(v.year)];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
-  return date.toISOString().slice(0, 10);
+  const date = parseDateParts(v.day, v.month, v.year);
+  if (!date) return undefined;
+  return `${String(date.year).padStart(4, '0')}-${String(date.month).padStart(2, '0')}-${String(date.day).padStart(2, '0')}`;
 }
 
 /**
@@ -65,10 +64,10 @@ export function calendarDateOf(v: DateTimeValues): string | undefined {
  * real (30 February, 25:00, or an hour the clocks skip in March).
  */
 export function londonInstantOf(v: DateTimeValues): string | undefined {
-  const date = calendarDateOf(v);
+  const date = parseDateParts(v.day, v.month, v.year);
   const time = /^(\d{1,2})[:.](\d{2})$/.exec(v.time ?? '');
   if (!date || !time) return undefined;
-  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const { year, month, day } = date;
   const [hour, minute] = [Number(time[1]), Number(time[2])];
   if (hour > 23 || minute > 59) return undefined;
   const instant = instantOfWallClock({ year, month, day, hour, minute, second: 0 });

@@ -8,7 +8,7 @@ import { parseIsoDuration } from '../bpmn/iso8601';
 import { sameOriginReturnTo } from '../api/auth/return-to';
 import { mayEver } from '../api/policy';
 import { ValidationError } from '../domain/errors';
-import type { WorklistCounts, WorklistItem, WorklistView } from '../engine';
+import { WORKLIST_VIEW_PARAMETERS, type WorklistCounts, type WorklistItem, type WorklistView } from '../engine';
 import { PATHWAYS } from '../pathways';
 import type { PageContext } from './index';
 import { call, fieldsOf } from './page-helpers';
@@ -51,8 +51,8 @@ function afterEndOfLondonDay(days: number): string {
   return new Date(calendarDeadline(Date.now(), parseIsoDuration(`P${days}D`)!) + 1_000).toISOString();
 }
 
-/** The filter fields, as the form sends them; their names are the query string's. */
-const FILTERS = ['setting', 'pathway', 'task', 'patient', 'due', 'overdue', 'priority', 'sort'] as const;
+/** The filter fields, as the form sends them (a saved view's parameters but its view and team); the query string's names. */
+const FILTERS = WORKLIST_VIEW_PARAMETERS.filter((name) => name !== 'view' && name !== 'group');
 
 export async function worklistPage(ctx: PageContext): Promise<void> {
   const text = fieldsOf(ctx.req.query);

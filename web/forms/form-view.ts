@@ -536,7 +536,8 @@ interface ParsedDate {
   readonly day: number;
 }
 
-function parseDateParts(day: string, month: string, year: string): ParsedDate | undefined {
+/** The NHS date input's three boxes as a real calendar date (1–2 digit day and month, 4-digit year), or undefined. */
+export function parseDateParts(day: string, month: string, year: string): ParsedDate | undefined {
   if (!/^\d{1,2}$/.test(day) || !/^\d{1,2}$/.test(month) || !/^\d{4}$/.test(year)) return undefined;
   const parsed = { year: Number(year), month: Number(month), day: Number(day) };
   return isRealDate(parsed.year, parsed.month, parsed.day) ? parsed : undefined;
