@@ -24,6 +24,11 @@ export interface TemporalServerOptions {
   logger?: Logger;
   /** Connections in the server's pool; default 20. */
   poolSize?: number;
+  /**
+   * Custom search attributes to register in the `default` namespace at start (as the Temporal CLI's dev server takes
+   * `--search-attribute`), by name and IndexedValueType; ones already registered with the same type are kept.
+   */
+  searchAttributes?: Readonly<Record<string, number>>;
 }
 
 export interface TemporalServer {
@@ -57,6 +62,9 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   try {
     await ensureSchema(pool, schema);
     visibility = await createVisibility(visibilityPool, schema, () => clock.now());
+    if (options.searchAttributes && Object.keys(options.searchAttributes).length > 0) {
+      await visibility.addSearchAttributes('default', { ...options.searchAttributes });
+    }
   } catch (err) {
     await closePools();
     throw err;

@@ -30,7 +30,8 @@ interface CreateOptions {
  * `address` (`throughcare temporal-server --time-skipping`), which teardown then leaves running.
  */
 export type TestWorkflowEnvironmentOptions =
-  { databaseUrl: string; logger?: Logger; schema?: string } | { address: string };
+  | { databaseUrl: string; logger?: Logger; schema?: string; searchAttributes?: Readonly<Record<string, number>> }
+  | { address: string };
 
 export async function createTestWorkflowEnvironment(
   options: TestWorkflowEnvironmentOptions,
@@ -46,6 +47,7 @@ export async function createTestWorkflowEnvironment(
       schema: options.schema,
       timeSkipping: true,
       logger: options.logger,
+      ...(options.searchAttributes ? { searchAttributes: options.searchAttributes } : {}),
     });
     address = server.address;
   }

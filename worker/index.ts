@@ -11,7 +11,9 @@ import {
   type LogLevel as SdkLogLevel,
   type NativeConnectionOptions,
 } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
 import type { Logger } from '../log';
+import { reportActivityFailures } from './activity-failures';
 
 export interface StartWorkerOptions {
   readonly address: string;
@@ -19,6 +21,8 @@ export interface StartWorkerOptions {
   readonly taskQueue: string;
   readonly activities: Record<string, (...args: never[]) => Promise<unknown>>;
   readonly logger: Logger;
+  /** Told of every failed activity attempt (the metrics' failure counter). */
+  readonly onActivityFailure?: (activityType: string, errorType: string) => void;
 }
 
 export interface RunningWorker {
@@ -71,6 +75,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const log = options.logger.child({ component: 'worker' });
   forwardSdkLogs(options.logger);
   const connection = await NativeConnection.connect(workerConnectionOptions(options.address));
+  // A client of its own, to tell cases which of their activities keep failing (worker/activity-failures.ts).
+  const clientConnection = await Connection.connect({ address: options.address });
+  const client = new Client({ connection: clientConnection, namespace: options.namespace });
   log.info({ taskQueue: options.taskQueue }, 'bundling pathway workflows (takes a few seconds)');
   const worker = await Worker.create({
     connection,
@@ -78,6 +85,15 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     taskQueue: options.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
     activities: options.activities,
+    interceptors: {
+      activity: [
+        reportActivityFailures({
+          client,
+          logger: log,
+          ...(options.onActivityFailure ? { onFailure: options.onActivityFailure } : {}),
+        }),
+      ],
+    },
   });
   const running = worker.run();
   let failure: unknown;
@@ -96,6 +112,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await connection.close();
+      await clientConnection.close();
     },
   };
 }

@@ -46,9 +46,12 @@ import {
   proxyActivities,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
+
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 
 import { type PathwayIR } from '../bpmn/ir';
 import { addIsoDuration, formatInstant, isZeroDuration, parseIsoDuration } from '../bpmn/iso8601';
@@ -74,6 +77,17 @@ import {
   type Step,
   type Variables,
 } from './pathway';
+import {
+  ACTIVITY_FAILING_SIGNAL,
+  STUCK_SIGNAL_KEYS,
+  changedSignals,
+  stuckSignals,
+  type ActivityFailingInput,
+  type FailingActivity,
+  type StuckSignalName,
+  type StuckSignalValue,
+  type StuckSignals,
+} from './pathway/stuck-signals';
 
 // ---- the persisted API ---------------------------------------------------------------------------------
 
@@ -110,6 +124,8 @@ export interface RunPathwayInput {
    * so that a retry after continue-as-new writes the record in the same name (see `ActingPerson`).
    */
   readonly attributions?: Readonly<Record<string, ActingPerson>>;
+  /** Set on a child pathway: the setting of its case, for the ops console's scope (the `CaseSetting` attribute). */
+  readonly caseSetting?: string;
 }
 
 /**
@@ -291,6 +307,13 @@ export interface ChildEscalatedInput {
 
 /** A child pathway threw an escalation; the parent's call activity may catch it with a boundary event. */
 export const childEscalatedSignal = defineSignal<[ChildEscalatedInput]>('childEscalated');
+
+/**
+ * Sent by the worker (worker/activity-failures.ts) when an activity of this run failed an attempt and will be
+ * retried: the ops console finds cases by how long their activities have been failing, which the workflow itself
+ * cannot see until the retries run out.
+ */
+export const activityFailingSignal = defineSignal<[ActivityFailingInput]>(ACTIVITY_FAILING_SIGNAL);
 /**
  * A person ends the pathway (`throughcare case terminate`): every open task and incident is cancelled with the
  * reason, child pathways are cancelled (closing their tasks), and the run completes with status `terminated`.
@@ -422,6 +445,19 @@ function nowIso(): string {
   return new Date().toISOString();
 }
 
+/**
+ * Gates the stuck signals (workflows/pathway/stuck-signals.ts): each is an UpsertWorkflowSearchAttributes command,
+ * which histories recorded before do not have.
+ */
+const STUCK_SIGNALS_PATCH = 'stuck-signals';
+
+/** A stuck signal as the SDK's typed update (a datetime as a Date; null removes the attribute). */
+function signalUpdate(name: StuckSignalName, value: StuckSignalValue): SearchAttributeUpdatePair {
+  const key = STUCK_SIGNAL_KEYS[name];
+  const typed = value !== null && key.type === 'DATETIME' ? new Date(value as string) : value;
+  return { key, value: typed } as SearchAttributeUpdatePair;
+}
+
 /** Gates message buffering: histories recorded before it dropped a message nothing waited for. */
 const BUFFER_MESSAGES_PATCH = 'buffer-messages';
 
@@ -508,6 +544,39 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
   // passed on to the steps its own completion schedules, kept while it waits in an incident (a retry acts for
   // the same person), forgotten when it ends. Only the activities' inputs change with it, never the commands.
   const attributions = new Map<string, ActingPerson>(Object.entries(input.attributions ?? {}));
+  // Activities the worker reported failing, by activity type, until one of that type settles; reports for a type
+  // with nothing in flight (one that arrives after its activity settled) are stale and dropped.
+  const failing = new Map<string, FailingActivity>();
+  const inFlightByType = new Map<string, number>();
+  function scheduled(activityType: string): void {
+    inFlightByType.set(activityType, (inFlightByType.get(activityType) ?? 0) + 1);
+  }
+  const keepsStuckSignals = patched(STUCK_SIGNALS_PATCH);
+  let publishedSignals: StuckSignals | undefined;
+  /** Upserts the stuck signals that changed since the last upsert (none at all in histories from before them). */
+  function publishStuckSignals(): void {
+    if (!keepsStuckSignals) return;
+    const next = stuckSignals({
+      state,
+      failing,
+      ...(input.pathwayVersionId ? { pathwayVersionId: input.pathwayVersionId } : {}),
+      ...(caseSettingOf() ? { caseSetting: caseSettingOf() } : {}),
+    });
+    const changed = Object.entries(changedSignals(publishedSignals, next)) as [StuckSignalName, StuckSignalValue][];
+    if (changed.length === 0) return;
+    upsertSearchAttributes(changed.map(([name, value]) => signalUpdate(name, value)));
+    publishedSignals = next;
+  }
+  function caseSettingOf(): string | undefined {
+    const setting = state.variables['settingOdsCode'];
+    return typeof setting === 'string' && setting !== '' ? setting : input.caseSetting;
+  }
+  function settled(activityType: string): void {
+    const left = (inFlightByType.get(activityType) ?? 1) - 1;
+    if (left > 0) inFlightByType.set(activityType, left);
+    else inFlightByType.delete(activityType);
+    if (failing.delete(activityType)) version += 1;
+  }
 
   // Messages the parent kept for this pathway: held in turn for the pathways this one calls that catch them.
   const inherited = (input.messages ?? []).map(({ heldFor: _heldFor, ...message }) => {
@@ -546,10 +615,12 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
   /** Worklist projections must land even when the pathway ends in the same step that closed the task. */
   function project(promise: Promise<void>, what: string, taskId: string): void {
     projectionsInFlight += 1;
+    scheduled(what);
     void track(promise)
       .catch((error: unknown) => log.error(`${what} failed`, { taskId, error: String(error) }))
       .finally(() => {
         projectionsInFlight -= 1;
+        settled(what);
       });
   }
 
@@ -639,6 +710,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
               ...(actor ? { actedBy: actor } : {}),
             };
             serviceTasksInFlight += 1;
+            scheduled(command.taskType);
             try {
               const result = (await (activity as ActivityFunction)(activityInput)) as ServiceTaskActivityResult;
               attributions.delete(command.activityId);
@@ -658,6 +730,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
               if (!state.instances[command.activityId]?.incidentId) attributions.delete(command.activityId);
             } finally {
               serviceTasksInFlight -= 1;
+              settled(command.taskType);
             }
           });
           break;
@@ -683,6 +756,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
                     variables: command.variables,
                     caseId,
                     parentInstanceId: command.childId,
+                    ...(caseSettingOf() ? { caseSetting: caseSettingOf() } : {}),
                     ...(input.calledPathways ? { calledPathways: input.calledPathways } : {}),
                     ...(command.messages ? { messages: command.messages } : {}),
                   },
@@ -857,6 +931,17 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     },
   );
 
+  setHandler(activityFailingSignal, (failure) => {
+    if (typeof failure.activityType !== 'string' || !Number.isInteger(failure.attempt)) return;
+    if (!inFlightByType.has(failure.activityType)) return;
+    failing.set(failure.activityType, {
+      attempts: failure.attempt,
+      errorType: String(failure.errorType || 'Error'),
+      reportedAt: nowIso(),
+    });
+    version += 1;
+  });
+
   setHandler(childEscalatedSignal, (escalation) => {
     dispatch({
       type: 'childEscalated',
@@ -962,6 +1047,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
 
   try {
     while (state.status === 'active') {
+      publishStuckSignals();
       const timer = nextTimer(state);
       const seen = version;
       if (timer) {
@@ -1000,6 +1086,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
   const waitForChildren =
     terminatedByPerson || (state.status === 'terminated' && patched(WAIT_FOR_CANCELLED_CHILDREN_PATCH));
   await condition(() => projectionsInFlight === 0 && allHandlersFinished() && (!waitForChildren || scopes.size === 0));
+  publishStuckSignals();
   if (state.status === 'failed') {
     const error = state.error ?? { code: 'PATHWAY_FAILED', message: 'The pathway failed' };
     throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true, details: [error] });

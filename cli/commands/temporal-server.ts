@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { startEmbeddedPostgres } from '../../store/embedded-postgres';
 import { startTemporalServer } from '../../temporal-server';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 import { commandContext, print, runUntilSignal } from '../context';
 
 interface Options {
@@ -33,6 +34,8 @@ export function registerTemporalServer(program: Command): void {
         databaseUrl: databaseUrl ?? embedded!.url,
         timeSkipping: options.timeSkipping === true,
         logger: logger.child({ component: 'temporal-server' }),
+        // Throughcare's cases keep these; registered as `throughcare up` registers them.
+        searchAttributes: CASE_SEARCH_ATTRIBUTES,
       });
       // One plain line on stdout that scripts (and the benchmark) wait for.
       print(`Temporal-compatible server listening on ${server.address}`);

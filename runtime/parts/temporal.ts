@@ -9,6 +9,7 @@ import type { Config } from '../../config';
 import type { Logger } from '../../log';
 import { isPortFree } from '../../store/embedded-postgres';
 import { startTemporalServer } from '../../temporal-server';
+import { registerCaseSearchAttributes } from '../../worker/case-search-attributes';
 import type { StartedPart } from '../part';
 
 export interface StartedTemporal extends StartedPart {
@@ -24,6 +25,7 @@ export async function startTemporal(config: Config, databaseUrl: string, logger:
       await connection.workflowService.getSystemInfo({});
     };
     await check();
+    await registerCaseSearchAttributes(connection, config.temporal.namespace);
     return {
       address: config.temporal.address,
       location: config.temporal.address,
@@ -39,6 +41,7 @@ export async function startTemporal(config: Config, databaseUrl: string, logger:
     });
   const server = await startOnDefaultPort(start, logger);
   const connection = await Connection.connect({ address: server.address });
+  await registerCaseSearchAttributes(connection, config.temporal.namespace);
   return {
     address: server.address,
     location: `embedded Temporal-compatible server at ${server.address}`,

@@ -16,6 +16,7 @@ import { nextValidNhsNumber, seedSetting } from '../store/seed';
 import { useMigratedStore } from '../store/store-fixture';
 import { type RecordsProbeResult } from './workflows/records-probe.workflow';
 import { installQuietRuntime } from '../support/sdk-runtime';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const db = useMigratedStore('under_temporal');
 const taskQueue = 'records-probe';
@@ -41,7 +42,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   db.onClose(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
 
-  const server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, logger: silentLogger });
+  const server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, logger: silentLogger, searchAttributes: CASE_SEARCH_ATTRIBUTES });
   db.onClose(() => server.stop());
   const connection = await Connection.connect({ address: server.address });
   db.onClose(() => connection.close());

@@ -20,6 +20,7 @@ import { Readiness } from '../../runtime/readiness';
 import { migrateDatabase, openStore, type Store } from '../../store';
 import { startTemporalServer, type TemporalServer } from '../../temporal-server';
 import { useFreshDatabase } from '../support/database';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'throughcare-api';
@@ -80,7 +81,7 @@ describe('/api/v1 pathways, settings and staff', () => {
       { id: randomUUID(), ods_code: OWN, name: 'Admin test prison', kind: 'prison', prison_type: 'HMP' },
       { id: randomUUID(), ods_code: OTHER, name: 'Admin test custody', kind: 'custody_suite' },
     ]);
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url });
+    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     connection = await Connection.connect({ address: server.address });
     const engine: CaseEngine = {
       store,

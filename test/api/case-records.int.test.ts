@@ -27,6 +27,7 @@ import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
 import { forms, prepareStore, realActivities, taskOf, validSubmission } from '../engine/task-completion-support';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'api-case-records';
 const ISSUER = 'https://issuer.test';
@@ -97,7 +98,7 @@ describe('/api/v1: the case record', () => {
     await knex()('settings').insert({ id: randomUUID(), ods_code: OTHER, name: 'Other prison', kind: 'custody_suite' });
     for (const pathway of ['identify-person', 'release-support'] as const)
       await deployPathway(store, readPathwayXml(pathway), { ...installedLintOptions(), deployedBy: 'test' });
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url });
+    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({

@@ -28,6 +28,7 @@ import { useFreshDatabase } from '../support/database';
 import { installQuietRuntime } from '../support/sdk-runtime';
 import { forms, prepareStore, realActivities, taskOf } from '../engine/task-completion-support';
 import { routesOf } from './routes-of';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'api-fhir';
 const ISSUER = 'https://issuer.test';
@@ -130,7 +131,7 @@ describe('/fhir/R4', () => {
       name: 'Other custody',
       kind: 'custody_suite',
     });
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url });
+    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({

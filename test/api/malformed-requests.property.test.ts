@@ -31,6 +31,7 @@ import { installQuietRuntime } from '../support/sdk-runtime';
 import { PATHWAY_ID, forms, prepareStore, realActivities, taskOf } from '../engine/task-completion-support';
 import { checkMalformedRequests, formatTallies, operationsOf, type Authorizations } from './malformed-requests';
 import { problemViolations } from './problem-check';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const SEED = Number(process.env.MALFORMED_SEED ?? 20261207);
 const TOTAL = 10_200;
@@ -87,7 +88,7 @@ describe('malformed requests to /api/v1, generated from its OpenAPI document', (
     installQuietRuntime();
     let setting: string;
     ({ store, settingOdsCode: setting } = await prepareStore(db.url));
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url });
+    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({

@@ -28,6 +28,7 @@ import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
 import { forms, prepareStore, realActivities, taskOf, validSubmission } from '../engine/task-completion-support';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'api-notes-alerts';
 const ISSUER = 'https://issuer.test';
@@ -100,7 +101,7 @@ describe('notes and alerts in /api/v1', () => {
     await knex()('settings').insert({ id: randomUUID(), ods_code: OTHER, name: 'Other prison', kind: 'custody_suite' });
     const xml = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', 'attributed-review.bpmn'), 'utf8');
     await deployPathway(store, xml, { ...installedLintOptions(), deployedBy: 'test' });
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url });
+    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({

@@ -31,6 +31,7 @@ import { useFreshDatabase } from '../support/database';
 import { installQuietRuntime } from '../support/sdk-runtime';
 import { forms, prepareStore, realActivities, taskOf, validSubmission } from '../engine/task-completion-support';
 import { routesOf } from './routes-of';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'api-v1';
 const fixture = (name: string) =>
@@ -117,7 +118,7 @@ describe('/api/v1', () => {
     await deployPathway(store, fixture('parent-calls-child'), lint);
     await deployPathway(store, readPathwayXml('identify-person'), { ...installedLintOptions(), deployedBy: 'test' });
     await deployPathway(store, readPathwayXml('sms-prison'), { ...installedLintOptions(), deployedBy: 'test' });
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url });
+    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({

@@ -14,6 +14,7 @@ import type { PathwayView } from '../../workflows';
 import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'engine-cases';
 
@@ -52,7 +53,7 @@ describe('case services', () => {
     await deployPathway(store, fixture('child-waits-for-message'), lint);
     await deployPathway(store, fixture('parent-calls-child'), lint);
 
-    env = await createTestWorkflowEnvironment({ databaseUrl: db.url });
+    env = await createTestWorkflowEnvironment({ databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,

@@ -12,6 +12,7 @@ import { CaseSchema, migrateDatabase, openStore, SettingSchema, type Store } fro
 import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
 import { useFreshDatabase } from '../support/database';
 import { installQuietRuntime } from '../support/sdk-runtime';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 describe('starting a case with the variables its start form declares', () => {
   let store: Store;
@@ -48,7 +49,7 @@ describe('starting a case with the variables its start form declares', () => {
     );
     await deployPathway(store, withoutStartForm, { taskTypes: [], formIds: [], deployedBy: 'test' });
     // No worker: a case that starts stays where it is, which is all these tests look at.
-    env = await createTestWorkflowEnvironment({ databaseUrl: db.url });
+    env = await createTestWorkflowEnvironment({ databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     engine = { store, client: env.client, taskQueue: 'engine-start-variables', logger: silentLogger };
   });
 

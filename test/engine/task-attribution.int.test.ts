@@ -27,6 +27,7 @@ import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
 import { forms, prepareStore, realActivities, taskOf, validSubmission } from './task-completion-support';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'task-attribution';
 const NHS_NUMBER = '9434765870';
@@ -65,7 +66,7 @@ describe('who a completed task’s records name', () => {
       const xml = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', `${fixture}.bpmn`), 'utf8');
       await deployPathway(store, xml, { ...installedLintOptions(), deployedBy: 'test' });
     }
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url });
+    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({

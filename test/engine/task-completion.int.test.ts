@@ -27,6 +27,7 @@ import {
   taskOf,
   validSubmission,
 } from './task-completion-support';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'task-completion';
 
@@ -53,7 +54,7 @@ describe('task completion ids', () => {
   beforeAll(async () => {
     installQuietRuntime();
     ({ store, settingOdsCode } = await prepareStore(db.url));
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url });
+    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({

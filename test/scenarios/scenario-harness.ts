@@ -32,6 +32,7 @@ import {
 } from '../../workflows';
 import { useFreshDatabase } from '../support/database';
 import { installQuietRuntime } from '../support/sdk-runtime';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 export type Vars = Record<string, unknown>;
 export type PathwayHandle = WorkflowHandle<typeof runPathway>;
@@ -227,7 +228,7 @@ export function useScenario(prefix: string, options: ScenarioOptions = {}): Scen
     await migrateDatabase(db.url, silentLogger);
     store = await openStore(db.url);
     sandbox = await startSandbox(options, spineRequests);
-    env = await createTestWorkflowEnvironment({ databaseUrl: db.url });
+    env = await createTestWorkflowEnvironment({ databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     for (const { processId: pathwayId } of PATHWAYS) {
       const version = await deployPathway(store, readPathwayXml(pathwayId), {
         ...installedLintOptions(),

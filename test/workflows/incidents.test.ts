@@ -29,6 +29,7 @@ import {
 import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'incidents';
 const NHS_NUMBER = '9434765919';
@@ -76,7 +77,7 @@ describe('incidents on the time-skipping server, with the real activities', () =
     ir = await compilePathwayIR(
       readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', 'referral-with-care-plan.bpmn'), 'utf8'),
     );
-    env = await createTestWorkflowEnvironment({ databaseUrl: db.url });
+    env = await createTestWorkflowEnvironment({ databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,

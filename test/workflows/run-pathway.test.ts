@@ -21,6 +21,7 @@ import {
 } from '../../workflows';
 import { useFreshDatabase } from '../support/database';
 import { installQuietRuntime } from '../support/sdk-runtime';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const db = useFreshDatabase('run_pathway');
 const TASK_QUEUE = 'pathways';
@@ -90,7 +91,7 @@ describe('runPathway on the time-skipping server', () => {
 
   beforeAll(async () => {
     installQuietRuntime();
-    testEnv = await createTestWorkflowEnvironment({ databaseUrl: db.url });
+    testEnv = await createTestWorkflowEnvironment({ databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     worker = await Worker.create({
       connection: testEnv.nativeConnection,
       taskQueue: TASK_QUEUE,
@@ -442,8 +443,9 @@ describe('runPathway on the time-skipping server', () => {
       );
       // New histories are marked, so a replay keeps messages where they were kept and nowhere else (and raises
       // incidents, marked at the start, only in cases that started with them; and answers a completion once its
-      // steps have settled only where it did).
+      // steps have settled only where it did; and keeps its stuck signals, marked at the start).
       expect(patches).toEqual([
+        expect.stringContaining('"id":"stuck-signals"'),
         expect.stringContaining('"id":"incidents"'),
         expect.stringContaining('"id":"buffer-messages"'),
         expect.stringContaining('"id":"settle-before-answer"'),

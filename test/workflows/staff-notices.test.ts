@@ -19,6 +19,7 @@ import { completeTaskUpdate, stateQuery, type runPathway } from '../../workflows
 import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
+import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'staff-notices';
 
@@ -41,7 +42,7 @@ describe('planned work and staff notices on the time-skipping server', () => {
     installQuietRuntime();
     await migrateDatabase(db.url, silentLogger);
     store = await openStore(db.url);
-    env = await createTestWorkflowEnvironment({ databaseUrl: db.url });
+    env = await createTestWorkflowEnvironment({ databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
