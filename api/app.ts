@@ -10,6 +10,7 @@ import type { Readiness } from '../runtime/readiness';
 import type { SpineClient } from '../activities/spine';
 import type { CaseEngine } from '../engine';
 import type { Store } from '../store';
+import { metricsRouter, type Metrics } from '../metrics';
 import { DEV_ISSUER_PATH } from './auth/dev-keys';
 import { whoamiRouter } from './auth/whoami.router';
 import swaggerUi from 'swagger-ui-express';
@@ -27,6 +28,8 @@ export interface AppDependencies {
    * this is asked at each request, and `/api/v1` answers 503 while it gives nothing.
    */
   api?: () => ApiDependencies | undefined;
+  /** Served at `/metrics` (Prometheus) when given: no sign-in, or its METRICS_TOKEN. */
+  metrics?: Metrics;
 }
 
 export interface ApiDependencies {
@@ -64,6 +67,7 @@ export function createApp(deps: AppDependencies): Express {
   });
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
   app.use(healthRouter(deps.readiness));
+  if (deps.metrics) app.use(metricsRouter(deps.metrics));
   // The OpenAPI document and the forms' JSON Schemas hold nobody's data: no sign-in, so the docs can load them.
   app.use('/api/v1', apiV1DocumentsRouter());
   // Reference docs of /api/v1, rendered by Swagger UI from its own package (no CDN).

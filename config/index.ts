@@ -66,6 +66,8 @@ export interface Config {
     readonly token: string | undefined;
   };
   readonly log: { readonly level: LogLevel; readonly pretty: boolean };
+  /** `/metrics` (Prometheus): when a token is set, a scrape must send it as a bearer token. */
+  readonly metrics: { readonly token: string | undefined };
 }
 
 export interface VariableSpec {
@@ -284,6 +286,14 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: true,
   },
   {
+    name: 'METRICS_TOKEN',
+    description:
+      'Bearer token a Prometheus scrape of /metrics must send (Authorization: Bearer ...); unset, /metrics needs no sign-in (it holds no personal data)',
+    expects: 'a random token of at least 16 characters (letters, digits and ._~+/- only)',
+    schema: { type: 'string', minLength: 16, pattern: '^[A-Za-z0-9._~+/-]+=*$' },
+    secret: true,
+  },
+  {
     name: 'LOG_LEVEL',
     description: 'Least severe log level written',
     default: 'info',
@@ -395,6 +405,7 @@ export function loadConfig(env: Env = process.env, options: { cwd?: string; isTt
       level: (str('LOG_LEVEL') ?? 'info') as LogLevel,
       pretty: logFormat ? logFormat === 'pretty' : (options.isTty ?? process.stdout.isTTY === true),
     },
+    metrics: { token: str('METRICS_TOKEN') },
   };
   return deepFreeze(config);
 }
@@ -441,6 +452,7 @@ export function describeConfig(config: Config): Record<string, string> {
     SESSION_SECRET: mask(config.session.secret),
     SESSION_IDLE_TIMEOUT: String(config.session.idleTimeoutSeconds),
     SESSION_MAX_LIFETIME: String(config.session.maxLifetimeSeconds),
+    METRICS_TOKEN: mask(config.metrics.token),
     LOG_LEVEL: config.log.level,
     LOG_FORMAT: config.log.pretty ? 'pretty' : 'json',
   };

@@ -12,6 +12,7 @@ import { createHttpServer } from '../api/http-server';
 import type { Config } from '../config';
 import type { CaseEngine } from '../engine';
 import type { Logger } from '../log';
+import { createMetrics, type MetricsSources } from '../metrics';
 import { startDatabase } from './parts/database';
 import { hasIdentityProvider, startIdentity } from './parts/identity';
 import { startSpine } from './parts/spine';
@@ -51,7 +52,17 @@ export async function startThroughcare(
 
   // /api/v1 answers 503 until the database and the identity provider are there.
   let api: ApiDependencies | undefined;
-  const server = await listen(createApp({ readiness, logger, api: () => api }), config.host, config.port);
+  // /metrics reads each source once it has started; the embedded engine's tables are in the same database.
+  let metricsSources: MetricsSources = {};
+  const metrics = createMetrics({
+    sources: () => metricsSources,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    embeddedTemporalSchema: config.temporal.address === undefined ? 'temporal' : undefined,
+    token: config.metrics.token,
+    logger: logger.child({ component: 'metrics' }),
+  });
+  const server = await listen(createApp({ readiness, logger, api: () => api, metrics }), config.host, config.port);
   const { port } = server.address() as AddressInfo;
   const url = localUrl(config.host, port);
   logger.info({ url }, `HTTP server listening on ${url} (readiness at ${url}/ready)`);
@@ -93,6 +104,7 @@ export async function startThroughcare(
       part: { location: 'record store', stop: () => store.close() },
       reported: false,
     });
+    metricsSources = { store };
     const undeployed = await deployShippedPathways(store, logger);
     if (undeployed.length === 0) readiness.markUp('pathways', `${PATHWAYS.length} shipped pathways deployed`);
     else
@@ -109,7 +121,11 @@ export async function startThroughcare(
     if (api) api = { ...api, spine: () => spineClient };
     const temporal = await startPart('temporal', () => startTemporal(config, database.url, logger));
     await startPart('worker', () =>
-      startWorkerPart(config, { store, temporalAddress: temporal.address, spineBaseUrl: spine.baseUrl }, logger),
+      startWorkerPart(
+        config,
+        { store, temporalAddress: temporal.address, spineBaseUrl: spine.baseUrl, activityFailures: metrics },
+        logger,
+      ),
     );
     // The API's case engine (cases, tasks: what the CLI sends): a client of the frontend the worker polls.
     const connection = await Connection.connect({ address: temporal.address });
@@ -126,6 +142,7 @@ export async function startThroughcare(
       forms: createFormValidator(),
     };
     if (api) api = { ...api, engine: () => engine };
+    metricsSources = { ...metricsSources, client: engine.client };
     await writeRuntimeInfo(config.dataDir, {
       pid: process.pid,
       httpUrl: url,

@@ -5,6 +5,7 @@
 import { createActivities, createNotificationTransport } from '../../activities';
 import type { Config } from '../../config';
 import type { Logger } from '../../log';
+import type { ActivityFailureRecorder } from '../../metrics';
 import type { Store } from '../../store';
 import { startWorker } from '../../worker';
 import type { StartedPart } from '../part';
@@ -14,6 +15,8 @@ export interface WorkerPartDependencies {
   readonly store: Store;
   readonly temporalAddress: string;
   readonly spineBaseUrl: string;
+  /** Counts each failed activity attempt for /metrics (called by the worker's activity interceptor). */
+  readonly activityFailures?: ActivityFailureRecorder;
 }
 
 export async function startWorkerPart(
@@ -39,5 +42,7 @@ export async function startWorkerPart(
       logger: logger.child({ component: 'activities' }),
     }),
     logger,
+    onActivityFailure: (activityType, errorType) =>
+      deps.activityFailures?.recordActivityFailure(activityType, errorType),
   });
 }
