@@ -133,6 +133,12 @@ function failureType(failure: Msg | undefined): string | undefined {
   return failure?.applicationFailureInfo?.type as string | undefined;
 }
 
+function isNonRetryable(policy: RetryPolicyState, failure: Msg | undefined): boolean {
+  if (failure?.applicationFailureInfo?.nonRetryable) return true;
+  const type = failureType(failure);
+  return !!type && policy.nonRetryableErrorTypes.includes(type);
+}
+
 /** The retry decision shared by activities and workflows: a backoff in ms, or the final retry state. */
 export function decideRetry(
   policy: RetryPolicyState | undefined,
@@ -142,9 +148,7 @@ export function decideRetry(
   deadline: number | undefined,
 ): { backoffMs: number } | { retryState: number } {
   if (!policy) return { retryState: RetryState.RetryPolicyNotSet };
-  if (failure?.applicationFailureInfo?.nonRetryable) return { retryState: RetryState.NonRetryableFailure };
-  const type = failureType(failure);
-  if (type && policy.nonRetryableErrorTypes.includes(type)) return { retryState: RetryState.NonRetryableFailure };
+  if (isNonRetryable(policy, failure)) return { retryState: RetryState.NonRetryableFailure };
   if (policy.maximumAttempts > 0 && attempt >= policy.maximumAttempts)
     return { retryState: RetryState.MaximumAttemptsReached };
   const override = positiveMs(failure?.applicationFailureInfo?.nextRetryDelay);
@@ -153,6 +157,22 @@ export function decideRetry(
     Math.min(policy.initialIntervalMs * Math.pow(policy.backoffCoefficient, attempt - 1), policy.maximumIntervalMs);
   if (deadline !== undefined && now + backoffMs >= deadline) return { retryState: RetryState.Timeout };
   return { backoffMs };
+}
+
+/**
+ * The retry decision for an attempt that ended after ResetActivity marked it: the next attempt is attempt 1, due
+ * at once whatever the backoff and the attempts used (the counter was reset); a non-retryable failure and the
+ * schedule-to-close deadline still end the activity.
+ */
+function retryAfterReset(
+  policy: RetryPolicyState,
+  failure: Msg | undefined,
+  now: number,
+  deadline: number | undefined,
+): { backoffMs: number } | { retryState: number } {
+  if (isNonRetryable(policy, failure)) return { retryState: RetryState.NonRetryableFailure };
+  if (deadline !== undefined && now >= deadline) return { retryState: RetryState.Timeout };
+  return { backoffMs: 0 };
 }
 
 export class Engine {
@@ -1007,18 +1027,26 @@ export class Engine {
     const finalTimeout =
       opts.timeoutType === TimeoutType.ScheduleToClose || opts.timeoutType === TimeoutType.ScheduleToStart;
     const deadline = act.scheduleToCloseMs > 0 ? act.scheduledTime + act.scheduleToCloseMs : undefined;
+    const reset = act.reset;
     const decision = finalTimeout
       ? { retryState: RetryState.Timeout }
-      : decideRetry(act.retry, act.attempt, opts.timeoutType ? undefined : failure, tx.now, deadline);
+      : reset
+        ? retryAfterReset(act.retry, opts.timeoutType ? undefined : failure, tx.now, deadline)
+        : decideRetry(act.retry, act.attempt, opts.timeoutType ? undefined : failure, tx.now, deadline);
     if ('backoffMs' in decision && !act.cancelRequested) {
       await tx.deleteTimers(run, [TimerKind.ActivityStartToClose, TimerKind.ActivityHeartbeat], act.scheduledId);
       act.lastFailure = messageToJson('temporal.api.failure.v1.Failure', failure);
-      act.attempt++;
+      act.attempt = reset ? 1 : act.attempt + 1;
+      act.reset = undefined;
+      if (reset?.heartbeat) {
+        act.heartbeatDetails = undefined;
+        act.lastHeartbeatTime = undefined;
+      }
       act.phase = 'backoff';
       act.nextAttemptTime = tx.now + decision.backoffMs;
       act.startedTime = undefined;
       if (decision.backoffMs <= 0) {
-        this.makeActivityAttemptReady(tx, run, act);
+        this.dispatchActivityAttempt(tx, run, act);
       } else {
         tx.addTimer(run, TimerKind.ActivityRetry, act.scheduledId, act.nextAttemptTime, act.attempt);
       }
@@ -1056,6 +1084,51 @@ export class Engine {
     act.nextAttemptTime = undefined;
     tx.addTask(run, TaskKind.Activity, act.taskQueue, act.scheduledId, act.attempt);
     run.dirty = true;
+  }
+
+  /** The next attempt, due now: queued for a worker, with its own schedule-to-start timeout. */
+  private dispatchActivityAttempt(tx: Tx, run: Run, act: ActivityState): void {
+    this.makeActivityAttemptReady(tx, run, act);
+    if (act.scheduleToStartMs > 0)
+      tx.addTimer(run, TimerKind.ActivityScheduleToStart, act.scheduledId, tx.now + act.scheduleToStartMs, act.attempt);
+  }
+
+  /**
+   * ResetActivity on one pending activity: its attempt counter goes back to 1. One waiting for its next attempt
+   * (in its retry backoff, or queued and not yet picked up) is dispatched at once as attempt 1, or at a random
+   * time within `jitterMs`, its per-attempt timeouts starting afresh; schedule-to-close still counts from the
+   * first schedule. Its last failure goes, as Temporal's does: attempt 1 has no earlier attempt. One with an
+   * attempt in flight is only marked: that attempt runs on, and when it fails or times out the next attempt is
+   * attempt 1, at once (failActivityAttempt). Like Temporal's, a reset writes no history event.
+   */
+  async resetActivity(
+    tx: Tx,
+    run: Run,
+    act: ActivityState,
+    opts: { resetHeartbeat: boolean; jitterMs: number },
+  ): Promise<void> {
+    run.dirty = true;
+    if (act.phase === 'started') {
+      act.reset = { heartbeat: opts.resetHeartbeat || !!act.reset?.heartbeat };
+      return;
+    }
+    if (opts.resetHeartbeat) {
+      act.heartbeatDetails = undefined;
+      act.lastHeartbeatTime = undefined;
+    }
+    // The retry timer, queued task and schedule-to-start timeout of the attempt being replaced: attempt numbers
+    // restart at 1, so a stale one could otherwise pass for a later attempt's.
+    await tx.deleteTimers(run, [TimerKind.ActivityRetry, TimerKind.ActivityScheduleToStart], act.scheduledId);
+    await tx.deleteTasks(run, TaskKind.Activity, act.scheduledId);
+    act.attempt = 1;
+    act.lastFailure = undefined;
+    if (opts.jitterMs > 0) {
+      act.phase = 'backoff';
+      act.nextAttemptTime = tx.now + Math.floor(Math.random() * opts.jitterMs);
+      tx.addTimer(run, TimerKind.ActivityRetry, act.scheduledId, act.nextAttemptTime, act.attempt);
+      return;
+    }
+    this.dispatchActivityAttempt(tx, run, act);
   }
 
   timeoutFailure(act: ActivityState, timeoutType: number): Msg {
@@ -1549,15 +1622,7 @@ export class Engine {
       }
       case TimerKind.ActivityRetry:
         if (act.phase !== 'backoff' || act.attempt !== timer.seq) return;
-        this.makeActivityAttemptReady(tx, run, act);
-        if (act.scheduleToStartMs > 0)
-          tx.addTimer(
-            run,
-            TimerKind.ActivityScheduleToStart,
-            act.scheduledId,
-            tx.now + act.scheduleToStartMs,
-            act.attempt,
-          );
+        this.dispatchActivityAttempt(tx, run, act);
         return;
       default:
         return;

@@ -103,6 +103,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     shutdownWorker: (r) => s.shutdownWorker(r),
     resetStickyTaskQueue: (r) => s.resetStickyTaskQueue(r),
     resetWorkflowExecution: (r) => s.resetWorkflowExecution(r),
+    resetActivity: (r) => s.resetActivity(r),
     listWorkflowExecutions: (r) => s.listWorkflowExecutions(r),
     countWorkflowExecutions: (r) => s.countWorkflowExecutions(r),
   };

@@ -63,6 +63,11 @@ export interface ActivityState {
   nextAttemptTime?: number;
   cancelRequested?: boolean;
   cancelRequestedId?: number;
+  /**
+   * ResetActivity while an attempt was in flight: that attempt runs on (its heartbeats answer activityReset), and
+   * once it fails or times out the next attempt is attempt 1, at once, its heartbeat details cleared if `heartbeat`.
+   */
+  reset?: { heartbeat: boolean };
 }
 
 export interface TimerState {

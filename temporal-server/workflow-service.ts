@@ -952,7 +952,8 @@ export class WorkflowService {
       act.lastHeartbeatTime = tx.now;
       if (req.details) act.heartbeatDetails = messageFromJsonSafe(req.details);
       run.dirty = true;
-      return { cancelRequested: !!act.cancelRequested, activityPaused: false, activityReset: false };
+      // A reset attempt is told so (the SDK then cancels it and reports it failed, and the retry is attempt 1).
+      return { cancelRequested: !!act.cancelRequested, activityPaused: false, activityReset: !!act.reset };
     });
   }
 
@@ -979,6 +980,10 @@ export class WorkflowService {
   async respondActivityTaskCanceled(req: Msg, byId = false): Promise<Msg> {
     await this.transact(async (tx) => {
       const { run, act } = await this.activityFor(tx, req, byId);
+      // As Temporal: only a cancel the workflow asked for closes the activity as canceled. An attempt the SDK
+      // cancelled for a reset (or that gave up on its own) must not end it; it fails or times out and retries.
+      if (!act.cancelRequested)
+        throw invalidArgument('unable to mark activity as canceled without activity being request canceled first');
       await this.engine.cancelActivity(tx, run, act, req.details ?? undefined, req.identity ?? '');
     });
     return {};
@@ -1267,6 +1272,46 @@ export class WorkflowService {
           }
         : undefined,
     };
+  }
+
+  // ---- activity reset -------------------------------------------------------------------------------------
+
+  /**
+   * ResetActivity (the ops console's "retry now"): resets the pending activities chosen by id, by type or all of
+   * them (`matchAll`), see Engine.resetActivity. As in Temporal: NOT_FOUND for an unknown or closed run and when
+   * no pending activity matches; no history event. Nothing is ever paused here, so `keepPaused` has nothing to
+   * keep, and activity options are never updated, so `restoreOriginalOptions` finds them as they were.
+   */
+  async resetActivity(req: Msg): Promise<Msg> {
+    const ns = this.requireNamespace(req);
+    const exec = req.execution ?? {};
+    if (!exec.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    let matches: (act: ActivityState) => boolean;
+    let what: string;
+    if (req.id !== undefined) {
+      matches = (a) => a.activityId === req.id;
+      what = `with id "${String(req.id)}"`;
+    } else if (req.type !== undefined) {
+      matches = (a) => a.activityType === req.type;
+      what = `of type "${String(req.type)}"`;
+    } else if (req.matchAll === true) {
+      matches = () => true;
+      what = 'at all';
+    } else {
+      throw invalidArgument('Either Activity.Id or Activity.Type should be set on request.');
+    }
+    const opts = { resetHeartbeat: !!req.resetHeartbeat, jitterMs: positiveMs(req.jitter) ?? 0 };
+    await this.transact(async (tx) => {
+      const run = await tx.loadCurrentRun(ns, exec.workflowId, exec.runId || undefined);
+      this.engine.assertRunning(run);
+      const acts = Object.values(run.state.activities).filter(matches);
+      if (acts.length === 0)
+        throw notFound(
+          `workflow execution ${String(exec.workflowId)} has no pending activity ${what} (it may have completed)`,
+        );
+      for (const act of acts) await this.engine.resetActivity(tx, run, act, opts);
+    });
+    return {};
   }
 
   // ---- reset ----------------------------------------------------------------------------------------------
