@@ -23,11 +23,11 @@ export class TemporalServiceError extends Error {
   toGrpc(): { code: GrpcStatus; details: string; metadata: Metadata } {
     const metadata = new Metadata();
     const details = this.detail ? [packAny(this.detail.typeName, this.detail.value)] : [];
-    metadata.set(
-      'grpc-status-details-bin',
-      encodeMessage('google.rpc.Status', { code: this.code, message: this.message, details }),
-    );
-    return { code: this.code, details: this.message, metadata };
+    // A message quoting what a client sent (a query's offending character) may hold half a surrogate pair, which
+    // grpc-js cannot percent-encode into the status header: it would throw instead of answering.
+    const message = wellFormed(this.message);
+    metadata.set('grpc-status-details-bin', encodeMessage('google.rpc.Status', { code: this.code, message, details }));
+    return { code: this.code, details: message, metadata };
   }
 }
 
@@ -51,4 +51,9 @@ export function alreadyStarted(message: string, startRequestId: string, runId: s
 }
 export function unimplemented(method: string): TemporalServiceError {
   return new TemporalServiceError(GrpcStatus.UNIMPLEMENTED, `${method} is not implemented by the embedded server`);
+}
+
+/** The text with each lone surrogate (half a pair) replaced by U+FFFD, as String.prototype.toWellFormed does. */
+export function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }

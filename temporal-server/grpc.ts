@@ -12,7 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import type * as protobuf from 'protobufjs';
 import type { Logger } from 'pino';
-import { TemporalServiceError, unimplemented } from './errors';
+import { TemporalServiceError, unimplemented, wellFormed } from './errors';
 import { decodeMessage, encodeResponse, protoRoot, type Msg } from './proto';
 import type { CallContext } from './workflow-service';
 
@@ -70,7 +70,7 @@ export function addProtoService(
               return;
             }
             logger.error({ err, method: method.name }, 'temporal rpc failed');
-            callback({ code: status.INTERNAL, details: err instanceof Error ? err.message : String(err) });
+            callback({ code: status.INTERNAL, details: wellFormed(err instanceof Error ? err.message : String(err)) });
           },
         );
     };

@@ -76,4 +76,13 @@ describe('visibility through the official client', () => {
     expect(err.cause?.code).toBe(3);
     expect(err.cause?.details).toMatch(/invalid query/);
   });
+
+  it('answers a query whose refusal quotes half a surrogate pair, instead of failing to send the status', async () => {
+    // The lexer names the code unit where it stopped: half of U+10FFFF's pair, which grpc-js cannot encode as is.
+    const err = (await t.client.workflow.count('\u{10FFFF}').catch((e: unknown) => e)) as {
+      cause?: { code?: number; details?: string };
+    };
+    expect(err.cause).toMatchObject({ code: 3 });
+    expect(err.cause?.details).toContain('\uFFFD');
+  });
 });
