@@ -68,6 +68,10 @@ export const ACTIONS = [
   // One's saved worklist views (filters, not records): listing them, and saving, replacing or deleting one's own.
   'worklist-view.list',
   'worklist-view.save',
+  // The ops console: stuck-case views, a pathway's heatmap, a case's engine state and history (no clinical content),
+  // and acting on cases (retry, deliver, cancel, reassign, bulk actions); asked about the settings one works in.
+  'ops.read',
+  'ops.act',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -119,6 +123,8 @@ export const ACTION_SCOPES: Record<Action, 'any-setting' | 'every-setting' | 'in
   // Asked about the settings one works in: a view is seen there (or shared with one of them), never elsewhere.
   'worklist-view.list': 'any-setting',
   'worklist-view.save': 'any-setting',
+  'ops.read': 'any-setting',
+  'ops.act': 'any-setting',
 };
 
 /** What an action is about, as far as the policy needs to know. */
@@ -241,6 +247,15 @@ export const ACCESS_RULES: readonly AccessRule[] = [
       'appointment.list',
       'note.list',
     ],
+    clinicalContent: false,
+    purpose: 'HOPERAT',
+  },
+  {
+    // The console reads engine state (where a case is, its activities, timers and history events) and acts on it;
+    // what a case's events carry is withheld as clinical content (engine/ops.ts shows event types and times only).
+    id: 'ops-console',
+    roles: ['ops'],
+    actions: ['ops.read', 'ops.act'],
     clinicalContent: false,
     purpose: 'HOPERAT',
   },

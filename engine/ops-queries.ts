@@ -38,9 +38,11 @@ export function viewCondition(view: OpsView, thresholds: OpsThresholds = DEFAULT
     case 'overdue':
       return `(ExecutionStatus = 'Running' AND OverdueFrom < NOW())`;
     case 'idle':
-      // Nothing for a person to do, no message awaited and nothing planned ahead: only time will not move it on.
+      // Nothing for a person to do, nothing failing (that is the failing view), no message awaited and nothing
+      // planned ahead: only time will not move it on.
       return (
-        `(ExecutionStatus = 'Running' AND OpenTaskCount = 0 AND MessageWaitSince IS NULL AND ` +
+        `(ExecutionStatus = 'Running' AND OpenTaskCount = 0 AND OpenIncidentCount = 0 AND FailingAttempts = 0 AND ` +
+        `MessageWaitSince IS NULL AND ` +
         `WaitingSince < NOW() - ${thresholds.idleAfter} AND (NextDueAt IS NULL OR NextDueAt < NOW()))`
       );
     case 'waiting':

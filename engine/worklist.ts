@@ -300,6 +300,8 @@ export interface AssignmentActor {
   readonly subject: string;
   readonly requestId?: string;
   readonly settingOdsCode?: string;
+  /** The permission the change is made under, when not the change's own (ops reassign a case's tasks: `ops.act`). */
+  readonly operation?: string;
 }
 
 /**
@@ -370,7 +372,7 @@ export async function changeTaskAssignment(
       request_id: actor.requestId ?? null,
       setting_ods_code: actor.settingOdsCode ?? null,
       // As the policy names it: claiming and giving back are one permission.
-      operation: change.kind === 'assign' ? 'task.assign' : 'task.claim',
+      operation: actor.operation ?? (change.kind === 'assign' ? 'task.assign' : 'task.claim'),
     });
   });
   return { ...task, assignee };

@@ -11,6 +11,7 @@ import { createApp, type ApiDependencies } from '../api';
 import { createHttpServer } from '../api/http-server';
 import type { Config } from '../config';
 import type { CaseEngine } from '../engine';
+import { resumeBulkOperations } from '../engine/ops-bulk';
 import type { Logger } from '../log';
 import { createMetrics, type MetricsSources } from '../metrics';
 import { startDatabase } from './parts/database';
@@ -143,6 +144,8 @@ export async function startThroughcare(
     };
     if (api) api = { ...api, engine: () => engine };
     metricsSources = { ...metricsSources, client: engine.client };
+    // Bulk operations a stop or crash interrupted go on with their cases still pending.
+    await resumeBulkOperations(engine);
     await writeRuntimeInfo(config.dataDir, {
       pid: process.pid,
       httpUrl: url,

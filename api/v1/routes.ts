@@ -22,6 +22,8 @@ import { APPOINTMENT_ROUTES } from './appointments.routes';
 import { CONTACT_ROUTES } from './contacts.routes';
 import { PATIENT_SEARCH_ROUTES } from './patient-search.routes';
 import { WORKLIST_VIEW_ROUTES } from './worklist-views.routes';
+import { OPS_HEATMAP_ROUTES } from './ops-heatmap.routes';
+import { OPS_ROUTES } from './ops.routes';
 
 export const ROUTES: readonly RouteSpec[] = [
   ...CASE_ROUTES,
@@ -38,6 +40,8 @@ export const ROUTES: readonly RouteSpec[] = [
   ...NOTE_ROUTES,
   ...ALERT_ROUTES,
   ...WORKLIST_VIEW_ROUTES,
+  ...OPS_ROUTES,
+  ...OPS_HEATMAP_ROUTES,
 ];
 
 export { accessRecordOf, type AuditEntry, type RouteContext, type RouteResult, type RouteSpec } from './operation';

@@ -11,6 +11,8 @@ import { NOTE_ALERT_SCHEMAS } from './notes-alerts.schemas';
 import { PATHWAY_SCHEMAS } from './pathways.schemas';
 import { cursor, limit, nullable } from './paging.schemas';
 import { WORKLIST_VIEW_SCHEMAS } from './worklist-views.schemas';
+import { OPS_HEATMAP_SCHEMAS } from './ops-heatmap.schemas';
+import { OPS_SCHEMAS } from './ops.schemas';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -40,6 +42,8 @@ export const SCHEMAS: Record<string, JsonSchema> = {
   ...CASE_TERMINATE_SCHEMAS,
   ...NOTE_ALERT_SCHEMAS,
   ...WORKLIST_VIEW_SCHEMAS,
+  ...OPS_HEATMAP_SCHEMAS,
+  ...OPS_SCHEMAS,
   Problem: {
     type: 'object',
     description: 'RFC 9457 problem details; `errors` names each bad field by JSON Pointer',

@@ -20,6 +20,7 @@ import { Migration20261207093000_worklist_open_sort_index } from './202612070930
 import { Migration20261207160000_worklist_due_statistics } from './20261207160000-worklist-due-statistics.migration';
 import { Migration20261207180000_saved_worklist_views } from './20261207180000-saved-worklist-views.migration';
 import { Migration20261207190000_worklist_task_priority } from './20261207190000-worklist-task-priority.migration';
+import { Migration20261207210000_ops_console } from './20261207210000-ops-console.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -49,5 +50,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261207160000-worklist-due-statistics', class: Migration20261207160000_worklist_due_statistics },
   { name: '20261207180000-saved-worklist-views', class: Migration20261207180000_saved_worklist_views },
   { name: '20261207190000-worklist-task-priority', class: Migration20261207190000_worklist_task_priority },
+  { name: '20261207210000-ops-console', class: Migration20261207210000_ops_console },
   // </migration-list>
 ];

@@ -87,6 +87,9 @@ const ALLOWED_OWN: Record<Role, Action[]> = {
     'appointment.list',
     // that a case has notes and when; the bodies are clinical content, withheld
     'note.list',
+    // the ops console: engine state and acting on it, no clinical content
+    'ops.read',
+    'ops.act',
   ],
   admin: DIRECTORY,
 };

@@ -28,6 +28,7 @@ import type { Store } from '../../store';
 import { startTemporalServer, type TemporalServer } from '../../temporal-server';
 import { WORKFLOWS_PATH } from '../../worker';
 import { useFreshDatabase } from '../support/database';
+import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
 import { forms, prepareStore, realActivities, taskOf, validSubmission } from '../engine/task-completion-support';
 import { routesOf } from './routes-of';
@@ -118,6 +119,8 @@ describe('/api/v1', () => {
     await deployPathway(store, fixture('parent-calls-child'), lint);
     await deployPathway(store, readPathwayXml('identify-person'), { ...installedLintOptions(), deployedBy: 'test' });
     await deployPathway(store, readPathwayXml('sms-prison'), { ...installedLintOptions(), deployedBy: 'test' });
+    // Its PDS trace fails while Spine is unreachable (the worker's Spine client points nowhere): a failing case.
+    await deployPathway(store, fixture('ops-stuck'), { ...installedLintOptions(), deployedBy: 'test' });
     server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
@@ -811,6 +814,45 @@ describe('/api/v1', () => {
           display: 'ACCT open',
           severity: 'high',
         }),
+      describeOpsCase: () => as(subjectOf('ops'), 'get', `/api/v1/ops/cases/${cases.own}`),
+      getOpsCaseHistory: () => as(subjectOf('ops'), 'get', `/api/v1/ops/cases/${cases.own}/history?limit=5`),
+      retryOpsCase: async () => {
+        const started = await as(subjectOf('clinician'), 'post', '/api/v1/cases', {
+          pathway: 'OpsStuck',
+          nhsNumber: NHS.own,
+          settingOdsCode: own,
+          variables: { route: 'trace', dueAt: '2099-01-01T00:00:00Z' },
+        });
+        await eventually(
+          'the trace failing',
+          async () => (await as(subjectOf('ops'), 'get', `/api/v1/ops/cases/${started.body.caseId}`)).body,
+          (body: { pendingActivities?: { attempt: number }[] }) => (body.pendingActivities?.[0]?.attempt ?? 0) >= 2,
+          { timeoutMs: 30_000 },
+        );
+        return as(subjectOf('ops'), 'post', `/api/v1/ops/cases/${started.body.caseId}/retry`, {});
+      },
+      deliverOpsMessage: async () => {
+        const started = await as(subjectOf('clinician'), 'post', '/api/v1/cases', {
+          pathway: 'ParentJourney',
+          nhsNumber: NHS.own,
+          settingOdsCode: own,
+        });
+        return as(subjectOf('ops'), 'post', `/api/v1/ops/cases/${started.body.caseId}/messages`, {
+          name: 'custody.leaving',
+        });
+      },
+      cancelOpsCase: async () => {
+        const started = await as(subjectOf('clinician'), 'post', '/api/v1/cases', {
+          pathway: 'TwoReviews',
+          nhsNumber: NHS.own,
+          settingOdsCode: own,
+        });
+        return as(subjectOf('ops'), 'post', `/api/v1/ops/cases/${started.body.caseId}/cancel`, {
+          reason: 'Released before reception',
+        });
+      },
+      reassignOpsCase: () =>
+        as(subjectOf('ops'), 'post', `/api/v1/ops/cases/${cases.own}/reassign`, { assignee: subjectOf('clinician') }),
       resolveAlert: async () => {
         const raised = await as(subjectOf('clinician'), 'post', `/api/v1/patients/${NHS.own}/alerts`, {
           code: 'HA2',
