@@ -366,9 +366,9 @@ export async function runBulkOperation(engine: CaseEngine, id: string, actor: Op
 export async function resumeBulkOperations(engine: CaseEngine): Promise<void> {
   const running = await knexOf(engine.store)('ops_bulk_operations')
     .where({ status: 'running' })
-    .select<{ id: string; applied_by: string }[]>('id', 'applied_by');
+    .select<{ id: string; applied_by: string; settings: string[] }[]>('id', 'applied_by', 'settings');
   for (const operation of running) {
-    void runBulkOperation(engine, operation.id, { id: operation.applied_by }).catch((error: unknown) =>
+    void runBulkOperation(engine, operation.id, { id: operation.applied_by, settings: operation.settings }).catch((error: unknown) =>
       engine.logger.error({ err: error, bulkOperationId: operation.id }, 'bulk operation could not resume'),
     );
   }

@@ -19,7 +19,9 @@ export interface OpsThresholds {
   readonly messageWaitAfter: string;
 }
 
-export const DEFAULT_OPS_THRESHOLDS: OpsThresholds = { failingAttempts: 3, idleAfter: '14d', messageWaitAfter: '7d' };
+// Failing from the second attempt: the worker reports from then on, and Spine calls get three attempts in all, the
+// third failure becoming an incident, so a higher default would find them only once they are incidents.
+export const DEFAULT_OPS_THRESHOLDS: OpsThresholds = { failingAttempts: 2, idleAfter: '14d', messageWaitAfter: '7d' };
 
 const DURATION = /^\d+[mhdw]$/;
 

@@ -414,6 +414,8 @@ export interface OpsActor {
   readonly id: string;
   readonly name?: string;
   readonly requestId?: string | null;
+  /** The settings they act in: the log entry belongs to those, and only their ops read it. */
+  readonly settings: readonly string[];
 }
 
 export interface OpsLogEntry {
@@ -450,12 +452,20 @@ export async function logOpsAction(
     outcome: entry.outcome,
     detail: JSON.stringify(entry.detail ?? {}),
     request_id: actor.requestId ?? null,
+    settings: [...actor.settings],
   });
 }
 
-/** The latest entries of the operations log, newest first, of actions on cases of the person's settings or theirs. */
-export async function listOpsLog(engine: CaseEngine, page: { limit: number; before?: string }): Promise<OpsLogEntry[]> {
-  const q = knexOf(engine.store)('ops_log').orderBy('occurred_at', 'desc').limit(page.limit);
+/** The latest entries of the operations log, newest first, of actions taken in any of the given settings. */
+export async function listOpsLog(
+  engine: CaseEngine,
+  settings: readonly string[],
+  page: { limit: number; before?: string },
+): Promise<OpsLogEntry[]> {
+  const q = knexOf(engine.store)('ops_log')
+    .whereRaw('settings && ?::text[]', [[...settings]])
+    .orderBy('occurred_at', 'desc')
+    .limit(page.limit);
   if (page.before) q.where('occurred_at', '<', page.before);
   const rows = await q.select<
     {

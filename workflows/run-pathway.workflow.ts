@@ -88,6 +88,7 @@ import {
   type StuckSignalValue,
   type StuckSignals,
 } from './pathway/stuck-signals';
+import { planMigration, type ElementMapping, type MigrationMove } from './pathway/migrate';
 
 // ---- the persisted API ---------------------------------------------------------------------------------
 
@@ -320,6 +321,27 @@ export const activityFailingSignal = defineSignal<[ActivityFailingInput]>(ACTIVI
  * The only way a person ends a case early; Temporal's own terminate would run none of this.
  */
 export const terminatePathwayUpdate = defineUpdate<TerminatePathwayResult, [TerminatePathwayInput]>('terminatePathway');
+
+/** Moves the running pathway to another version of its process (workflows/pathway/migrate.ts); ops only. */
+export interface MigratePathwayInput {
+  readonly ir: PathwayIR;
+  /** `<pathway id>@<version>` of the version moved to. */
+  readonly pathwayVersionId: string;
+  readonly mapping?: ElementMapping;
+  readonly migratedBy: string;
+}
+export interface MigratePathwayResult {
+  readonly pathwayVersionId: string;
+  readonly moves: MigrationMove[];
+}
+/** Failure type of the `migratePathway` validator: a refused plan changes nothing. */
+export const MIGRATION_REFUSED = 'MIGRATION_REFUSED';
+export const migratePathwayUpdate = defineUpdate<MigratePathwayResult, [MigratePathwayInput]>('migratePathway');
+/** The plan a migration would follow, without applying it: the per-case dry run. */
+export const migrationPlanQuery = defineQuery<
+  { ok: true; moves: MigrationMove[] } | { ok: false; problems: string[] },
+  [Pick<MigratePathwayInput, 'ir' | 'mapping'>]
+>('migrationPlan');
 /** Where the pathway is: status, variables, open tasks with due dates, pending timers, trail. */
 export const stateQuery = defineQuery<PathwayView>('state');
 
@@ -520,7 +542,10 @@ function heldForOf(reach: MessageReach): string[] {
 // ---- the workflow -----------------------------------------------------------------------------------------
 
 export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResult> {
-  const { ir, caseId } = input;
+  const { caseId } = input;
+  // Both change only when ops move the case to another version of its pathway (`migratePathway`).
+  let ir = input.ir;
+  let pathwayVersionId = input.pathwayVersionId;
   const scopes = new Map<string, CancellationScope>();
   let inFlight = 0;
   let projectionsInFlight = 0;
@@ -559,7 +584,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     const next = stuckSignals({
       state,
       failing,
-      ...(input.pathwayVersionId ? { pathwayVersionId: input.pathwayVersionId } : {}),
+      ...(pathwayVersionId ? { pathwayVersionId } : {}),
       ...(caseSettingOf() ? { caseSetting: caseSettingOf() } : {}),
     });
     const changed = Object.entries(changedSignals(publishedSignals, next)) as [StuckSignalName, StuckSignalValue][];
@@ -643,7 +668,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
               ...command,
               caseId,
               processId: ir.processId,
-              ...(input.pathwayVersionId ? { pathwayVersionId: input.pathwayVersionId } : {}),
+              ...(pathwayVersionId ? { pathwayVersionId } : {}),
             }),
             'openTask',
             command.taskId,
@@ -671,7 +696,7 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
               ...command,
               caseId,
               processId: ir.processId,
-              ...(input.pathwayVersionId ? { pathwayVersionId: input.pathwayVersionId } : {}),
+              ...(pathwayVersionId ? { pathwayVersionId } : {}),
             }),
             'raiseIncident',
             command.incident.id,
@@ -931,6 +956,36 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
     },
   );
 
+  setHandler(migrationPlanQuery, (request) => {
+    const plan = planMigration(ir, request.ir, state, request.mapping);
+    return plan.ok ? { ok: true, moves: plan.moves } : plan;
+  });
+
+  setHandler(
+    migratePathwayUpdate,
+    (migration): MigratePathwayResult => {
+      const plan = planMigration(ir, migration.ir, state, migration.mapping);
+      // The validator has just checked it; a plan refused here would be a bug, and changes nothing.
+      if (!plan.ok) throw refuse(MIGRATION_REFUSED, plan.problems.join('; '));
+      state = plan.state;
+      ir = migration.ir;
+      pathwayVersionId = migration.pathwayVersionId;
+      version += 1;
+      log.info('pathway migrated', { pathwayVersionId, migratedBy: migration.migratedBy });
+      return { pathwayVersionId, moves: plan.moves };
+    },
+    {
+      validator: (migration: MigratePathwayInput) => {
+        if (typeof migration?.pathwayVersionId !== 'string' || typeof migration.migratedBy !== 'string')
+          throw refuse(MIGRATION_REFUSED, 'pathwayVersionId and migratedBy are required');
+        if (typeof migration.ir !== 'object' || migration.ir === null)
+          throw refuse(MIGRATION_REFUSED, 'the version to move to is missing');
+        const plan = planMigration(ir, migration.ir, state, migration.mapping);
+        if (!plan.ok) throw refuse(MIGRATION_REFUSED, plan.problems.join('; '));
+      },
+    },
+  );
+
   setHandler(activityFailingSignal, (failure) => {
     if (typeof failure.activityType !== 'string' || !Number.isInteger(failure.attempt)) return;
     if (!inFlightByType.has(failure.activityType)) return;
@@ -1067,6 +1122,8 @@ export async function runPathway(input: RunPathwayInput): Promise<RunPathwayResu
         const { attributions: _started, ...carried } = input;
         await continueAsNew<typeof runPathway>({
           ...carried,
+          ir,
+          ...(pathwayVersionId ? { pathwayVersionId } : {}),
           variables: state.variables,
           resumeState: state,
           ...(completions.size > 0 ? { completions: Object.fromEntries(completions) } : {}),

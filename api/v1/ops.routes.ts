@@ -27,6 +27,7 @@ import {
   type BulkAction,
 } from '../../engine/ops-bulk';
 import { DEFAULT_OPS_THRESHOLDS, type OpsThresholds, type OpsView } from '../../engine/ops-queries';
+import { migrateCases } from '../../engine/ops-migration';
 import { listOpsSavedSearches, saveOpsSearch } from '../../engine/ops-saved-searches';
 import { authorize, roleFor, type Action } from '../policy';
 import {
@@ -39,6 +40,7 @@ import {
   type RouteSpec,
   withQueryPointers,
 } from './operation';
+import { pathwayIdParam } from './pathways.schemas';
 import { PARAMETER_SCHEMAS } from './schemas';
 
 /** The console's lists are asked about the settings one works in (a role without it, or no setting: 403). */
@@ -49,7 +51,12 @@ function allowOps(ctx: RouteContext, action: Action): void {
 }
 
 function opsActor(ctx: RouteContext): OpsActor {
-  return { id: ctx.principal.subject, name: ctx.principal.name, requestId: ctx.requestId };
+  return {
+    id: ctx.principal.subject,
+    name: ctx.principal.name,
+    requestId: ctx.requestId,
+    settings: ctx.principal.settings,
+  };
 }
 
 function thresholdsOf(source: Record<string, unknown>): OpsThresholds {
@@ -406,7 +413,7 @@ export const OPS_ROUTES: readonly RouteSpec[] = [
     success: { status: 200, schema: 'OpsLog', description: 'the latest entries' },
     async handle(ctx) {
       allowOps(ctx, 'ops.read');
-      return { body: { items: await listOpsLog(ctx.engine, pageOf(ctx.query)) } };
+      return { body: { items: await listOpsLog(ctx.engine, ctx.principal.settings, pageOf(ctx.query)) } };
     },
   },
   {
@@ -447,6 +454,36 @@ export const OPS_ROUTES: readonly RouteSpec[] = [
         opsActor(ctx),
       );
       return { status: 201, body: saved };
+    },
+  },
+  {
+    method: 'post',
+    path: '/ops/pathways/{pathwayId}/migrations',
+    operationId: 'migrateOpsCases',
+    summary:
+      'Move the running cases of a version to another version, with an element mapping: a dry run per case, and ' +
+      'nothing moves if any case would lose an open task, timer or message wait',
+    tag: 'ops',
+    action: 'ops.act',
+    patientData: false,
+    params: { pathwayId: pathwayIdParam },
+    body: 'MigrationRequest',
+    success: { status: 200, schema: 'MigrationReport', description: 'what moved, or would, per case' },
+    async handle(ctx) {
+      allowOps(ctx, 'ops.act');
+      const report = await migrateCases(
+        ctx.engine,
+        {
+          pathwayId: ctx.params['pathwayId']!,
+          fromVersion: ctx.body['fromVersion'] as number,
+          toVersion: ctx.body['toVersion'] as number,
+          ...(ctx.body['mapping'] ? { mapping: ctx.body['mapping'] as Record<string, string> } : {}),
+          dryRun: ctx.body['dryRun'] as boolean,
+          settings: ctx.principal.settings,
+        },
+        opsActor(ctx),
+      );
+      return { body: report };
     },
   },
 ];

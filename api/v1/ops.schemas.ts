@@ -22,7 +22,7 @@ const duration = {
   description: 'minutes, hours, days or weeks, e.g. 14d',
 };
 const thresholds = {
-  failingAttempts: { type: 'integer', minimum: 1, maximum: 1000, description: 'failing from this attempt (default 3)' },
+  failingAttempts: { type: 'integer', minimum: 1, maximum: 1000, description: 'failing from this attempt (default 2)' },
   idleAfter: { ...duration, description: 'idle after this long without a move (default 14d)' },
   messageWaitAfter: { ...duration, description: 'waiting for a message longer than this (default 7d)' },
 };
@@ -220,5 +220,37 @@ export const OPS_SCHEMAS: Record<string, JsonSchema> = {
     type: 'object',
     required: ['items'],
     properties: { items: { type: 'array', items: ref('OpsSavedSearch') } },
+  },
+  MigrationRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['fromVersion', 'toVersion', 'dryRun'],
+    description:
+      'Move the running cases of one version (in your settings) to another version of the pathway. Every case is ' +
+      'checked first; if any would lose an open task, timer or message wait, none moves.',
+    properties: {
+      fromVersion: { type: 'integer', minimum: 1 },
+      toVersion: { type: 'integer', minimum: 1 },
+      mapping: {
+        type: 'object',
+        maxProperties: 500,
+        description: 'old element id → new element id, for elements renamed or replaced; others keep their id',
+        additionalProperties: { type: 'string', minLength: 1, maxLength: 255 },
+        propertyNames: { minLength: 1, maxLength: 255 },
+      },
+      dryRun: { type: 'boolean', description: 'true: only check each case and report what would move' },
+    },
+  },
+  MigrationReport: {
+    type: 'object',
+    required: ['pathwayId', 'fromVersion', 'toVersion', 'dryRun', 'applied', 'cases'],
+    properties: {
+      pathwayId: { type: 'string' },
+      fromVersion: { type: 'integer' },
+      toVersion: { type: 'integer' },
+      dryRun: { type: 'boolean' },
+      applied: { type: 'boolean' },
+      cases: { type: 'array', items: { type: 'object' } },
+    },
   },
 };

@@ -21,6 +21,7 @@ import { Migration20261207160000_worklist_due_statistics } from './2026120716000
 import { Migration20261207180000_saved_worklist_views } from './20261207180000-saved-worklist-views.migration';
 import { Migration20261207190000_worklist_task_priority } from './20261207190000-worklist-task-priority.migration';
 import { Migration20261207210000_ops_console } from './20261207210000-ops-console.migration';
+import { Migration20261207220000_ops_log_settings } from './20261207220000-ops-log-settings.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -51,5 +52,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261207180000-saved-worklist-views', class: Migration20261207180000_saved_worklist_views },
   { name: '20261207190000-worklist-task-priority', class: Migration20261207190000_worklist_task_priority },
   { name: '20261207210000-ops-console', class: Migration20261207210000_ops_console },
+  { name: '20261207220000-ops-log-settings', class: Migration20261207220000_ops_log_settings },
   // </migration-list>
 ];

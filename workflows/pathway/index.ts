@@ -33,3 +33,4 @@ export {
   type IncidentResolutionRequest,
 } from './incidents';
 export * from './types';
+export { planMigration, type ElementMapping, type MigrationMove, type MigrationPlan } from './migrate';
