@@ -27,6 +27,11 @@ import { changeSetting, settingPage, workingSettingOf } from './setting';
 import { reassignTask, submitTask, taskPage } from './task';
 import { changeAssignment, worklistPage } from './worklist';
 import { deleteWorklistViewPost, saveWorklistViewPost } from './worklist-views';
+import { createClientBundles } from './client-bundles';
+import { OPS_PATHWAY_BUNDLE, opsPathwayPage } from './ops-pathway';
+import { opsLogPage, opsPage, previewBulkPost, saveOpsSearchPost } from './ops';
+import { applyBulkPost, bulkPage, cancelBulkPost } from './ops-bulk';
+import { cancelOpsPost, messageOpsPost, opsCasePage, opsHistoryPage, reassignOpsPost, retryOpsPost } from './ops-case';
 
 /** The errors a page answers as a page, with its heading; anything else (a bug, a bad form) goes on. */
 const PAGE_TITLES: Partial<Record<ErrorCode, string>> = {
@@ -74,6 +79,9 @@ export function createWebRouter(deps: WebDependencies): Router {
   router.use('/assets', express.static(path.join(__dirname, 'assets'), cached));
   router.use('/assets', express.static(path.join(NHSUK_FRONTEND_DIST, 'nhsuk'), { ...cached, index: false }));
   router.use('/assets', express.static(path.join(NHSUK_FRONTEND_DIST, 'nhsuk', 'assets'), cached));
+  // Page scripts bundled with esbuild when the router is made (web/client-bundles.ts): the heatmap's bpmn-js viewer.
+  const bundles = createClientBundles([OPS_PATHWAY_BUNDLE]);
+  router.use(bundles.router);
 
   router.get('/', (req, res) => {
     const principal = principalOf(res);
@@ -152,6 +160,20 @@ export function createWebRouter(deps: WebDependencies): Router {
   router.get('/tasks/:taskId', page(taskPage));
   router.post('/tasks/:taskId', ...form, page(submitTask));
   router.post('/tasks/:taskId/assign', ...form, page(reassignTask));
+  router.get('/ops/pathways/:pathwayId/versions/:version', page(opsPathwayPage(bundles)));
+  router.get('/ops', page(opsPage));
+  router.post('/ops/saved-searches', ...form, page(saveOpsSearchPost));
+  router.post('/ops/bulk', ...form, page(previewBulkPost));
+  router.get('/ops/bulk/:operationId', page(bulkPage));
+  router.post('/ops/bulk/:operationId/apply', ...form, page(applyBulkPost));
+  router.post('/ops/bulk/:operationId/cancel', ...form, page(cancelBulkPost));
+  router.get('/ops/log', page(opsLogPage));
+  router.get('/ops/cases/:caseId', page(opsCasePage));
+  router.get('/ops/cases/:caseId/history', page(opsHistoryPage));
+  router.post('/ops/cases/:caseId/retry', ...form, page(retryOpsPost));
+  router.post('/ops/cases/:caseId/messages', ...form, page(messageOpsPost));
+  router.post('/ops/cases/:caseId/cancel', ...form, page(cancelOpsPost));
+  router.post('/ops/cases/:caseId/reassign', ...form, page(reassignOpsPost));
 
   // Errors on a page are a page, in the design system's words, not problem+json; the status is the API's.
   const pageError: ErrorRequestHandler = (error: unknown, req, res, next) => {
