@@ -213,7 +213,8 @@ describe('ops console API', () => {
     // Bulk retry: the preview freezes A and B; C starts failing before apply and is left alone.
     const preview = await as(OPS, 'post', '/api/v1/ops/bulk-operations', { action: 'retry', view: 'failing' });
     expect(preview.status).toBe(201);
-    expect(preview.body.cases.map((c: { caseId: string }) => c.caseId).sort()).toEqual([failingA, failingB].sort());
+    const frozen = (preview.body as { cases: { caseId: string }[] }).cases.map((c) => c.caseId);
+    expect(frozen.sort()).toEqual([failingA, failingB].sort());
     const failingLater = await start(own, DOWN[3]!, { route: 'trace', dueAt: inTwoMonths });
     await eventually(
       'the later case failing',
@@ -290,7 +291,7 @@ describe('ops console API', () => {
 
     const first = await as(OPS, 'get', `/api/v1/ops/cases/${caseId}/history?limit=3`);
     expect(first.status).toBe(200);
-    expect(first.body.items.map((e: { type: string }) => e.type)).toEqual([
+    expect((first.body as { items: { type: string }[] }).items.map((e) => e.type)).toEqual([
       'WorkflowExecutionStarted',
       'WorkflowTaskScheduled',
       'WorkflowTaskStarted',
