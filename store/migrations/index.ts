@@ -22,6 +22,7 @@ import { Migration20261207180000_saved_worklist_views } from './20261207180000-s
 import { Migration20261207190000_worklist_task_priority } from './20261207190000-worklist-task-priority.migration';
 import { Migration20261207210000_ops_console } from './20261207210000-ops-console.migration';
 import { Migration20261207220000_ops_log_settings } from './20261207220000-ops-log-settings.migration';
+import { Migration20261207230000_ops_bulk_cases_unlinked } from './20261207230000-ops-bulk-cases-unlinked.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -53,5 +54,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261207190000-worklist-task-priority', class: Migration20261207190000_worklist_task_priority },
   { name: '20261207210000-ops-console', class: Migration20261207210000_ops_console },
   { name: '20261207220000-ops-log-settings', class: Migration20261207220000_ops_log_settings },
+  { name: '20261207230000-ops-bulk-cases-unlinked', class: Migration20261207230000_ops_bulk_cases_unlinked },
   // </migration-list>
 ];
