@@ -14,7 +14,7 @@ import { knexOf } from './case-settings';
 import { terminateCase } from './case-termination';
 import { listIncidents } from './incidents';
 import { logOpsAction, opsListQuery, refusedQuery, retryFailingActivities, type OpsActor } from './ops';
-import type { OpsThresholds, OpsView } from './ops-queries';
+import { childWorkflowsCondition, isCaseWorkflowId, type OpsThresholds, type OpsView } from './ops-queries';
 import { completeTask } from './tasks';
 
 export const BULK_ACTIONS = ['retry', 'cancel'] as const;
@@ -118,7 +118,7 @@ export async function previewBulkOperation(
     throw refusedQuery(error, query, request.query);
   }
   // Child pathways act with their case (retry resets their activities; cancel ends the case itself).
-  const cases = matched.filter((m) => /^case-[0-9a-f-]{36}$/.test(m.workflowId));
+  const cases = matched.filter((m) => isCaseWorkflowId(m.workflowId));
   if (cases.length > MAX_BULK_CASES)
     throw new ValidationError(`More than ${MAX_BULK_CASES} cases match: narrow the query`, [
       { pointer: '/query', detail: `matches more than ${MAX_BULK_CASES} cases` },
@@ -291,7 +291,7 @@ async function actOnCase(
   const retried: string[] = [];
   const workflows = [c.workflow_id];
   for await (const child of engine.client.workflow.list({
-    query: `WorkflowId STARTS_WITH '${c.workflow_id}/' AND ExecutionStatus = 'Running'`,
+    query: `${childWorkflowsCondition(c.workflow_id)} AND ExecutionStatus = 'Running'`,
   }))
     workflows.push(child.workflowId);
   for (const workflowId of workflows) {
@@ -368,8 +368,9 @@ export async function resumeBulkOperations(engine: CaseEngine): Promise<void> {
     .where({ status: 'running' })
     .select<{ id: string; applied_by: string; settings: string[] }[]>('id', 'applied_by', 'settings');
   for (const operation of running) {
-    void runBulkOperation(engine, operation.id, { id: operation.applied_by, settings: operation.settings }).catch((error: unknown) =>
-      engine.logger.error({ err: error, bulkOperationId: operation.id }, 'bulk operation could not resume'),
+    void runBulkOperation(engine, operation.id, { id: operation.applied_by, settings: operation.settings }).catch(
+      (error: unknown) =>
+        engine.logger.error({ err: error, bulkOperationId: operation.id }, 'bulk operation could not resume'),
     );
   }
 }

@@ -16,7 +16,7 @@ import {
 import type { CaseEngine } from './case-engine';
 import { knexOf } from './case-settings';
 import { caseIdOfWorkflow, logOpsAction, type OpsActor } from './ops';
-import { quoteListFilterValue, scopedQuery } from './ops-queries';
+import { isCaseWorkflowId, quoteListFilterValue, scopedQuery } from './ops-queries';
 import { getPathwayVersion } from './pathways';
 
 export interface MigrationRequest {
@@ -66,7 +66,7 @@ export async function migrateCases(
   const workflowIds: string[] = [];
   for await (const info of engine.client.workflow.list({ query })) {
     // Child pathways run their own process's versions; a case is moved by its own workflow.
-    if (/^case-[0-9a-f-]{36}$/.test(info.workflowId)) workflowIds.push(info.workflowId);
+    if (isCaseWorkflowId(info.workflowId)) workflowIds.push(info.workflowId);
     if (workflowIds.length > MAX_MIGRATED_CASES)
       throw new ValidationError(`More than ${MAX_MIGRATED_CASES} cases run that version: move them by setting`, [
         { pointer: '/fromVersion', detail: `more than ${MAX_MIGRATED_CASES} running cases` },

@@ -71,3 +71,13 @@ export function scopedQuery(settings: readonly string[], condition?: string, ord
 }
 
 export { quoted as quoteListFilterValue };
+
+/** A case's own workflow is `case-<id>`; its child pathways' ids extend it (`case-<id>/<call activity>...`). */
+export function isCaseWorkflowId(workflowId: string): boolean {
+  return /^case-[0-9a-f-]{36}$/.test(workflowId);
+}
+
+/** The condition selecting every child pathway (at any depth) of a workflow. */
+export function childWorkflowsCondition(workflowId: string): string {
+  return `WorkflowId STARTS_WITH ${quoted(`${workflowId}/`)}`;
+}

@@ -12,9 +12,10 @@ import { temporal } from '@temporalio/proto';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { STUCK_SIGNAL_KEYS } from '../workflows/pathway/stuck-signals';
 import type { PathwayView } from '../workflows/pathway';
-import { STATE_QUERY, workflowIdOf, type CaseEngine } from './case-engine';
+import { STATE_QUERY, type CaseEngine } from './case-engine';
 import { knexOf } from './case-settings';
 import {
+  childWorkflowsCondition,
   DEFAULT_OPS_THRESHOLDS,
   OPS_VIEWS,
   scopedQuery,
@@ -250,7 +251,7 @@ async function journeyOf(engine: CaseEngine, root: OpsCase): Promise<OpsJourneyN
   nodes.set(root.workflowId, rootNode);
   const descendants: OpsCase[] = [];
   for await (const info of engine.client.workflow.list({
-    query: `WorkflowId STARTS_WITH '${root.workflowId.replace(/'/g, "''")}/' ORDER BY StartTime ASC`,
+    query: `${childWorkflowsCondition(root.workflowId)} ORDER BY StartTime ASC`,
   })) {
     descendants.push(opsCaseOf(info.raw));
     if (descendants.length >= 500) break;
@@ -523,5 +524,3 @@ export async function retryFailingActivities(
   }
   return failing.map((activity) => activity.activityId ?? '');
 }
-
-export { workflowIdOf };
