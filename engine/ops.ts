@@ -126,13 +126,13 @@ export function refusedQuery(error: unknown, fullQuery: string, typed: string | 
   return new ValidationError(`The query cannot be run: ${detail}`, [{ pointer: '/query', detail }]);
 }
 
-/** The full List Filter query of a list: scope, view, the operator's condition; most urgent first. */
+/** The full List Filter query of a list: scope, view, the operator's condition; newest case first. */
 export function opsListQuery(query: Pick<OpsCaseQuery, 'settings' | 'view' | 'query' | 'thresholds'>): string {
   const conditions = [
     ...(query.view ? [viewCondition(query.view, query.thresholds ?? DEFAULT_OPS_THRESHOLDS)] : []),
     ...(query.query?.trim() ? [`(${query.query.trim()})`] : []),
   ];
-  return scopedQuery(query.settings, conditions.join(' AND ') || undefined, 'StartTime DESC');
+  return scopedQuery(query.settings, conditions.join(' AND ') || undefined);
 }
 
 /** One page of cases matching a view and/or a query, in the person's settings. */

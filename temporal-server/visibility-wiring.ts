@@ -12,6 +12,7 @@ import { quoteIdent } from './schema';
 import {
   compileVisibilityQuery,
   createSearchAttributeRegistry,
+  customAttributeIndexStatements,
   decodeSearchAttributes,
   encodeExecutionStatusGroupValue,
   encodeSearchAttributes,
@@ -59,6 +60,29 @@ export async function createVisibility(pool: Pool, schema: string, now: () => nu
   };
 
   const typesSync = (namespace: string): Record<string, IndexedValueType> => cache.get(namespace) ?? {};
+
+  /**
+   * Indexes the namespace's Int and Double attributes (also those registered before this index existed: products
+   * register their attributes at every start). A new index needs ANALYZE before the planner has its statistics.
+   */
+  const indexRangeAttributes = async (types: Record<string, IndexedValueType>): Promise<void> => {
+    let created = false;
+    for (const index of customAttributeIndexStatements(schema, types)) {
+      const { rows } = await pool.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [
+        `${quoteIdent(schema)}.${quoteIdent(index.name)}`,
+      ]);
+      if (rows[0]?.found) continue;
+      try {
+        await pool.query(index.sql);
+        created = true;
+      } catch (err) {
+        // Another registration created it between the check and here (IF NOT EXISTS does not cover that race).
+        const code = (err as { code?: string }).code;
+        if (code !== '23505' && code !== '42P07') throw err;
+      }
+    }
+    if (created) await pool.query(`ANALYZE ${executions}`);
+  };
 
   const compile = async (namespace: string, query: string, operation: 'list' | 'count') => {
     const types = await ensureTypes(namespace);
@@ -139,7 +163,7 @@ export async function createVisibility(pool: Pool, schema: string, now: () => nu
       guard(async () => {
         await registry.add(namespace, attrs);
         cache.delete(namespace);
-        await ensureTypes(namespace);
+        await indexRangeAttributes(await ensureTypes(namespace));
       }),
     removeSearchAttributes: (namespace, names) =>
       guard(async () => {

@@ -40,7 +40,7 @@ export {
   type GrpcStatusCode,
   type VisibilityErrorCode,
 } from './visibility.errors';
-export { visibilityIndexStatements } from './visibility-indexes';
+export { customAttributeIndexStatements, visibilityIndexStatements } from './visibility-indexes';
 export {
   applySearchAttributeUpdate,
   DEFAULT_SEARCH_ATTRIBUTE_LIMITS,

@@ -103,8 +103,6 @@ interface ResolvedAttribute {
   readonly type: IndexedValueType;
   /** A column of `executions` for system attributes; undefined for those read from `search_attributes`. */
   readonly column?: string;
-  /** The jsonb key as a SQL literal ('' for columns). */
-  readonly key: string;
   readonly position: number;
 }
 
@@ -162,7 +160,7 @@ class Compiler {
     const { name, position } = ref;
     const systemType = own(SYSTEM_SEARCH_ATTRIBUTES, name);
     if (systemType !== undefined) {
-      return { name, type: systemType, column: SYSTEM_SEARCH_ATTRIBUTE_COLUMNS[name], key: '', position };
+      return { name, type: systemType, column: SYSTEM_SEARCH_ATTRIBUTE_COLUMNS[name], position };
     }
     const type = own(PREDEFINED_SEARCH_ATTRIBUTES, name) ?? own(this.options.customAttributes, name);
     if (type === undefined) {
@@ -178,7 +176,7 @@ class Compiler {
         position,
       );
     }
-    return { name, type, key: `'${name}'`, position };
+    return { name, type, position };
   }
 
   private compilePredicate(predicate: Predicate, outerNegated: boolean): string {
@@ -379,10 +377,18 @@ function own<T>(record: Readonly<Record<string, T>>, name: string): T | undefine
 
 /** The SQL for an attribute's value: its column, or the typed value in `search_attributes` (NULL if absent or of another type). */
 function valueOf(attribute: ResolvedAttribute): string {
-  if (attribute.column) return attribute.column;
-  const json = `search_attributes->${attribute.key}`;
-  const text = `search_attributes->>${attribute.key}`;
-  switch (attribute.type) {
+  return attribute.column ?? customAttributeValueSql(attribute.name, attribute.type);
+}
+
+/**
+ * The SQL expression for a custom attribute's typed value in `search_attributes`, exactly as compiled queries read
+ * it, so that an index on it (visibility-indexes.ts) serves them. `name` must match SEARCH_ATTRIBUTE_NAME_PATTERN.
+ */
+export function customAttributeValueSql(name: string, type: IndexedValueType): string {
+  if (!SEARCH_ATTRIBUTE_NAME_PATTERN.test(name)) throw new RangeError(`not a search attribute name: ${name}`);
+  const json = `search_attributes->'${name}'`;
+  const text = `search_attributes->>'${name}'`;
+  switch (type) {
     case IndexedValueTypes.KeywordList:
       return `(CASE WHEN jsonb_typeof(${json}) = 'array' THEN ${json} END)`;
     case IndexedValueTypes.Int:

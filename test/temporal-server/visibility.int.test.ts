@@ -9,7 +9,10 @@ import {
   IndexedValueTypes,
   type CompileVisibilityQueryOptions,
 } from '../../temporal-server/visibility';
-import { visibilityIndexStatements } from '../../temporal-server/visibility/visibility-indexes';
+import {
+  customAttributeIndexStatements,
+  visibilityIndexStatements,
+} from '../../temporal-server/visibility/visibility-indexes';
 
 let pool: Pool | undefined;
 // Registered before useFreshDatabase's hooks so the pool closes before its database is dropped.
@@ -169,6 +172,7 @@ beforeAll(async () => {
       PRIMARY KEY (namespace, run_id)
     )`);
   for (const statement of visibilityIndexStatements('temporal')) await database().query(statement);
+  for (const index of customAttributeIndexStatements('temporal', customAttributes)) await database().query(index.sql);
   for (const run of RUNS) {
     await database().query(`INSERT INTO temporal.executions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
       run.namespace ?? NAMESPACE,
@@ -343,20 +347,44 @@ describe('List Filter on PostgreSQL', () => {
     ]);
   });
 
+  it('indexes range conditions on custom Int and Double attributes, not on Datetime ones', async () => {
+    const indexes = customAttributeIndexStatements('temporal', customAttributes);
+    expect(indexes.map((index) => index.name.replace(/_[0-9a-f]{10}$/, ''))).toEqual([
+      'executions_sa_reviewcount',
+      'executions_sa_riskscore',
+    ]);
+    const compiled = compileVisibilityQuery('ReviewCount >= 2 OR RiskScore > 0.5', { customAttributes });
+    const plan = await explainWithoutSeqScan(compiled.where, compiled.params);
+    for (const index of indexes) expect(plan).toContain(index.name);
+    // Still the same selection as without the indexes.
+    const expected = RUNS.filter(
+      (run) =>
+        (run.namespace ?? NAMESPACE) === NAMESPACE &&
+        ((typeof run.attributes?.ReviewCount === 'number' && run.attributes.ReviewCount >= 2) ||
+          (typeof run.attributes?.RiskScore === 'number' && run.attributes.RiskScore > 0.5)),
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    expect((await list('ReviewCount >= 2 OR RiskScore > 0.5')).sort()).toEqual(expected.map((run) => run.run).sort());
+  });
+
   it('lets the GIN index serve equality on a custom attribute', async () => {
     const compiled = compileVisibilityQuery("CaseSetting = 'HMP-LEEDS'", { customAttributes });
-    const client = await database().connect();
-    try {
-      // With nine rows the planner would rather scan; forbid that to see whether the index can be used at all.
-      await client.query('SET enable_seqscan = off');
-      const { rows } = await client.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN SELECT run_id FROM temporal.executions WHERE ${compiled.where}`,
-        compiled.params,
-      );
-      expect(rows.map((row) => row['QUERY PLAN']).join('\n')).toContain('executions_search_attributes_idx');
-    } finally {
-      await client.query('RESET enable_seqscan');
-      client.release();
-    }
+    expect(await explainWithoutSeqScan(compiled.where, compiled.params)).toContain('executions_search_attributes_idx');
   });
 });
+
+/** The plan of a selection when sequential scans are off: with a few rows the planner would rather scan. */
+async function explainWithoutSeqScan(where: string, params: unknown[]): Promise<string> {
+  const client = await database().connect();
+  try {
+    await client.query('SET enable_seqscan = off');
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN SELECT run_id FROM temporal.executions WHERE ${where}`,
+      params,
+    );
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  } finally {
+    await client.query('RESET enable_seqscan');
+    client.release();
+  }
+}

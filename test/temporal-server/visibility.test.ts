@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { useFreshDatabase } from '../support/database';
 import { startServerAndWorker, type ServerAndWorker } from './support';
 
@@ -31,6 +32,21 @@ describe('visibility through the official client', () => {
     const res = await t.connection.operatorService.listSearchAttributes({ namespace: 'default' });
     expect(res.customAttributes).toEqual({ Ward: 2, Priority: 3 });
     expect(res.systemAttributes?.WorkflowId).toBe(2);
+  });
+
+  it('indexes a registered Int attribute for range conditions, once, however often it is registered', async () => {
+    await t.connection.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes: { Priority: 3 } });
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ indexdef: string }>(
+        `SELECT indexdef FROM pg_indexes WHERE tablename = 'executions' AND indexname LIKE 'executions_sa_%'`,
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.indexdef).toContain(`'Priority'`);
+    } finally {
+      await client.end();
+    }
   });
 
   it('lists workflows matching a query on custom and system attributes', async () => {
