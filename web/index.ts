@@ -28,6 +28,7 @@ import { reassignTask, submitTask, taskPage } from './task';
 import { changeAssignment, worklistPage } from './worklist';
 import { deleteWorklistViewPost, saveWorklistViewPost } from './worklist-views';
 import { createClientBundles } from './client-bundles';
+import { opsMigrationPage, opsMigrationPost } from './ops-migration';
 import { OPS_PATHWAY_BUNDLE, opsPathwayPage } from './ops-pathway';
 import { opsLogPage, opsPage, previewBulkPost, saveOpsSearchPost } from './ops';
 import { applyBulkPost, bulkPage, cancelBulkPost } from './ops-bulk';
@@ -161,6 +162,8 @@ export function createWebRouter(deps: WebDependencies): Router {
   router.post('/tasks/:taskId', ...form, page(submitTask));
   router.post('/tasks/:taskId/assign', ...form, page(reassignTask));
   router.get('/ops/pathways/:pathwayId/versions/:version', page(opsPathwayPage(bundles)));
+  router.get('/ops/pathways/:pathwayId/versions/:version/migrate', page(opsMigrationPage));
+  router.post('/ops/pathways/:pathwayId/versions/:version/migrate', ...form, page(opsMigrationPost));
   router.get('/ops', page(opsPage));
   router.post('/ops/saved-searches', ...form, page(saveOpsSearchPost));
   router.post('/ops/bulk', ...form, page(previewBulkPost));

@@ -5,11 +5,13 @@
  * JavaScript; and links to the pathway's other versions. The counts are the API's `getPathwayHeatmap`.
  */
 import path from 'node:path';
+import { mayEver } from '../api/policy';
 import { NotFoundError, ValidationError } from '../domain/errors';
 import type { PathwayVersionSummary } from '../engine';
 import { heatmapCondition, HEATMAP_CATEGORIES, type HeatmapElement, type PathwayHeatmap } from '../engine/ops-heatmap';
 import type { ClientBundle, ClientBundles } from './client-bundles';
 import type { PageContext } from './index';
+import { opsMigrationHref } from './ops-migration';
 import { call } from './page-helpers';
 
 export const OPS_PATHWAY_BUNDLE: ClientBundle = {
@@ -100,6 +102,9 @@ export function opsPathwayPage(bundles: ClientBundles) {
         href: `/ops/pathways/${encodeURIComponent(pathwayId)}/versions/${v.version}`,
         current: v.version === version,
       })),
+      // Moving cases needs a version to move them to.
+      migrateHref:
+        mayEver(ctx.principal, 'ops.act') && versions.length > 1 ? opsMigrationHref(pathwayId, version) : undefined,
       bundle,
       // The diagram's script reads this (no inline script: the pages' CSP allows none); the badges carry only
       // elements that have cases, each count with its link.

@@ -71,6 +71,8 @@ export function createRenderer(): nunjucks.Environment {
   env.addFilter('londonDateTime', londonDateTime);
   env.addFilter('nhsNumber', formatNhsNumber);
   env.addFilter('longDate', longDate);
+  // `{{ n | count('case') }}`: 1 case, 2 cases.
+  env.addFilter('count', (n: number, noun: string, plural = `${noun}s`) => `${n} ${n === 1 ? noun : plural}`);
   env.addFilter('age', (dateOfBirth: string | null | undefined) => ageInYears(dateOfBirth));
   return env;
 }

@@ -3,7 +3,8 @@
  * (so the client bundle is built by the product itself, from a clean clone's sources), Oakley Ops signed in by
  * clicking the demo user on the development issuer's page, one case admitted to the demo prison. With JavaScript on
  * the diagram is drawn with a badge on the element the case waits in; with it off, and for keyboard users, the
- * table has the same counts and links. axe-core checks the page against WCAG 2.2 AA.
+ * table has the same counts and links. axe-core checks the page against WCAG 2.2 AA. Then the case is moved to a new
+ * version from the console's migration page: a refused mapping first, then a check that passes, then the move.
  */
 import type { Browser } from 'playwright-core';
 import { seriousViolations, signIn, startProduct, type RunningProduct } from '../support/browser';
@@ -101,6 +102,76 @@ describe('the pathway heatmap in the browser', () => {
       }
     });
   }
+
+  it('moves the running case to a new version: a refused mapping moves nothing, a passing check then moves it', async () => {
+    // Casey Commissioner deploys a version 2 (the shipped XML with another process name).
+    const commissioner = { authorization: `Bearer ${await product.token('Casey Commissioner')}` };
+    const xml = await (
+      await fetch(`${base}/api/v1/pathways/sms-prison/versions/latest/bpmn`, { headers: commissioner })
+    ).text();
+    const changed = xml.replace(/(<bpmn:process [^>]*name=")([^"]*)"/, '$1$2 (revised)"');
+    expect(changed).not.toBe(xml);
+    const deployed = await fetch(`${base}/api/v1/pathways`, {
+      method: 'POST',
+      headers: { ...commissioner, 'content-type': 'application/xml' },
+      body: changed,
+    });
+    expect(deployed.status).toBe(201);
+    const { version: newVersion } = (await deployed.json()) as { version: number };
+    const oldVersion = newVersion - 1;
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await signIn(page, base, `/ops/pathways/sms-prison/versions/${oldVersion}`, 'Oakley Ops');
+      await page
+        .getByRole('link', { name: `Move the running cases of version ${oldVersion} to another version` })
+        .click();
+      await expect(page.title()).resolves.toBe(`Move running cases of version ${oldVersion} – Throughcare`);
+      await expect(page.getByRole('radio', { name: `Version ${newVersion}` }).isChecked()).resolves.toBe(true);
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // A line that is not a pair is named before anything is asked of the cases.
+      const mapping = page.getByRole('textbox', { name: /Element mapping/ });
+      await mapping.fill('ReceptionScreening');
+      await page.getByRole('button', { name: 'Check each case' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('Line 1 is not an old element id');
+
+      // A mapping that would drop the case's open task: refused, and nothing is offered to move.
+      await mapping.fill('ReceptionScreening = NoSuchElement');
+      await page.getByRole('button', { name: 'Check each case' }).click();
+      await expect(page.locator('#migration-outcome').textContent()).resolves.toContain('1 of 1 case cannot move');
+      await expect(page.locator('#migration-cases').textContent()).resolves.toContain('Cannot move');
+      await expect(page.getByRole('button', { name: /^Move \d+ case/ }).count()).resolves.toBe(0);
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // No mapping: the case can move, and only now is moving offered.
+      await page.getByRole('textbox', { name: /Element mapping/ }).fill('');
+      await page.getByRole('button', { name: 'Check each case' }).click();
+      await expect(page.locator('#migration-outcome').textContent()).resolves.toContain(
+        `The case can move to version ${newVersion}`,
+      );
+      await expect(page.locator('#migration-cases').textContent()).resolves.toMatch(
+        /Open task: ReceptionScreening → ReceptionScreening/,
+      );
+      await page.getByRole('button', { name: `Move 1 case to version ${newVersion}` }).click();
+      await expect(page.locator('#migration-outcome').textContent()).resolves.toMatch(
+        new RegExp(`Moved 1 of 1 case to version ${newVersion}`),
+      );
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // The case now waits at its reception screen in version 2, and the operations log says who moved it.
+      const ops = { authorization: `Bearer ${await product.token('Oakley Ops')}` };
+      const heatmap = (await (
+        await fetch(`${base}/api/v1/ops/pathways/sms-prison/versions/${newVersion}/heatmap`, { headers: ops })
+      ).json()) as { elements: { elementId: string; running: number }[] };
+      expect(heatmap.elements.find((e) => e.elementId === 'ReceptionScreening')?.running).toBe(1);
+      await page.goto(`${base}/ops/log`);
+      await expect(page.locator('main').textContent()).resolves.toMatch(/migrate/i);
+    } finally {
+      await context.close();
+    }
+  });
 
   it('serves the diagram’s script and styles, cached for good, and adds no inline script', async () => {
     const context = await browser.newContext();
