@@ -10,6 +10,7 @@ import { PathwayCompileError } from './errors';
 import { type LintFinding } from './ir';
 import { THROUGHCARE_PLUGIN, THROUGHCARE_RULES, throughcareRules } from './lint-rules';
 import { readBpmn, type ModdleElement } from './moddle';
+import { RECOMMENDED_RULE_FACTORIES } from './recommended-rules';
 
 export interface LintOptions {
   /** Activity names the worker registers; service tasks must use one. Omit to skip that check. */
@@ -19,8 +20,6 @@ export interface LintOptions {
   /** Rule overrides in bpmnlint's form (`{ 'label-required': 'off' }`), applied last. */
   readonly rules?: Readonly<Record<string, unknown>>;
 }
-
-const RECOMMENDED_RULES = Object.keys((recommended as LintConfig).rules ?? {});
 
 /**
  * Severity changes to bpmnlint's recommended set. Pathways may be written as text without diagram
@@ -54,7 +53,8 @@ const BPMNLINT_FIXES: Record<string, string> = {
   'superfluous-termination': 'Use a none end event: nothing else is running to terminate.',
 };
 
-function createResolver(): {
+/** The resolver lintPathway runs with: static, so the designer's bundle can run the same (`createLintConfig`). */
+export function createResolver(): {
   resolveRule(pkg: string, name: string): unknown;
   resolveConfig(pkg: string, name: string): unknown;
 } {
@@ -65,10 +65,8 @@ function createResolver(): {
         if (!factory) throw new Error(`unknown rule <${THROUGHCARE_PLUGIN}/${name}>`);
         return factory;
       }
-      if (pkg === 'bpmnlint' && RECOMMENDED_RULES.includes(name)) {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- bpmnlint's rules are CommonJS modules named by rule
-        return require(`bpmnlint/rules/${name}`) as unknown;
-      }
+      if (pkg === 'bpmnlint' && Object.hasOwn(RECOMMENDED_RULE_FACTORIES, name))
+        return RECOMMENDED_RULE_FACTORIES[name];
       throw new Error(`unknown rule <${pkg}/${name}>`);
     },
     resolveConfig(pkg, name) {

@@ -7,7 +7,7 @@ import { triggerOf } from '../compile-pathway';
 import { is, type ModdleElement } from '../moddle';
 import { isTopLevel, reportFinding, type LintRuleFactory } from './rule';
 
-const EXECUTED_TYPES = [
+export const EXECUTED_TYPES = [
   'bpmn:StartEvent',
   'bpmn:EndEvent',
   'bpmn:UserTask',
@@ -22,7 +22,7 @@ const EXECUTED_TYPES = [
 ];
 
 /** The event triggers each event kind executes. */
-const EXECUTED_TRIGGERS: Record<string, readonly string[]> = {
+export const EXECUTED_TRIGGERS: Record<string, readonly string[]> = {
   'bpmn:StartEvent': ['none', 'message'],
   'bpmn:EndEvent': ['none', 'error', 'terminate', 'escalation'],
   'bpmn:IntermediateCatchEvent': ['timer', 'message'],
