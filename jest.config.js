@@ -15,6 +15,8 @@ const esmOnly = [
   'bpmnlint-utils',
   // bpmnlint itself is CommonJS, but it nests ESM-only copies of min-dash, moddle-xml and saxen in its own node_modules.
   'bpmnlint',
+  // bpmn-js-differ likewise ships CommonJS with an ESM-only min-dash of its own.
+  'bpmn-js-differ',
 ];
 
 /** @type {import('jest').Config} */

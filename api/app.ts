@@ -8,6 +8,7 @@ import { DependencyUnavailableError } from '../domain/errors';
 import type { Logger } from '../log';
 import type { Readiness } from '../runtime/readiness';
 import type { SpineClient } from '../activities/spine';
+import type { Simulator } from '../simulation';
 import type { CaseEngine } from '../engine';
 import type { Store } from '../store';
 import { metricsRouter, type Metrics } from '../metrics';
@@ -42,6 +43,8 @@ export interface ApiDependencies {
   readonly engine?: () => CaseEngine | undefined;
   /** The Spine (PDS) client, for the patient search by demographics; 503 for that search until it is given. */
   readonly spine?: () => SpineClient | undefined;
+  /** The pathway simulator (the designer's simulation), made when first used; 503 for it without one. */
+  readonly simulator?: () => Simulator | undefined;
   /**
    * The browser sign-in (api/auth/browser-sign-in.ts), when an issuer and a client for it are configured: the
    * session (cookie) that sets `res.locals.principal`, `/sign-in`, `/auth/callback` and `/sign-out`.
@@ -94,7 +97,11 @@ export function createApp(deps: AppDependencies): Express {
       operations: () => {
         const api = deps.api?.();
         if (!api?.engine?.()) return undefined;
-        operations ??= createOperations({ engine: () => api.engine?.(), spine: () => api.spine?.() });
+        operations ??= createOperations({
+          engine: () => api.engine?.(),
+          spine: () => api.spine?.(),
+          simulator: () => api.simulator?.(),
+        });
         return operations;
       },
       csrfToken: (req) => deps.api?.()?.browser?.csrfToken(req),
@@ -129,6 +136,14 @@ function apiV1Router(api: ApiDependencies): Router {
   const router = Router();
   router.use(api.authenticate);
   router.use(whoamiRouter());
-  router.use(apiV1OperationsRouter(createOperations({ engine: () => api.engine?.(), spine: () => api.spine?.() })));
+  router.use(
+    apiV1OperationsRouter(
+      createOperations({
+        engine: () => api.engine?.(),
+        spine: () => api.spine?.(),
+        simulator: () => api.simulator?.(),
+      }),
+    ),
+  );
   return router;
 }

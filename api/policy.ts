@@ -11,7 +11,7 @@
  * - team-lead: as clinician, plus assigning the team's tasks to someone else;
  * - clinician and team-lead also keep saved worklist views (filters, no one's data), their own and those shared with
  *   a setting they work in;
- * - commissioner: pathways (list, read, lint, deploy), no identifiable patient data (aggregate reports will
+ * - commissioner: pathways (list, read, lint, deploy, design, simulate), no identifiable patient data (aggregate reports will
  *   come with their own actions); pathways belong to the installation, not to a setting;
  * - ops: case state (where a case is, tasks, timers, incidents) of their settings, no clinical content (form
  *   answers, notes, variables holding answers are withheld), the incident tasks offered to `ops`, and reading
@@ -52,6 +52,11 @@ export const ACTIONS = [
   'pathway.read',
   'pathway.lint',
   'pathway.deploy',
+  // The designer: drafts (saved, discarded; publishing one is pathway.deploy), each version's history with how many
+  // cases run it (counts, never which cases), and the installed forms with a preview of a form being designed.
+  'pathway.design',
+  // Simulating a pathway on the time-skipping server, in a scratch world of made-up cases (simulation/).
+  'pathway.simulate',
   'setting.list',
   'setting.add',
   'staff.list',
@@ -109,6 +114,8 @@ export const ACTION_SCOPES: Record<Action, 'any-setting' | 'every-setting' | 'in
   'pathway.read': 'installation',
   'pathway.lint': 'installation',
   'pathway.deploy': 'installation',
+  'pathway.design': 'installation',
+  'pathway.simulate': 'installation',
   'setting.list': 'installation',
   'setting.add': 'installation',
   'staff.list': 'any-setting',
@@ -270,7 +277,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   {
     id: 'commissioner-pathways',
     roles: ['commissioner'],
-    actions: ['pathway.list', 'pathway.read', 'pathway.lint', 'pathway.deploy'],
+    actions: ['pathway.list', 'pathway.read', 'pathway.lint', 'pathway.deploy', 'pathway.design', 'pathway.simulate'],
     clinicalContent: false,
     purpose: 'HOPERAT',
   },

@@ -3,6 +3,7 @@
  * command with exit status 2 and a message naming each variable at fault.
  */
 import { ConfigError, loadConfig, type Config } from '../config';
+import type { FieldProblem } from '../domain/errors';
 import { createLogger, type Logger } from '../log';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -12,6 +13,8 @@ export class CommandFailure extends Error {
   constructor(
     message: string,
     readonly exitCode: number = EXIT.failure,
+    /** Each problem with the input, named by JSON Pointer into it. */
+    readonly problems?: readonly FieldProblem[],
   ) {
     super(message);
   }

@@ -105,6 +105,7 @@ function describeFailure(error: unknown): Failure {
     return {
       code: error.exitCode === EXIT.usage ? 'USAGE' : 'FAILED',
       message: error.message,
+      ...(error.problems ? { problems: error.problems } : {}),
       exitCode: error.exitCode,
     };
   if (error instanceof ConfigError) return { code: 'CONFIGURATION', message: error.message, exitCode: EXIT.usage };

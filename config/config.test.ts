@@ -112,6 +112,19 @@ describe('loadConfig', () => {
     expect(problemsOf({ OIDC_ROLES_CLAIM: 'roles claim' })[0]).toMatch(/^OIDC_ROLES_CLAIM must be a claim name/);
   });
 
+  it('reads the simulation database, refusing the record store’s own and masking its password', () => {
+    expect(load({}).simulationDatabaseUrl).toBeUndefined();
+    const config = load({ SIMULATION_DATABASE_URL: 'postgres://sim:hunter2@db:5432/tc_sim' });
+    expect(config.simulationDatabaseUrl).toBe('postgres://sim:hunter2@db:5432/tc_sim');
+    expect(JSON.stringify(describeConfig(config))).not.toContain('hunter2');
+    expect(
+      problemsOf({ DATABASE_URL: 'postgres://u:p@db:5432/tc', SIMULATION_DATABASE_URL: 'postgres://u:p@db:5432/tc' }),
+    ).toEqual(['SIMULATION_DATABASE_URL must not be DATABASE_URL: simulations need a database of their own']);
+    expect(problemsOf({ SIMULATION_DATABASE_URL: 'mysql://db/tc' })[0]).toMatch(
+      /^SIMULATION_DATABASE_URL must be a postgres/,
+    );
+  });
+
   it('reads the browser session settings, and requires PUBLIC_URL and SESSION_SECRET for a production client', () => {
     expect(load({})).toMatchObject({
       publicUrl: undefined,

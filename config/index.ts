@@ -18,6 +18,8 @@ export interface Config {
   readonly dataDir: string;
   /** Unset means: run the embedded PostgreSQL under `dataDir`. */
   readonly databaseUrl: string | undefined;
+  /** The scratch database pathway simulations run in; unset: `<database>_simulation` beside the record store's. */
+  readonly simulationDatabaseUrl: string | undefined;
   readonly temporal: {
     /** Unset means: run the embedded Temporal-compatible server. */
     readonly address: string | undefined;
@@ -123,6 +125,14 @@ export const VARIABLES: readonly VariableSpec[] = [
     schema: url(['postgres', 'postgresql']),
     secret: true,
     requiredInProduction: true,
+  },
+  {
+    name: 'SIMULATION_DATABASE_URL',
+    description:
+      'PostgreSQL database for pathway simulations (the designer, `pathway test`), never the record store’s; unset: `<database>_simulation` on the same server, created on first use',
+    expects: 'a postgres:// or postgresql:// URL',
+    schema: url(['postgres', 'postgresql']),
+    secret: true,
   },
   {
     name: 'TEMPORAL_ADDRESS',
@@ -362,6 +372,9 @@ export function loadConfig(env: Env = process.env, options: { cwd?: string; isTt
     for (const name of ['PUBLIC_URL', 'SESSION_SECRET'].filter((n) => raw[n] === undefined))
       problems.push(`${name} is required when NODE_ENV=production and OIDC_CLIENT_ID is set (browser sign-in)`);
   }
+  // Simulated cases are made up: they must never land among real people's records.
+  if (raw.SIMULATION_DATABASE_URL !== undefined && raw.SIMULATION_DATABASE_URL === raw.DATABASE_URL)
+    problems.push('SIMULATION_DATABASE_URL must not be DATABASE_URL: simulations need a database of their own');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const str = (name: string): string | undefined => raw[name] as string | undefined;
@@ -372,6 +385,7 @@ export function loadConfig(env: Env = process.env, options: { cwd?: string; isTt
     port: (raw.PORT as number | undefined) ?? 3000,
     dataDir: path.resolve(options.cwd ?? process.cwd(), str('DATA_DIR') ?? '.data'),
     databaseUrl: str('DATABASE_URL'),
+    simulationDatabaseUrl: str('SIMULATION_DATABASE_URL'),
     temporal: {
       address: str('TEMPORAL_ADDRESS'),
       namespace: str('TEMPORAL_NAMESPACE') ?? 'default',
@@ -434,6 +448,10 @@ export function describeConfig(config: Config): Record<string, string> {
     PORT: String(config.port),
     DATA_DIR: config.dataDir,
     DATABASE_URL: config.databaseUrl === undefined ? '(embedded)' : redactUrl(config.databaseUrl),
+    SIMULATION_DATABASE_URL:
+      config.simulationDatabaseUrl === undefined
+        ? '(<database>_simulation beside the record store)'
+        : redactUrl(config.simulationDatabaseUrl),
     TEMPORAL_ADDRESS: config.temporal.address ?? '(embedded)',
     TEMPORAL_NAMESPACE: config.temporal.namespace,
     TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,

@@ -32,6 +32,11 @@ export interface StartCaseInput {
   readonly variables?: Record<string, unknown>;
   /** Who started it, for the audit trail. */
   readonly startedBy: string;
+  /**
+   * Versions to run the pathways it calls at, by pathway id, instead of the latest deployed (a simulation runs a
+   * draft against the installation's own versions, not against another draft it simulated before).
+   */
+  readonly calledVersions?: Readonly<Record<string, number>>;
 }
 
 export interface StartedCase {
@@ -50,7 +55,7 @@ export async function startCase(engine: CaseEngine, input: StartCaseInput): Prom
   }
   const pathway = await getPathwayVersion(engine.store, input.pathwayId, input.version);
   assertStartVariables(engine.forms ?? createFormValidator(), pathway.ir, input.variables ?? {});
-  const calledPathways = await pinCalledPathways(engine.store, pathway.ir);
+  const calledPathways = await pinCalledPathways(engine.store, pathway.ir, input.calledVersions ?? {});
   const caseId = randomUUID();
   const workflowId = workflowIdOf(caseId);
 
@@ -116,10 +121,14 @@ function assertStartVariables(forms: FormValidator, ir: PathwayIR, variables: Re
 }
 
 /**
- * Call activities run the latest deployed version of the called pathway at the moment the case starts,
- * pinned in the start input so the whole journey stays on one set of versions.
+ * Call activities run the latest deployed version of the called pathway at the moment the case starts (or the
+ * version `versions` names), pinned in the start input so the whole journey stays on one set of versions.
  */
-async function pinCalledPathways(store: Store, root: PathwayIR): Promise<Record<string, PathwayIR>> {
+async function pinCalledPathways(
+  store: Store,
+  root: PathwayIR,
+  versions: Readonly<Record<string, number>>,
+): Promise<Record<string, PathwayIR>> {
   const pinned: Record<string, PathwayIR> = {};
   const queue = [root];
   for (let ir = queue.shift(); ir; ir = queue.shift()) {
@@ -127,7 +136,7 @@ async function pinCalledPathways(store: Store, root: PathwayIR): Promise<Record<
       if (element.kind !== 'callActivity' || !('literal' in element.processId)) continue;
       const processId = element.processId.literal;
       if (pinned[processId] || processId === root.processId) continue;
-      pinned[processId] = (await getPathwayVersion(store, processId)).ir;
+      pinned[processId] = (await getPathwayVersion(store, processId, versions[processId])).ir;
       queue.push(pinned[processId]);
     }
   }

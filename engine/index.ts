@@ -3,6 +3,8 @@
  * pathway versions; start, inspect and drive cases through the Temporal client.
  */
 export * from './pathways';
+export * from './pathway-drafts';
+export * from './form-catalogue';
 export { installedLintOptions } from './lint-options';
 export { workflowIdOf, type CaseEngine } from './case-engine';
 export * from './cases';

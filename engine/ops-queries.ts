@@ -72,6 +72,14 @@ export function scopedQuery(settings: readonly string[], condition?: string): st
   return parts.join(' AND ');
 }
 
+/**
+ * A condition over the case workflows of the whole installation, without a setting scope: only for what shows no
+ * case (the designer's count of cases running each pathway version). Parenthesised as scopedQuery's is.
+ */
+export function installationQuery(condition: string): string {
+  return `WorkflowType = ${quoted(WORKFLOW_TYPE)} AND (${condition})`;
+}
+
 export { quoted as quoteListFilterValue };
 
 /** A case's own workflow is `case-<id>`; its child pathways' ids extend it (`case-<id>/<call activity>...`). */

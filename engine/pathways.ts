@@ -24,6 +24,8 @@ export interface PathwayVersionSummary {
   readonly checksum: string;
   readonly deployedBy: string;
   readonly deployedAt: string;
+  /** Why the version was made, as its publisher wrote it; null when deployed without one. */
+  readonly changeNote: string | null;
 }
 
 export interface DeployedPathway extends PathwayVersionSummary {
@@ -50,6 +52,8 @@ export class PathwayLintError extends ValidationError {
 export interface DeployOptions extends LintOptions {
   /** Who deployed it (staff id or username), recorded with the version. */
   readonly deployedBy: string;
+  /** Why this version is made (the designer's publish asks for one); stored with a new version only. */
+  readonly changeNote?: string;
 }
 
 export function checksumOf(xml: string): string {
@@ -79,6 +83,7 @@ export async function deployPathway(store: Store, xml: string, options: DeployOp
       ir,
       deployedBy: options.deployedBy,
       deployedAt: new Date(),
+      changeNote: options.changeNote ?? null,
     });
     await tx.flush();
     return { ...summarise(created), created: true, findings };
@@ -263,6 +268,7 @@ function summarise(row: {
   checksum: string;
   deployedBy: string;
   deployedAt: Date;
+  changeNote?: string | null;
   ir: unknown;
 }): PathwayVersionSummary {
   return {
@@ -272,5 +278,6 @@ function summarise(row: {
     checksum: row.checksum,
     deployedBy: row.deployedBy,
     deployedAt: row.deployedAt.toISOString(),
+    changeNote: row.changeNote ?? null,
   };
 }

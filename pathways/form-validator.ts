@@ -208,8 +208,9 @@ function messageFor(pointer: string, messages: Readonly<Record<string, string>>)
     .slice(1)
     .map((s) => (/^\d+$/.test(s) ? '*' : s));
   for (let length = segments.length; length > 0; length--) {
-    const message = messages[segments.slice(0, length).join('/')];
-    if (message) return message;
+    const message: unknown = messages[segments.slice(0, length).join('/')];
+    // A form being designed may map a field to something other than text: not a message to show.
+    if (typeof message === 'string' && message) return message;
   }
   return undefined;
 }

@@ -22,3 +22,13 @@ export {
   type FormValidator,
   type FormValidatorOptions,
 } from './form-validator';
+export { invalidSubmission, readFormExamples, type FormExamples, type InvalidFormExample } from './form-examples';
+export {
+  checkForm,
+  formConventionProblems,
+  isStartFormId,
+  FORM_SCHEMA_DIALECT,
+  NATIONAL_RULE_EVIDENCE,
+  REFERENCE_SOURCE_IDS,
+  type FormCheck,
+} from './form-conventions';

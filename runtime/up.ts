@@ -23,6 +23,7 @@ import { startWorkerPart } from './parts/worker';
 import { deployShippedPathways, ensureDemoSettings } from './default-content';
 import { removeRuntimeInfo, writeRuntimeInfo } from './discovery';
 import { PATHWAYS, createFormValidator } from '../pathways';
+import { createSimulator, siblingDatabaseUrl } from '../simulation';
 import { openStore } from '../store';
 import type { StartedPart } from './part';
 import { Readiness } from './readiness';
@@ -142,7 +143,18 @@ export async function startThroughcare(
       logger,
       forms: createFormValidator(),
     };
-    if (api) api = { ...api, engine: () => engine };
+    // Simulations run in a scratch database of their own, set up on the first one (start-up is not slowed).
+    const simulator = createSimulator({
+      databaseUrl: config.simulationDatabaseUrl ?? siblingDatabaseUrl(database.url),
+      ...(config.simulationDatabaseUrl ? {} : { createFrom: database.url }),
+      logger,
+    });
+    started.push({
+      name: 'pathway simulator',
+      part: { location: 'pathway simulator', stop: () => simulator.close() },
+      reported: false,
+    });
+    if (api) api = { ...api, engine: () => engine, simulator: () => simulator };
     metricsSources = { ...metricsSources, client: engine.client };
     // Bulk operations a stop or crash interrupted go on with their cases still pending.
     await resumeBulkOperations(engine);

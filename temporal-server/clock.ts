@@ -22,11 +22,19 @@ interface Sleeper {
 
 export class SkippingClock implements Clock {
   readonly timeSkipping = true;
-  private offset = 0;
+  private offset: number;
   /** Explicit locks from TestService; may go negative when unlocks race ahead of locks, as with concurrent waits. */
   private lockCount = 1;
   private sleepers: Sleeper[] = [];
   onChange: () => void = () => undefined;
+
+  /**
+   * `startsAt` (ms since epoch) sets the virtual time at start, in the past as well as the future: a fresh server
+   * has nothing scheduled yet, so nothing can be due before it. A pathway simulation starts on the day it names.
+   */
+  constructor(startsAt?: number) {
+    this.offset = startsAt === undefined ? 0 : startsAt - Date.now();
+  }
 
   now(): number {
     return Date.now() + this.offset;
@@ -43,6 +51,15 @@ export class SkippingClock implements Clock {
   unlock(): void {
     this.lockCount--;
     this.onChange();
+  }
+
+  /**
+   * Sets virtual time to `target`, back as well as forward: only for a server with nothing running, which no timer
+   * can see go back (WorkflowService.restartClock checks that).
+   */
+  setTime(target: number): void {
+    this.offset = target - Date.now();
+    this.wakeSleepers();
   }
 
   /** Moves virtual time forward to `target` (never backwards) and wakes sleepers that are now due. */

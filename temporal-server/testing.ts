@@ -14,6 +14,11 @@ export interface EmbeddedTestWorkflowEnvironment {
   readonly address: string;
   sleep(durationMs: number | string): Promise<void>;
   currentTimeMs(): Promise<number>;
+  /**
+   * Sets the virtual clock to `at`, back as well as forward, once no workflow is running (refused otherwise); only
+   * for a server this environment started (TemporalServer.restartClock).
+   */
+  restartClock(at: Date): Promise<void>;
   /** Closes both connections and stops the server it started (not one it was given by address). */
   teardown(): Promise<void>;
 }
@@ -30,7 +35,14 @@ interface CreateOptions {
  * `address` (`throughcare temporal-server --time-skipping`), which teardown then leaves running.
  */
 export type TestWorkflowEnvironmentOptions =
-  | { databaseUrl: string; logger?: Logger; schema?: string; searchAttributes?: Readonly<Record<string, number>> }
+  | {
+      databaseUrl: string;
+      logger?: Logger;
+      schema?: string;
+      searchAttributes?: Readonly<Record<string, number>>;
+      /** The virtual clock's time at start (default now); it may be in the past. */
+      startsAt?: Date;
+    }
   | { address: string };
 
 export async function createTestWorkflowEnvironment(
@@ -46,6 +58,7 @@ export async function createTestWorkflowEnvironment(
       databaseUrl: options.databaseUrl,
       schema: options.schema,
       timeSkipping: true,
+      ...(options.startsAt ? { timeSkippingStartsAt: options.startsAt } : {}),
       logger: options.logger,
       ...(options.searchAttributes ? { searchAttributes: options.searchAttributes } : {}),
     });
@@ -75,6 +88,8 @@ export async function createTestWorkflowEnvironment(
     address,
     sleep: (d) => env.sleep(d as never),
     currentTimeMs: () => env.currentTimeMs(),
+    restartClock: (at) =>
+      server ? server.restartClock(at) : Promise.reject(new Error('Only a server this environment started')),
     teardown: async () => {
       await env.teardown();
       await server?.stop();

@@ -1384,6 +1384,21 @@ export class WorkflowService {
   getCurrentTime(): Msg {
     return { time: msToTimestamp(this.skipping().now()) };
   }
+  /**
+   * Restarts the virtual clock at `at`, back as well as forward, for work that shares nothing with what ran before
+   * (the pathway simulator's next run, on the day its scenario starts). Refused while any workflow is running: its
+   * timers would see time go back. Not a TestService RPC (Temporal has none): called in the process only.
+   */
+  async restartClock(at: number): Promise<void> {
+    const clock = this.skipping();
+    const { rows } = await this.pool.query(
+      `SELECT workflow_id FROM ${this.table('executions')} WHERE status = 1 LIMIT 1`,
+    );
+    if (rows.length > 0)
+      throw new Error(`The clock cannot be restarted while a workflow is running (${String(rows[0]?.workflow_id)})`);
+    clock.setTime(at);
+    this.kick();
+  }
   lockTimeSkipping(): Msg {
     this.skipping().lock();
     return {};

@@ -53,13 +53,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       responses: {
         [String(route.success.status)]: {
           description: route.success.description,
-          content: { [route.success.contentType ?? 'application/json']: { schema: ref(route.success.schema) } },
+          ...(route.success.schema
+            ? { content: { [route.success.contentType ?? 'application/json']: { schema: ref(route.success.schema) } } }
+            : {}),
         },
         '400': problemResponse('the request has problems, each named by JSON Pointer'),
         '401': problemResponse('no valid bearer token'),
         '403': problemResponse('your role may not do this'),
         '404': problemResponse('no such record in the settings you work in'),
-        ...(route.method === 'post' ? { '409': problemResponse('the record is not in a state that allows it') } : {}),
+        ...(route.method !== 'get' ? { '409': problemResponse('the record is not in a state that allows it') } : {}),
         '503': problemResponse('a part Throughcare depends on is unavailable'),
         ...Object.fromEntries(Object.entries(route.problems ?? {}).map(([s, d]) => [s, problemResponse(d)])),
       },

@@ -5,6 +5,7 @@
  * The operations themselves are in the `*.routes.ts` files, gathered in routes.ts.
  */
 import type { SpineClient } from '../../activities/spine';
+import type { Simulator } from '../../simulation';
 import { findCase, findWorklistTask, type AccessRecord, type CaseEngine, type WorklistItem } from '../../engine';
 import { NotFoundError, ThroughcareError, ValidationError, type FieldProblem } from '../../domain/errors';
 import type { Principal } from '../auth/principal';
@@ -15,6 +16,8 @@ export interface RouteContext {
   readonly engine: CaseEngine;
   /** The Spine (PDS) client when one is configured (the patient search). */
   readonly spine: () => SpineClient | undefined;
+  /** The pathway simulator, where this process offers one (`throughcare up` does). */
+  readonly simulator: () => Simulator | undefined;
   readonly principal: Principal;
   readonly params: Record<string, string>;
   readonly query: Record<string, unknown>;
@@ -44,7 +47,7 @@ export interface RouteResult {
 }
 
 export interface RouteSpec {
-  readonly method: 'get' | 'post';
+  readonly method: 'get' | 'post' | 'put' | 'delete';
   /** OpenAPI style, relative to /api/v1: `/cases/{caseId}`. */
   readonly path: string;
   readonly operationId: string;
@@ -64,7 +67,8 @@ export interface RouteSpec {
   readonly headers?: Record<string, JsonSchema & { description: string }>;
   readonly success: {
     readonly status: number;
-    readonly schema: string;
+    /** Absent when it answers no body (204). */
+    readonly schema?: string;
     readonly description: string;
     /** Default application/json. */
     readonly contentType?: string;

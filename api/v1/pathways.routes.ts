@@ -2,12 +2,12 @@
  * Pathways: list deployed versions, read one (described, or its BPMN XML), lint BPMN, deploy it. Pathways belong to
  * the installation, not to a setting: commissioners do all of it, ops read versions (api/policy.ts).
  */
-import { compilePathway, PathwayCompileError } from '../../bpmn';
 import { ValidationError } from '../../domain/errors';
 import {
   deployPathway,
   getPathwayVersion,
   installedLintOptions,
+  lintInstalledPathway,
   listPathwayVersions,
   pageInMemory,
   PathwayLintError,
@@ -19,19 +19,6 @@ import { pathwayIdParam, versionParam } from './pathways.schemas';
 
 const versionOf = (ctx: RouteContext) =>
   ctx.params['version'] === 'latest' ? undefined : Number(ctx.params['version']);
-
-/** XML that is not BPMN at all (not XML, no process) is a problem with the body, named at `/xml`. */
-async function compiled(xml: string) {
-  try {
-    return await compilePathway(xml, installedLintOptions());
-  } catch (error) {
-    if (error instanceof PathwayCompileError)
-      throw new ValidationError('The BPMN could not be read', [{ pointer: '/xml', detail: error.message }], {
-        unprocessable: true,
-      });
-    throw error;
-  }
-}
 
 const versionParams = { pathwayId: pathwayIdParam, version: versionParam };
 
@@ -105,7 +92,7 @@ export const PATHWAY_ROUTES: readonly RouteSpec[] = [
     problems: { '422': 'the body is not BPMN (not XML, or no process in it)' },
     async handle(ctx) {
       allowInstallationAction(ctx, 'pathway.lint');
-      const { ir, findings } = await compiled(ctx.body['xml'] as string);
+      const { ir, findings } = await lintInstalledPathway(ctx.body['xml'] as string);
       const errors = findings.filter((f) => f.severity === 'error').length;
       return { body: { pathwayId: ir.processId, errors, warnings: findings.length - errors, findings } };
     },
@@ -118,17 +105,19 @@ export const PATHWAY_ROUTES: readonly RouteSpec[] = [
     tag: 'pathways',
     action: 'pathway.deploy',
     patientData: false,
-    body: 'BpmnSource',
+    body: 'DeploySource',
     xmlBody: true,
     success: { status: 201, schema: 'DeployedPathway', description: 'the new version, with any lint warnings' },
     problems: { '422': 'lint found errors (each named at /elements/{elementId}), or the body is not BPMN' },
     async handle(ctx) {
       const decision = allowInstallationAction(ctx, 'pathway.deploy');
       const xml = ctx.body['xml'] as string;
-      await compiled(xml);
+      const changeNote = ctx.body['changeNote'] as string | undefined;
+      await lintInstalledPathway(xml);
       const deployed = await deployPathway(ctx.engine.store, xml, {
         ...installedLintOptions(),
         deployedBy: ctx.principal.subject,
+        ...(changeNote !== undefined ? { changeNote } : {}),
       }).catch((error: unknown) => {
         if (error instanceof PathwayLintError)
           throw new ValidationError(error.message, error.problems, { unprocessable: true });

@@ -1,4 +1,5 @@
 /** JSON Schemas of the pathway operations (pathways.routes.ts), spread into SCHEMAS. */
+import { CHANGE_NOTE_MAX } from '../../engine/pathway-drafts';
 import { cursor, limit, nextCursor } from './paging.schemas';
 import type { JsonSchema } from './schemas';
 
@@ -14,7 +15,17 @@ export const versionParam = {
   description: 'a version number, or latest',
 } as const;
 
-const finding = {
+export const bpmnXml = { type: 'string', minLength: 1, maxLength: 1_000_000 } as const;
+/** Why a version is made: recorded with it. */
+export const changeNote = {
+  type: 'string',
+  minLength: 1,
+  maxLength: CHANGE_NOTE_MAX,
+  pattern: '\\S',
+  description: 'why this version is made, recorded with it',
+} as const;
+
+export const finding = {
   type: 'object',
   required: ['id', 'rule', 'severity', 'message', 'fix'],
   properties: {
@@ -43,6 +54,7 @@ export const PATHWAY_SCHEMAS: Record<string, JsonSchema> = {
       checksum: { type: 'string', description: 'SHA-256 of the BPMN XML' },
       deployedBy: { type: 'string' },
       deployedAt: instant,
+      changeNote: { type: ['string', 'null'], description: 'why the version was made, as its publisher wrote it' },
     },
   },
   PathwayList: {
@@ -91,7 +103,15 @@ export const PATHWAY_SCHEMAS: Record<string, JsonSchema> = {
     additionalProperties: false,
     required: ['xml'],
     description: 'the BPMN 2.0 XML: sent as the body itself (application/xml), or as {"xml": "..."}',
-    properties: { xml: { type: 'string', minLength: 1, maxLength: 1_000_000 } },
+    properties: { xml: bpmnXml },
+  },
+  DeploySource: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['xml'],
+    description:
+      'the BPMN 2.0 XML: sent as the body itself (application/xml), or as {"xml": "...", "changeNote": "..."}',
+    properties: { xml: bpmnXml, changeNote },
   },
   LintReport: {
     type: 'object',

@@ -10,6 +10,7 @@ import addFormats from 'ajv-formats';
 import express, { Router } from 'express';
 import { DependencyUnavailableError, NotFoundError, ValidationError, type FieldProblem } from '../../domain/errors';
 import type { SpineClient } from '../../activities/spine';
+import type { Simulator } from '../../simulation';
 import { recordAccess, type CaseEngine } from '../../engine';
 import { FORMS_DIRECTORY, createFormAjv, listFormIds, readFormSchema } from '../../pathways';
 import { principalOf } from '../auth/principal';
@@ -24,6 +25,8 @@ export interface ApiV1Options {
   readonly engine: () => CaseEngine | undefined;
   /** The Spine (PDS) client, for the patient search; the search answers 503 without it. */
   readonly spine?: () => SpineClient | undefined;
+  /** The pathway simulator; the designer's simulation answers 503 without it. */
+  readonly simulator?: () => Simulator | undefined;
 }
 
 /** The media types an `xmlBody` operation reads as XML text. */
@@ -75,7 +78,8 @@ function problemsOf(errors: readonly ErrorObject[] | null | undefined, prefix: s
     const params = error.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
     let pointer = error.instancePath;
     // `!== undefined`: a field named "" is `/`, not the whole document.
-    if (error.keyword === 'required' && params.missingProperty !== undefined)
+    // A field required by another one's presence (`dependentRequired`) is named too, as a required one is.
+    if ((error.keyword === 'required' || error.keyword === 'dependentRequired') && params.missingProperty !== undefined)
       pointer += `/${escapePointer(params.missingProperty)}`;
     if (error.keyword === 'additionalProperties' && params.additionalProperty !== undefined)
       pointer += `/${escapePointer(params.additionalProperty)}`;
@@ -252,6 +256,7 @@ export function createOperations(options: ApiV1Options): Operations {
       const ctx: RouteContext = {
         engine,
         spine: () => options.spine?.(),
+        simulator: () => options.simulator?.(),
         principal,
         params,
         query,

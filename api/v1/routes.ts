@@ -13,9 +13,12 @@ import { CASE_TERMINATE_ROUTES } from './case-terminate.routes';
 import { ALERT_ROUTES } from './alerts.routes';
 import { NOTE_ROUTES } from './notes.routes';
 import { DIRECTORY_ROUTES } from './directory.routes';
+import { DESIGNER_ROUTES } from './designer.routes';
 import type { RouteSpec } from './operation';
+import { PATHWAY_DIFF_ROUTES } from './pathway-diff.routes';
 import { PATHWAY_ROUTES } from './pathways.routes';
 import { PATIENT_ROUTES } from './patients.routes';
+import { SIMULATION_ROUTES } from './simulations.routes';
 import { TASK_ROUTES } from './tasks.routes';
 import { TASK_DRAFT_ROUTES } from './task-drafts.routes';
 import { APPOINTMENT_ROUTES } from './appointments.routes';
@@ -35,6 +38,9 @@ export const ROUTES: readonly RouteSpec[] = [
   ...CONTACT_ROUTES,
   ...PATIENT_SEARCH_ROUTES,
   ...PATHWAY_ROUTES,
+  ...DESIGNER_ROUTES,
+  ...SIMULATION_ROUTES,
+  ...PATHWAY_DIFF_ROUTES,
   ...DIRECTORY_ROUTES,
   ...CASE_TERMINATE_ROUTES,
   ...NOTE_ROUTES,

@@ -3,12 +3,15 @@
  * and the OpenAPI document (openapi.ts) publishes the same objects under `components.schemas`.
  * Pathway forms are not copied here: they are referenced at `/api/v1/forms/{formId}.schema.json`.
  */
+import { PATHWAY_DIFF_SCHEMAS } from './pathway-diff.schemas';
 import { WORKLIST_STATUSES } from '../../engine/worklist';
 import { CASE_RECORD_SCHEMAS } from './case-records.schemas';
 import { CASE_TERMINATE_SCHEMAS } from './case-terminate.schemas';
+import { DESIGNER_SCHEMAS } from './designer.schemas';
 import { DIRECTORY_SCHEMAS } from './directory.schemas';
 import { NOTE_ALERT_SCHEMAS } from './notes-alerts.schemas';
 import { PATHWAY_SCHEMAS } from './pathways.schemas';
+import { SIMULATION_SCHEMAS } from './simulations.schemas';
 import { cursor, limit, nullable } from './paging.schemas';
 import { WORKLIST_VIEW_SCHEMAS } from './worklist-views.schemas';
 import { OPS_HEATMAP_SCHEMAS } from './ops-heatmap.schemas';
@@ -38,6 +41,9 @@ const taskId = {
 export const SCHEMAS: Record<string, JsonSchema> = {
   ...CASE_RECORD_SCHEMAS,
   ...PATHWAY_SCHEMAS,
+  ...DESIGNER_SCHEMAS,
+  ...SIMULATION_SCHEMAS,
+  ...PATHWAY_DIFF_SCHEMAS,
   ...DIRECTORY_SCHEMAS,
   ...CASE_TERMINATE_SCHEMAS,
   ...NOTE_ALERT_SCHEMAS,

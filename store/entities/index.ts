@@ -9,6 +9,7 @@ import { ContactConsentEventSchema, ContactSchema } from './contact.entity';
 import { IncidentResolutionSchema, IncidentSchema } from './incident.entity';
 import { NoteSchema } from './note.entity';
 import { InboxMessageSchema, NotificationSchema } from './notification.entity';
+import { PathwayDraftSchema } from './pathway-draft.entity';
 import { PathwayVersionSchema } from './pathway-version.entity';
 import { PatientSchema } from './patient.entity';
 import { PatientFlagSchema } from './patient-flag.entity';
@@ -28,6 +29,7 @@ export * from './contact.entity';
 export * from './incident.entity';
 export * from './note.entity';
 export * from './notification.entity';
+export * from './pathway-draft.entity';
 export * from './pathway-version.entity';
 export * from './patient.entity';
 export * from './patient-flag.entity';
@@ -58,6 +60,7 @@ export const ENTITIES = [
   InboxMessageSchema,
   AuditEventSchema,
   PathwayVersionSchema,
+  PathwayDraftSchema,
   IncidentSchema,
   IncidentResolutionSchema,
 ];

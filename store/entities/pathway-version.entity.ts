@@ -21,6 +21,8 @@ export const PathwayVersionSchema = defineEntity({
     ir: p.json<unknown>(),
     deployedBy: p.string().length(255),
     deployedAt: p.datetime().defaultRaw('now()'),
+    /** Why this version was made, as whoever published it wrote it (null for versions deployed without one). */
+    changeNote: p.text().nullable(),
   },
   uniques: [
     { name: 'pathway_versions_pathway_id_version_unique', properties: ['pathwayId', 'version'] },

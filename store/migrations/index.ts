@@ -23,6 +23,7 @@ import { Migration20261207190000_worklist_task_priority } from './20261207190000
 import { Migration20261207210000_ops_console } from './20261207210000-ops-console.migration';
 import { Migration20261207220000_ops_log_settings } from './20261207220000-ops-log-settings.migration';
 import { Migration20261207230000_ops_bulk_cases_unlinked } from './20261207230000-ops-bulk-cases-unlinked.migration';
+import { Migration20261207234000_pathway_drafts_and_change_notes } from './20261207234000-pathway-drafts-and-change-notes.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -55,5 +56,9 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261207210000-ops-console', class: Migration20261207210000_ops_console },
   { name: '20261207220000-ops-log-settings', class: Migration20261207220000_ops_log_settings },
   { name: '20261207230000-ops-bulk-cases-unlinked', class: Migration20261207230000_ops_bulk_cases_unlinked },
+  {
+    name: '20261207234000-pathway-drafts-and-change-notes',
+    class: Migration20261207234000_pathway_drafts_and_change_notes,
+  },
   // </migration-list>
 ];

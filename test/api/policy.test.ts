@@ -68,7 +68,14 @@ const CARE: Action[] = [
 ];
 /** Saved worklist views: filters, nobody's record, so allowed without sight of clinical content or contact details. */
 const WORKLIST_VIEWS: Action[] = ['worklist-view.list', 'worklist-view.save'];
-const PATHWAYS: Action[] = ['pathway.list', 'pathway.read', 'pathway.lint', 'pathway.deploy'];
+const PATHWAYS: Action[] = [
+  'pathway.list',
+  'pathway.read',
+  'pathway.lint',
+  'pathway.deploy',
+  'pathway.design',
+  'pathway.simulate',
+];
 const DIRECTORY: Action[] = ['setting.list', 'setting.add', 'staff.list', 'staff.change'];
 const ALLOWED_OWN: Record<Role, Action[]> = {
   clinician: [...CARE, ...WORKLIST_VIEWS],
@@ -104,6 +111,8 @@ const ANYWHERE: Action[] = [
   'pathway.read',
   'pathway.lint',
   'pathway.deploy',
+  'pathway.design',
+  'pathway.simulate',
   'setting.list',
   'setting.add',
 ];

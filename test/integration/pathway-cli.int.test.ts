@@ -72,13 +72,17 @@ describe('throughcare pathway', () => {
   });
 
   it('deploys once, as the commissioner signed in, returns the same version for the same file, and lists it', async () => {
-    const first = runCli(['pathway', 'deploy', fixture('review-reminder.bpmn'), '--json'], env());
+    const first = runCli(
+      ['pathway', 'deploy', fixture('review-reminder.bpmn'), '--note', 'Reminders before each review', '--json'],
+      env(),
+    );
     expect(await first.exited()).toBe(0);
     expect(JSON.parse(first.stdout())).toMatchObject({
       pathwayId: 'ReviewReminder',
       version: 1,
       created: true,
       deployedBy: COMMISSIONER,
+      changeNote: 'Reminders before each review',
     });
 
     const again = runCli(['pathway', 'deploy', fixture('review-reminder.bpmn')], env());

@@ -1,57 +1,25 @@
 /**
- * Every shipped form schema compiles under ajv 2020, its valid example passes, and each named invalid
- * example fails on the field it names with the form's own plain-English message.
+ * Every shipped form schema compiles under ajv 2020 and keeps the forms' conventions (pathways/form-conventions.ts:
+ * a message for every question, a required answer, each question's source), its valid example passes, and each
+ * named invalid example fails on the field it names with the form's own plain-English message.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import {
   createFormAjv,
   createFormValidator,
-  FORMS_DIRECTORY,
+  formConventionProblems,
+  invalidSubmission,
   listFormIds,
   PATHWAYS,
+  readFormExamples,
   readFormSchema,
 } from '../../pathways';
 import { ValidationError, NotFoundError } from '../../domain/errors';
-
-interface InvalidExample {
-  name: string;
-  field: string;
-  /** The message expected when it is not the field's own (a limit broken, a field the form does not have). */
-  detail?: string;
-  set?: Record<string, unknown>;
-  unset?: string[];
-}
-interface Examples {
-  valid: Record<string, unknown>;
-  invalid: InvalidExample[];
-}
-
-interface SourceMark {
-  rule: 'national' | 'local';
-  sources?: string[];
-  evidence?: string;
-}
-/** The source ids of ../shared/domain/REFERENCE.md section 0. */
-const REFERENCE_SOURCE_IDS = Array.from({ length: 24 }, (_, i) => `S${i + 1}`);
 
 const FIXED_NOW = new Date('2026-11-01T12:00:00Z');
 const validator = createFormValidator({ now: () => FIXED_NOW });
 const formIds = listFormIds();
 /** The start forms: the variables each pathway is started with (`<processId>-start`, on its none start event). */
 const START_FORM_IDS = PATHWAYS.map((pathway) => `${pathway.processId}-start`);
-
-function readExamples(formId: string): Examples {
-  return JSON.parse(
-    fs.readFileSync(path.join(FORMS_DIRECTORY, 'examples', `${formId}.examples.json`), 'utf8'),
-  ) as Examples;
-}
-
-function applyChange(valid: Record<string, unknown>, change: InvalidExample): Record<string, unknown> {
-  const payload: Record<string, unknown> = { ...structuredClone(valid), ...structuredClone(change.set ?? {}) };
-  for (const key of change.unset ?? []) delete payload[key];
-  return payload;
-}
 
 describe('pathway forms', () => {
   it('ships the forms the pathways name', () => {
@@ -60,29 +28,16 @@ describe('pathway forms', () => {
 
   describe.each(formIds)('%s', (formId) => {
     const schema = readFormSchema(formId);
-    const examples = readExamples(formId);
+    const examples = readFormExamples(formId);
 
     it('compiles under JSON Schema 2020-12 in strict mode', () => {
       expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
       expect(() => createFormAjv().compile(schema)).not.toThrow();
     });
 
-    it('has a plain-English message for every property and at least one required field', () => {
-      expect(Object.keys(schema['x-error-messages'] ?? {}).sort()).toEqual(Object.keys(schema.properties).sort());
+    it('keeps the conventions: a message for every question, a required answer, each question a national rule with its sources or a local choice', () => {
       // a pathway may need nothing at start: its start form then only types the variables it accepts
-      if (!START_FORM_IDS.includes(formId)) expect(schema.required?.length).toBeGreaterThan(0);
-    });
-
-    it('marks every field as a national rule with its source ids, or as a local choice', () => {
-      for (const [name, property] of Object.entries(schema.properties)) {
-        const mark = (property as { 'x-throughcare-source'?: SourceMark })['x-throughcare-source'];
-        expect({ name, rule: mark?.rule }).toEqual({ name, rule: expect.stringMatching(/^(national|local)$/) });
-        if (mark?.rule === 'national') {
-          expect(mark.sources?.length).toBeGreaterThan(0);
-          for (const source of mark.sources ?? []) expect(REFERENCE_SOURCE_IDS).toContain(source);
-          expect(['READ', 'READ-2nd', 'UNVERIFIED']).toContain(mark.evidence);
-        }
-      }
+      expect(formConventionProblems(schema, { startForm: START_FORM_IDS.includes(formId) })).toEqual([]);
     });
 
     it('accepts the valid example', () => {
@@ -94,7 +49,7 @@ describe('pathway forms', () => {
     });
 
     it.each(examples.invalid.map((e) => [e.name, e] as const))('rejects %s on the named field', (_name, example) => {
-      const result = validator.validate(formId, applyChange(examples.valid, example));
+      const result = validator.validate(formId, invalidSubmission(examples.valid, example));
       expect(result.valid).toBe(false);
       if (result.valid) return;
       const problem = result.problems.find(
@@ -107,7 +62,7 @@ describe('pathway forms', () => {
 
   it('refuses fields the form does not have', () => {
     const result = validator.validate('sms-brief-intervention', {
-      ...readExamples('sms-brief-intervention').valid,
+      ...readFormExamples('sms-brief-intervention').valid,
       favouriteColour: 'blue',
     });
     expect(result).toEqual({
@@ -117,7 +72,7 @@ describe('pathway forms', () => {
   });
 
   describe('messages that fit the failure', () => {
-    const screening = readExamples('custody-health-screening').valid;
+    const screening = readFormExamples('custody-health-screening').valid;
 
     it('tells a field that is missing what to enter', () => {
       const { healthConditions: _omitted, ...withoutConditions } = screening;
@@ -169,7 +124,7 @@ describe('pathway forms', () => {
           { pointer: '/alcoholUse', detail: 'Choose how the person uses alcohol.' },
         ]),
       );
-      const review = readExamples('sms-review').valid;
+      const review = readFormExamples('sms-review').valid;
       expect(validator.validate('sms-review', { ...review, attendance: 'attended', dailyDoseMg: 600 })).toMatchObject({
         problems: [{ pointer: '/dailyDoseMg', detail: 'This answer must be 500 or less.' }],
       });
@@ -178,7 +133,7 @@ describe('pathway forms', () => {
 
   it('judges "not in the future" against the injected clock', () => {
     const early = createFormValidator({ now: () => new Date('2026-03-01T00:00:00Z') });
-    const result = early.validate('sms-brief-intervention', readExamples('sms-brief-intervention').valid);
+    const result = early.validate('sms-brief-intervention', readFormExamples('sms-brief-intervention').valid);
     expect(result.valid).toBe(false);
   });
 

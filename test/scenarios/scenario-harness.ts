@@ -16,9 +16,10 @@ import express from 'express';
 import { createActivities, createLocalInboxTransport, createSpineClient } from '../../activities';
 import { createRecordActivities } from '../../activities/records';
 import { type PathwayIR } from '../../bpmn';
-import { addStaff, deployPathway, getPathwayVersion, installedLintOptions } from '../../engine';
+import { deployPathway, getPathwayVersion, installedLintOptions } from '../../engine';
 import { silentLogger } from '../../log';
-import { FORMS_DIRECTORY, PATHWAYS, createFormValidator, readPathwayXml, type PathwayId } from '../../pathways';
+import { PATHWAYS, createFormValidator, readFormExamples, readPathwayXml, type PathwayId } from '../../pathways';
+import { STAFF, STAFF_DUTIES, STAFF_EMAIL, addSimulationStaff, type StaffKey } from '../../simulation';
 import { migrateDatabase, openStore, type Store } from '../../store';
 import { createSpineSandboxApp, SCR_BASE_PATH, type SpineSandboxAppOptions } from '../../spine-sandbox';
 import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
@@ -46,46 +47,19 @@ const forms = createFormValidator({ now: () => new Date('2099-01-01T00:00:00Z') 
 
 /** A form's valid example submission with overrides (undefined removes a field), checked against the form. */
 export function example(formId: string, overrides: Vars = {}): Vars {
-  const file = path.join(FORMS_DIRECTORY, 'examples', `${formId}.examples.json`);
-  const payload: Vars = { ...(JSON.parse(fs.readFileSync(file, 'utf8')) as { valid: Vars }).valid, ...overrides };
+  const payload: Vars = { ...readFormExamples(formId).valid, ...overrides };
   for (const [key, value] of Object.entries(payload)) if (value === undefined) delete payload[key];
   forms.assertValid(formId, payload);
   return payload;
 }
 
 /**
- * The staff directory every scenario's setting has (seeded before its first case), by what they are to the
- * pathways: `notify.notifyStaff` addresses them by duty, and the keyworker is the one the
- * `sms-caseload-assignment` example names (Sam Patel). The local inbox shows each as `Name <email>`.
+ * The staff directory every scenario's setting has (seeded before its first case): the simulator's own
+ * (simulation/world.ts), by what they are to the pathways. The local inbox shows each as `Name <email>`.
  */
-export const STAFF = {
-  teamLead: 'Morgan Lead',
-  keyworker: 'Sam Patel',
-  clinicalLead: 'Priya Shah',
-  custodySergeant: 'Chris Sergeant',
-  healthcareProfessional: 'Dana Hughes',
-  releaseTeam: 'Robin Release',
-  prisonHealthcare: 'Ali Khan',
-} as const;
-export type StaffKey = keyof typeof STAFF;
+export { STAFF, STAFF_DUTIES, STAFF_EMAIL, type StaffKey };
 
-/** Their duties (the keyworker holds none: the caseload assignment names them). */
-export const STAFF_DUTIES: Readonly<Record<StaffKey, readonly string[]>> = {
-  teamLead: ['sms-team-lead'],
-  keyworker: [],
-  clinicalLead: ['sms-clinical-lead'],
-  custodySergeant: ['custody-sergeant'],
-  healthcareProfessional: ['healthcare-professional'],
-  releaseTeam: ['release-team'],
-  prisonHealthcare: ['prison-healthcare'],
-};
-
-/** Their email addresses: `morgan.lead@scenario.nhs.test`. */
-export const STAFF_EMAIL = Object.fromEntries(
-  Object.entries(STAFF).map(([key, name]) => [key, `${name.toLowerCase().replace(/ /g, '.')}@scenario.nhs.test`]),
-) as Readonly<Record<StaffKey, string>>;
-
-/** How the local inbox writes a member of staff as the recipient: `Morgan Lead <morgan.lead@scenario.nhs.test>`. */
+/** How the local inbox writes a member of staff as the recipient: `Morgan Lead <morgan.lead@...>`. */
 export function staffRecipient(key: StaffKey): string {
   return `${STAFF[key]} <${STAFF_EMAIL[key]}>`;
 }
@@ -243,14 +217,7 @@ export function useScenario(prefix: string, options: ScenarioOptions = {}): Scen
       .getConnection()
       .getKnex()('settings')
       .insert({ id: randomUUID(), ods_code: settingOdsCode, name: 'HMP Scenario', kind: 'prison', prison_type: 'HMP' });
-    for (const key of Object.keys(STAFF) as StaffKey[]) {
-      await addStaff(store, {
-        name: STAFF[key],
-        email: STAFF_EMAIL[key],
-        duties: STAFF_DUTIES[key],
-        settings: [settingOdsCode],
-      });
-    }
+    await addSimulationStaff(store, settingOdsCode);
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
