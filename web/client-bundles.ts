@@ -1,6 +1,6 @@
 /**
  * Client bundles: TypeScript (and the CSS it imports, fonts included) for the pages' richer scripts, bundled with
- * esbuild in memory when the web router is made, and served from memory at content-hashed addresses that browsers
+ * esbuild in memory when the first page is asked for, and served from memory at content-hashed addresses that browsers
  * may cache for good. There is no build step: `npm start` and the tests run the product from a clean clone, so
  * the bundles are made by the process that serves them. The pathway heatmap bundles bpmn-js's viewer this way, and
  * the pathway designer its modeller.
@@ -61,20 +61,30 @@ const builds = new Map<string, Promise<Built>>();
 
 export function createClientBundles(bundles: readonly ClientBundle[]): ClientBundles {
   const key = JSON.stringify(bundles);
-  let built = builds.get(key);
-  if (!built) {
-    built = buildBundles(bundles);
-    builds.set(key, built);
-    // Handled where it is awaited (urlsOf, the router); this only keeps an unawaited failure from being unhandled.
-    built.catch(() => undefined);
-  }
-  const ready = built;
+  // Built on the first page request, not when the router is made: building the modeller takes seconds of CPU, which
+  // an API-only process (and every test suite that makes an app) need not spend; by the time someone reaches a page
+  // with a diagram, the build started by their first page has usually finished.
+  const ready = (): Promise<Built> => {
+    let built = builds.get(key);
+    if (!built) {
+      built = buildBundles(bundles);
+      builds.set(key, built);
+      // Handled where it is awaited (urlsOf, the router); this only keeps an unawaited failure from being unhandled.
+      built.catch(() => undefined);
+    }
+    return built;
+  };
 
   const router = Router();
+  router.use((req, res, next) => {
+    // A browser asking for a page (API clients ask for JSON).
+    if (req.headers.accept?.includes('text/html')) void ready();
+    next();
+  });
   router.get(`${BUNDLES_PATH}/:file`, async (req, res, next) => {
     let files: Built['files'];
     try {
-      files = (await ready).files;
+      files = (await ready()).files;
     } catch (error) {
       return next(new DependencyUnavailableError('The page scripts could not be built', { cause: error }));
     }
@@ -92,7 +102,7 @@ export function createClientBundles(bundles: readonly ClientBundle[]): ClientBun
     router,
     async urlsOf(name) {
       try {
-        return (await ready).urls.get(name);
+        return (await ready()).urls.get(name);
       } catch (error) {
         // The page still works without its script; the failure is a bug to fix, so it is logged every time.
         requestContext()?.logger.error({ err: error, bundle: name }, 'client bundle failed to build');

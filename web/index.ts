@@ -28,6 +28,20 @@ import { reassignTask, submitTask, taskPage } from './task';
 import { changeAssignment, worklistPage } from './worklist';
 import { deleteWorklistViewPost, saveWorklistViewPost } from './worklist-views';
 import { createClientBundles } from './client-bundles';
+import {
+  createDraftPost,
+  designerPage,
+  DESIGNER_BUNDLE,
+  DIFF_BUNDLE,
+  discardDraftPost,
+  formPage,
+  formPreviewPost,
+  formsPage,
+  draftPage,
+  draftPost,
+  pathwayDiffPage,
+  pathwayVersionsPage,
+} from './designer';
 import { opsMigrationPage, opsMigrationPost } from './ops-migration';
 import { OPS_PATHWAY_BUNDLE, opsPathwayPage } from './ops-pathway';
 import { opsLogPage, opsPage, previewBulkPost, saveOpsSearchPost } from './ops';
@@ -64,6 +78,8 @@ export interface PageContext {
   render(view: string, values: Record<string, unknown>, status?: number): void;
   /** After a form's change: see it where the form was (303, so a reload does not post again). */
   redirect(path: string): void;
+  /** Sends a file to save (Content-Disposition: attachment) instead of a page. */
+  download(file: { readonly name: string; readonly type: string; readonly body: string }): void;
 }
 
 export function createWebRouter(deps: WebDependencies): Router {
@@ -80,8 +96,9 @@ export function createWebRouter(deps: WebDependencies): Router {
   router.use('/assets', express.static(path.join(__dirname, 'assets'), cached));
   router.use('/assets', express.static(path.join(NHSUK_FRONTEND_DIST, 'nhsuk'), { ...cached, index: false }));
   router.use('/assets', express.static(path.join(NHSUK_FRONTEND_DIST, 'nhsuk', 'assets'), cached));
-  // Page scripts bundled with esbuild when the router is made (web/client-bundles.ts): the heatmap's bpmn-js viewer.
-  const bundles = createClientBundles([OPS_PATHWAY_BUNDLE]);
+  // Page scripts bundled with esbuild when the router is made (web/client-bundles.ts): the heatmap's bpmn-js viewer,
+  // the designer's modeller and the version diff's viewers.
+  const bundles = createClientBundles([OPS_PATHWAY_BUNDLE, DESIGNER_BUNDLE, DIFF_BUNDLE]);
   router.use(bundles.router);
 
   router.get('/', (req, res) => {
@@ -121,6 +138,9 @@ export function createWebRouter(deps: WebDependencies): Router {
             render(res, principal, view, { csrfField: CSRF_FIELD, ...values });
           },
           redirect: (path) => res.redirect(303, path),
+          download: (file) => {
+            res.set('Cache-Control', 'no-store').type(file.type).attachment(file.name).send(file.body);
+          },
         });
       } catch (error) {
         next(error);
@@ -128,14 +148,14 @@ export function createWebRouter(deps: WebDependencies): Router {
     };
 
   // Forms post urlencoded with the session's CSRF token: checked before anything else reads them.
-  const form = [
-    express.urlencoded({ extended: false, limit: '16kb' }),
-    ((req, res, next) => {
-      const requireCsrf = deps.requireCsrf();
-      if (!requireCsrf) return res.redirect(303, SIGN_IN_PATH);
-      requireCsrf(req, res, next);
-    }) satisfies RequestHandler,
-  ];
+  const checkCsrf = ((req, res, next) => {
+    const requireCsrf = deps.requireCsrf();
+    if (!requireCsrf) return res.redirect(303, SIGN_IN_PATH);
+    requireCsrf(req, res, next);
+  }) satisfies RequestHandler;
+  const form = [express.urlencoded({ extended: false, limit: '16kb' }), checkCsrf];
+  // The designer's forms carry a whole pathway's BPMN XML (the API takes up to a million characters).
+  const designerForm = [express.urlencoded({ extended: false, limit: '4mb' }), checkCsrf];
 
   router.get('/setting', page(settingPage));
   router.post('/setting', ...form, page(changeSetting));
@@ -164,6 +184,19 @@ export function createWebRouter(deps: WebDependencies): Router {
   router.get('/ops/pathways/:pathwayId/versions/:version', page(opsPathwayPage(bundles)));
   router.get('/ops/pathways/:pathwayId/versions/:version/migrate', page(opsMigrationPage));
   router.post('/ops/pathways/:pathwayId/versions/:version/migrate', ...form, page(opsMigrationPost));
+  router.get(
+    '/designer',
+    page((ctx) => designerPage(ctx)),
+  );
+  router.post('/designer/drafts', ...designerForm, page(createDraftPost));
+  router.get('/designer/drafts/:draftId', page(draftPage(bundles)));
+  router.post('/designer/drafts/:draftId', ...designerForm, page(draftPost(bundles)));
+  router.post('/designer/drafts/:draftId/discard', ...form, page(discardDraftPost));
+  router.get('/designer/pathways/:pathwayId', page(pathwayVersionsPage));
+  router.get('/designer/pathways/:pathwayId/diff', page(pathwayDiffPage(bundles)));
+  router.get('/designer/forms', page(formsPage));
+  router.get('/designer/forms/:formId', page(formPage));
+  router.post('/designer/forms/:formId', ...designerForm, page(formPreviewPost));
   router.get('/ops', page(opsPage));
   router.post('/ops/saved-searches', ...form, page(saveOpsSearchPost));
   router.post('/ops/bulk', ...form, page(previewBulkPost));

@@ -6,6 +6,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { seriousViolations, signIn, startProduct, type RunningProduct } from '../support/browser';
+import { eventually } from '../support/eventually';
 
 jest.setTimeout(240_000);
 
@@ -31,6 +32,19 @@ describe('the worklist in the browser', () => {
     });
     expect(started.status).toBe(201);
     caseId = ((await started.json()) as { caseId: string }).caseId;
+    // The task reaches the worklist once the case's workflow has opened it: on a busy machine, after a while.
+    const token = await product.token('Sam Patel');
+    await eventually(
+      'the reception screening is in the worklist',
+      async () => {
+        const res = await fetch(`${base}/api/v1/tasks?caseId=${caseId}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return ((await res.json()) as { items?: { caseId?: string }[] }).items ?? [];
+      },
+      (items) => items.some((task) => task.caseId === caseId),
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
   });
 
   afterAll(async () => {
