@@ -346,6 +346,7 @@ export async function pathwayVersionsPage(ctx: PageContext): Promise<void> {
     diffAction: `${versionsHref(pathwayId)}/diff`,
     fromItems: versions.map((v, i) => item(v, i === 1)),
     toItems: versions.map((v, i) => item(v, i === 0)),
+    csrfToken: ctx.csrfToken,
   });
 }
 

@@ -171,9 +171,14 @@ describe('the pathway designer in the browser', () => {
       );
       expect(await seriousViolations(page)).toEqual([]);
 
+      // Any version can be the start of a new draft (here the one before this change).
+      await expect(
+        page.getByRole('button', { name: `Edit a draft from version ${before}`, exact: true }).count(),
+      ).resolves.toBe(1);
+
       // Compared with N: the new task and its flows added, the old flow removed, in tables and on both diagrams.
-      await page.getByLabel('From version').selectOption(String(before));
-      await page.getByLabel('To version').selectOption(String(before + 1));
+      await page.getByLabel('From version', { exact: true }).selectOption(String(before));
+      await page.getByLabel('To version', { exact: true }).selectOption(String(before + 1));
       await page.getByRole('button', { name: 'Compare' }).click();
       await expect(page.title()).resolves.toBe(`Version ${before} compared with version ${before + 1} – Throughcare`);
       await expect(page.locator('#diff-added').textContent()).resolves.toContain(NEW_TASK);
