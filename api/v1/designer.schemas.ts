@@ -108,31 +108,22 @@ export const DESIGNER_SCHEMAS: Record<string, JsonSchema> = {
       items: {
         type: 'array',
         description: 'newest first',
+        // A version as the pathways API describes it, with who published it by name and how many cases run it.
         items: {
-          type: 'object',
-          required: [
-            'pathwayId',
-            'version',
-            'deployedBy',
-            'deployedByName',
-            'deployedAt',
-            'changeNote',
-            'runningCases',
-          ],
-          properties: {
-            pathwayId: { type: 'string' },
-            name: { type: 'string' },
-            version: { type: 'integer' },
-            checksum: { type: 'string' },
-            deployedBy: { type: 'string' },
-            deployedByName: { type: ['string', 'null'], description: 'their name in the staff directory' },
-            deployedAt: instant,
-            changeNote: { type: ['string', 'null'] },
-            runningCases: {
-              type: 'integer',
-              description: 'cases running this version now, across the installation (a count, never which)',
+          allOf: [
+            ref('PathwayVersionSummary'),
+            {
+              type: 'object',
+              required: ['deployedByName', 'changeNote', 'runningCases'],
+              properties: {
+                deployedByName: { type: ['string', 'null'], description: 'their name in the staff directory' },
+                runningCases: {
+                  type: 'integer',
+                  description: 'cases running this version now, across the installation (a count, never which)',
+                },
+              },
             },
-          },
+          ],
         },
       },
     },
