@@ -9,7 +9,7 @@ import type { Logger } from '../log';
 import type { Readiness } from '../runtime/readiness';
 import type { SpineClient } from '../activities/spine';
 import type { Simulator } from '../simulation';
-import type { CaseEngine } from '../engine';
+import { formRegistryOf, type CaseEngine } from '../engine';
 import type { Store } from '../store';
 import { metricsRouter, type Metrics } from '../metrics';
 import { DEV_ISSUER_PATH } from './auth/dev-keys';
@@ -72,7 +72,13 @@ export function createApp(deps: AppDependencies): Express {
   app.use(healthRouter(deps.readiness));
   if (deps.metrics) app.use(metricsRouter(deps.metrics));
   // The OpenAPI document and the forms' JSON Schemas hold nobody's data: no sign-in, so the docs can load them.
-  app.use('/api/v1', apiV1DocumentsRouter());
+  app.use(
+    '/api/v1',
+    apiV1DocumentsRouter(() => {
+      const store = deps.api?.()?.engine?.()?.store;
+      return store && formRegistryOf(store);
+    }),
+  );
   // Reference docs of /api/v1, rendered by Swagger UI from its own package (no CDN).
   app.use(
     '/api/docs',

@@ -57,6 +57,8 @@ export const ACTIONS = [
   'pathway.design',
   // Simulating a pathway on the time-skipping server, in a scratch world of made-up cases (simulation/).
   'pathway.simulate',
+  // Installing a form (a new one, or a new version of one) for every pathway and setting to use.
+  'form.install',
   'setting.list',
   'setting.add',
   'staff.list',
@@ -116,6 +118,7 @@ export const ACTION_SCOPES: Record<Action, 'any-setting' | 'every-setting' | 'in
   'pathway.deploy': 'installation',
   'pathway.design': 'installation',
   'pathway.simulate': 'installation',
+  'form.install': 'installation',
   'setting.list': 'installation',
   'setting.add': 'installation',
   'staff.list': 'any-setting',
@@ -277,7 +280,15 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   {
     id: 'commissioner-pathways',
     roles: ['commissioner'],
-    actions: ['pathway.list', 'pathway.read', 'pathway.lint', 'pathway.deploy', 'pathway.design', 'pathway.simulate'],
+    actions: [
+      'pathway.list',
+      'pathway.read',
+      'pathway.lint',
+      'pathway.deploy',
+      'pathway.design',
+      'pathway.simulate',
+      'form.install',
+    ],
     clinicalContent: false,
     purpose: 'HOPERAT',
   },

@@ -31,9 +31,9 @@ import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
 import { createActivities, createLocalInboxTransport, createSpineClient } from '../activities';
 import { createApp } from '../api';
 import { createBearerAuth } from '../api/auth/bearer';
-import { addStaff, deployPathway, installedLintOptions, listWorklist, type CaseEngine } from '../engine';
+import { addStaff, deployPathway, shippedLintOptions, listWorklist, type CaseEngine } from '../engine';
 import { silentLogger } from '../log';
-import { FORMS_DIRECTORY, createFormValidator } from '../pathways';
+import { FORMS_DIRECTORY } from '../pathways';
 import { Readiness } from '../runtime/readiness';
 import { migrateDatabase, openStore, type Store } from '../store';
 import { WORKFLOWS_PATH, workerConnectionOptions } from '../worker';
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
       .count<{ open: string }[]>({ open: '*' })) as [{ open: string }];
 
     const xml = await fs.readFile(path.join(__dirname, '..', 'test', 'fixtures', 'bpmn', 'two-reviews.bpmn'), 'utf8');
-    await deployPathway(store, xml, { ...installedLintOptions(), deployedBy: 'bench' });
+    await deployPathway(store, xml, { ...shippedLintOptions(), deployedBy: 'bench' });
     await addStaff(store, {
       name: 'Bench clinician',
       email: CLINICIAN,
@@ -205,7 +205,6 @@ async function main(): Promise<void> {
       client: new Client({ connection }),
       taskQueue: TASK_QUEUE,
       logger: silentLogger,
-      forms: createFormValidator(),
     };
 
     const { privateKey, publicKey } = await generateKeyPair('ES256');
@@ -442,7 +441,9 @@ async function main(): Promise<void> {
         '',
         '| GET /api/v1/task-counts (the worklist page’s counts) | p50 | p99 | max |',
         '| --- | --- | --- | --- |',
-        ...Object.entries(results.counts).map(([name, t]) => `| ${name} | ${f(t.p50)} ms | ${f(t.p99)} ms | ${f(t.max)} ms |`),
+        ...Object.entries(results.counts).map(
+          ([name, t]) => `| ${name} | ${f(t.p50)} ms | ${f(t.p99)} ms | ${f(t.max)} ms |`,
+        ),
         '',
         `| complete -> next task (${completion.cases} cases of TwoReviews) | p50 | p99 | max |`,
         '| --- | --- | --- | --- |',

@@ -53,7 +53,10 @@ const PATHWAYS = Object.keys(ELEMENTS);
  * codec writes them (ISO 8601, ms, Z), and an attribute that does not apply is absent, as an upsert of null
  * removes it.
  */
-export async function seedCaseExecutions(pg: PgClient, cases: number): Promise<{ seconds: number; rows: number; stateBytes: number; tableMegabytes: number }> {
+export async function seedCaseExecutions(
+  pg: PgClient,
+  cases: number,
+): Promise<{ seconds: number; rows: number; stateBytes: number; tableMegabytes: number }> {
   const iso = (ts: string) => `to_char((${ts}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
   const elementOf = PATHWAYS.map(
     (p, k) => `when ${k} then (${sqlArray(ELEMENTS[p]!)})[1 + floor(r.e * ${ELEMENTS[p]!.length})::int]`,
@@ -132,4 +135,3 @@ export async function seedCaseExecutions(pg: PgClient, cases: number): Promise<{
     tableMegabytes: Number(rows[0]?.table_mb),
   };
 }
-

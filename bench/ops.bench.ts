@@ -37,18 +37,11 @@ import {
 } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import { createActivities, createLocalInboxTransport, createSpineClient } from '../activities';
-import {
-  completeTask,
-  deployPathway,
-  installedLintOptions,
-  listTasks,
-  startCase,
-  type CaseEngine,
-} from '../engine';
+import { completeTask, deployPathway, shippedLintOptions, listTasks, startCase, type CaseEngine } from '../engine';
 import { countOpsViews, listOpsCases, opsCaseOf, opsListQuery, type OpsCase } from '../engine/ops';
 import { DEFAULT_OPS_THRESHOLDS, OPS_VIEWS, scopedQuery, viewCondition, type OpsView } from '../engine/ops-queries';
 import { silentLogger } from '../log';
-import { FORMS_DIRECTORY, createFormValidator } from '../pathways';
+import { FORMS_DIRECTORY } from '../pathways';
 import { startSpineSandbox } from '../spine-sandbox';
 import { migrateDatabase, openStore, type Store } from '../store';
 import { compileVisibilityQuery } from '../temporal-server/visibility';
@@ -196,7 +189,10 @@ async function firstShown(
 }
 
 /** A live case's search attributes as stored, and the stored size of its row's `state` (bytes, after compression). */
-async function storedAttributes(pg: PgClient, workflowId: string): Promise<{ attributes: unknown; stateBytes: number }> {
+async function storedAttributes(
+  pg: PgClient,
+  workflowId: string,
+): Promise<{ attributes: unknown; stateBytes: number }> {
   const { rows } = await pg.query<{ search_attributes: unknown; state_bytes: number }>(
     `select search_attributes, pg_column_size(state) state_bytes from temporal.executions
       where workflow_id = $1 order by seq desc limit 1`,
@@ -240,7 +236,7 @@ async function main(): Promise<void> {
         prison_type: 'HMP',
       })),
     );
-    const lint = { ...installedLintOptions(), deployedBy: 'bench' };
+    const lint = { ...shippedLintOptions(), deployedBy: 'bench' };
     for (const fixture of ['two-reviews', 'ops-stuck'])
       await deployPathway(store, await fs.readFile(path.join(FIXTURES, `${fixture}.bpmn`), 'utf8'), lint);
 
@@ -299,7 +295,7 @@ async function main(): Promise<void> {
       taskQueue: TASK_QUEUE,
       logger: silentLogger,
       // The form examples carry dates: checked against a clock after all of them, as the tests do.
-      forms: createFormValidator({ now: () => new Date('2099-01-01T00:00:00Z') }),
+      now: () => new Date('2099-01-01T00:00:00Z'),
     };
     const example = async (formId: string) =>
       (

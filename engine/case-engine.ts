@@ -5,7 +5,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { Logger } from '../log';
-import type { FormValidator } from '../pathways';
 import type { Store } from '../store';
 
 /** Persisted workflow API names (see workflows/run-pathway.workflow.ts); never renamed. */
@@ -20,7 +19,8 @@ export interface CaseEngine {
   readonly client: Client;
   readonly taskQueue: string;
   readonly logger: Logger;
-  readonly forms?: FormValidator;
+  /** The clock form answers are checked against (`x-not-in-future`); the system clock unless simulated or tested. */
+  readonly now?: () => Date;
 }
 
 export const workflowIdOf = (caseId: string): string => `case-${caseId}`;

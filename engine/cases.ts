@@ -15,7 +15,8 @@ import { type PathwayIR } from '../bpmn';
 import { isValidNhsNumber, normaliseNhsNumber } from '../domain/nhs-number';
 import { ValidationError } from '../domain/errors';
 import { createRecordActivities } from '../activities/records';
-import { createFormValidator, type FormValidator } from '../pathways';
+import type { FormValidator } from '../pathways';
+import { formRegistryOf } from './form-registry';
 import { CaseSettingReason, type Store, listPatientFlags, type PatientFlagView } from '../store';
 import type { PathwayView, RunPathwayInput, RunPathwayResult } from '../workflows';
 import { getPathwayVersion } from './pathways';
@@ -54,7 +55,7 @@ export async function startCase(engine: CaseEngine, input: StartCaseInput): Prom
     ]);
   }
   const pathway = await getPathwayVersion(engine.store, input.pathwayId, input.version);
-  assertStartVariables(engine.forms ?? createFormValidator(), pathway.ir, input.variables ?? {});
+  assertStartVariables(await formRegistryOf(engine.store).validator(engine.now), pathway.ir, input.variables ?? {});
   const calledPathways = await pinCalledPathways(engine.store, pathway.ir, input.calledVersions ?? {});
   const caseId = randomUUID();
   const workflowId = workflowIdOf(caseId);

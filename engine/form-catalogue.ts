@@ -1,20 +1,13 @@
 /**
- * The installed forms as the pathway designer shows them: each form's title and where the deployed pathways use
- * it (the latest version of each pathway: its user tasks, and its start event for a start form), and one form's
- * JSON Schema with its example submissions.
+ * The installed forms as the pathway designer shows them (engine/form-registry.ts holds them): each form's latest
+ * version and where the deployed pathways use it (the latest version of each pathway: its user tasks, and its start
+ * event for a start form), one form's JSON Schema with its example submissions and versions, and installing one.
  */
 import type { PathwayIR } from '../bpmn';
-import { NotFoundError } from '../domain/errors';
-import {
-  FORMS_DIRECTORY,
-  invalidSubmission,
-  listFormIds,
-  readFormExamples,
-  readFormSchema,
-  type FormSchema,
-} from '../pathways';
+import { invalidSubmission, type FormSchema } from '../pathways';
 import type { Store } from '../store';
 import { knexOf } from './case-settings';
+import { formRegistryOf, type FormInstall, type InstalledFormVersion } from './form-registry';
 
 export interface FormUse {
   readonly pathwayId: string;
@@ -24,9 +17,20 @@ export interface FormUse {
   readonly elementIds: readonly string[];
 }
 
-export interface InstalledForm {
+/** One version of a form, without its schema: what lists show. */
+export interface InstalledFormVersionSummary {
   readonly formId: string;
+  readonly version: number;
   readonly title: string;
+  readonly digest: string;
+  readonly source: 'shipped' | 'designer';
+  readonly installedBy: string;
+  readonly installedAt: string;
+  readonly changeNote: string | null;
+}
+
+/** The latest version of a form and where the latest version of each deployed pathway shows it. */
+export interface InstalledForm extends InstalledFormVersionSummary {
   readonly usedBy: readonly FormUse[];
 }
 
@@ -43,6 +47,8 @@ export interface InstalledFormDetail extends InstalledForm {
   readonly schema: FormSchema;
   /** The valid example first, then each named invalid one, as whole submissions. */
   readonly examples: readonly FormExampleSubmission[];
+  /** Every version, newest first. */
+  readonly versions: readonly InstalledFormVersionSummary[];
 }
 
 /** Which elements of the latest version of each deployed pathway show each form. */
@@ -70,23 +76,18 @@ async function formUses(store: Store): Promise<Map<string, FormUse[]>> {
 }
 
 export async function listInstalledForms(store: Store): Promise<InstalledForm[]> {
-  const uses = await formUses(store);
-  return listFormIds(FORMS_DIRECTORY).map((formId) => ({
-    formId,
-    title: readFormSchema(formId).title,
-    usedBy: uses.get(formId) ?? [],
-  }));
+  const [forms, uses] = await Promise.all([formRegistryOf(store).latest(), formUses(store)]);
+  return [...forms.values()].map((form) => ({ ...summaryOf(form), usedBy: uses.get(form.formId) ?? [] }));
 }
 
 export async function getInstalledForm(store: Store, formId: string): Promise<InstalledFormDetail> {
-  if (!listFormIds(FORMS_DIRECTORY).includes(formId)) throw new NotFoundError(`No form ${formId} is installed`);
-  const schema = readFormSchema(formId);
-  const { valid, invalid } = readFormExamples(formId);
+  const registry = formRegistryOf(store);
+  const form = await registry.form(formId);
+  const { valid, invalid } = form.examples;
   return {
-    formId,
-    title: schema.title,
+    ...summaryOf(form),
     usedBy: (await formUses(store)).get(formId) ?? [],
-    schema,
+    schema: form.schema,
     examples: [
       { name: 'valid', valid: true, submission: valid },
       ...invalid.map((example) => ({
@@ -97,5 +98,24 @@ export async function getInstalledForm(store: Store, formId: string): Promise<In
         submission: invalidSubmission(valid, example),
       })),
     ],
+    versions: (await registry.versions(formId)).map(summaryOf),
+  };
+}
+
+/** Installs a form from the designer as its next version; `basedOnVersion` absent for a new one. */
+export async function installForm(store: Store, form: FormInstall): Promise<InstalledFormVersionSummary> {
+  return summaryOf(await formRegistryOf(store).install(form));
+}
+
+function summaryOf(form: InstalledFormVersion): InstalledFormVersionSummary {
+  return {
+    formId: form.formId,
+    version: form.version,
+    title: form.title,
+    digest: form.digest,
+    source: form.source,
+    installedBy: form.installedBy,
+    installedAt: form.installedAt,
+    changeNote: form.changeNote,
   };
 }

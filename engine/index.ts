@@ -5,7 +5,14 @@
 export * from './pathways';
 export * from './pathway-drafts';
 export * from './form-catalogue';
-export { installedLintOptions } from './lint-options';
+export { installedLintOptions, lintOptionsWith, shippedLintOptions } from './lint-options';
+export {
+  formRegistryOf,
+  formSchemaId,
+  type FormInstall,
+  type FormRegistry,
+  type InstalledFormVersion,
+} from './form-registry';
 export { workflowIdOf, type CaseEngine } from './case-engine';
 export * from './cases';
 export * from './case-messages';

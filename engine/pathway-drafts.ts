@@ -54,9 +54,9 @@ export type DraftSource = { readonly xml: string } | { readonly pathwayId: strin
  * Compiles and lints XML against this installation's service task types and forms. XML that is not BPMN at all
  * (not XML, no process in it) is refused as a problem with `/xml`, not reported as a finding.
  */
-export async function lintInstalledPathway(xml: string): Promise<CompiledPathway> {
+export async function lintInstalledPathway(store: Store, xml: string): Promise<CompiledPathway> {
   try {
-    return await compilePathway(xml, installedLintOptions());
+    return await compilePathway(xml, await installedLintOptions(store));
   } catch (error) {
     if (error instanceof PathwayCompileError)
       throw new ValidationError('The BPMN could not be read', [{ pointer: '/xml', detail: error.message }], {
@@ -91,7 +91,7 @@ async function viewOf(store: Store, row: PathwayDraft, findings?: readonly LintF
   return {
     ...summaryOf(row),
     xml: row.bpmnXml,
-    findings: findings ?? (await lintInstalledPathway(row.bpmnXml)).findings,
+    findings: findings ?? (await lintInstalledPathway(store, row.bpmnXml)).findings,
     latestVersion: await latestVersionOf(store, row.pathwayId),
   };
 }
@@ -113,7 +113,7 @@ export async function createPathwayDraft(
 ): Promise<PathwayDraftView> {
   const from = 'xml' in source ? undefined : await getPathwayVersion(store, source.pathwayId, source.version);
   const xml = 'xml' in source ? source.xml : from!.bpmnXml;
-  const compiled = await lintInstalledPathway(xml);
+  const compiled = await lintInstalledPathway(store, xml);
   const em = store.fork();
   const now = new Date();
   const row = em.create(PathwayDraftSchema, {
@@ -155,7 +155,7 @@ export async function savePathwayDraft(
   change: { readonly xml: string; readonly revision: number; readonly name?: string },
   by: string,
 ): Promise<PathwayDraftView> {
-  const compiled = await lintInstalledPathway(change.xml);
+  const compiled = await lintInstalledPathway(store, change.xml);
   const em = store.fork();
   // The revision in the condition makes the check and the write one statement: no save can slip in between.
   const updated = await em.nativeUpdate(
@@ -211,9 +211,10 @@ export async function publishPathwayDraft(
     throw new ValidationError('Say what changed and why', [
       { pointer: '/changeNote', detail: `must be 1 to ${CHANGE_NOTE_MAX} characters, not only spaces` },
     ]);
-  await lintInstalledPathway(draft.bpmnXml);
+  const lint = await installedLintOptions(store);
+  await lintInstalledPathway(store, draft.bpmnXml);
   const deployed = await deployPathway(store, draft.bpmnXml, {
-    ...installedLintOptions(),
+    ...lint,
     deployedBy: by,
     changeNote,
   });

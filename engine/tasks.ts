@@ -15,7 +15,7 @@ import {
 } from '@temporalio/client';
 import { ConflictError, DependencyUnavailableError, NotFoundError } from '../domain/errors';
 import { workflowTaskIdOf } from '../domain/worklist-task-id';
-import { createFormValidator } from '../pathways';
+import { formRegistryOf } from './form-registry';
 import { WorklistTaskSchema } from '../store';
 import type { ActingPerson, CompleteTaskResult, RunPathwayResult } from '../workflows';
 import { COMPLETE_TASK_UPDATE, translateNotFound, type CaseEngine } from './case-engine';
@@ -158,7 +158,7 @@ export class CompletionOutcomeUnknownError extends DependencyUnavailableError {
 export async function completeTask(engine: CaseEngine, command: CompleteTaskCommand): Promise<TaskCompletionResult> {
   const task = await engine.store.fork().findOne(WorklistTaskSchema, { id: command.taskId });
   if (!task) throw new NotFoundError(`No task ${command.taskId}`);
-  if (task.formId) (engine.forms ?? createFormValidator()).assertValid(task.formId, command.data);
+  if (task.formId) (await formRegistryOf(engine.store).validator(engine.now)).assertValid(task.formId, command.data);
   const caseId = typeof task.case === 'string' ? task.case : task.case.id;
   const completionId = command.completionId ?? randomUUID();
   const taskId = workflowTaskIdOf(task.id, task.workflowId);

@@ -232,23 +232,21 @@ export async function countWorklist(
     .clearOrder()
     .select('t.assignee', 't.due_at', 't.status', 't.candidate_groups', 't.element_id', 't.name');
   type Row = { all: string; mine: string; unassigned: string; overdue: string };
-  const [counted] = await knex
-    .with('f', rows)
-    .select<
-      (Row & {
-        groups: { grp: string; count: number }[];
-        tasks: { element_id: string; name: string; count: number }[];
-      })[]
-    >(
-      knex.raw('(select count(*) from f) as "all"'),
-      knex.raw('(select count(*) from f where f.assignee = ?) as mine', [subject]),
-      knex.raw('(select count(*) from f where f.assignee is null) as unassigned'),
-      knex.raw(`(select count(*) from f where f.status in ('open', 'planned') and f.due_at < ?) as overdue`, [now]),
-      knex.raw(`(select coalesce(json_agg(g order by g.grp), '[]') from
+  const [counted] = await knex.with('f', rows).select<
+    (Row & {
+      groups: { grp: string; count: number }[];
+      tasks: { element_id: string; name: string; count: number }[];
+    })[]
+  >(
+    knex.raw('(select count(*) from f) as "all"'),
+    knex.raw('(select count(*) from f where f.assignee = ?) as mine', [subject]),
+    knex.raw('(select count(*) from f where f.assignee is null) as unassigned'),
+    knex.raw(`(select count(*) from f where f.status in ('open', 'planned') and f.due_at < ?) as overdue`, [now]),
+    knex.raw(`(select coalesce(json_agg(g order by g.grp), '[]') from
         (select grp, count(*) as count from f, unnest(f.candidate_groups) as grp group by grp) g) as groups`),
-      knex.raw(`(select coalesce(json_agg(e order by e.name, e.element_id), '[]') from
+    knex.raw(`(select coalesce(json_agg(e order by e.name, e.element_id), '[]') from
         (select element_id, min(name) as name, count(*) as count from f group by element_id) e) as tasks`),
-    );
+  );
   return {
     all: Number(counted?.all ?? 0),
     mine: Number(counted?.mine ?? 0),

@@ -32,6 +32,8 @@ export interface FormValidatorOptions {
   readonly now?: () => Date;
   /** Where the `<formId>.schema.json` files live; defaults to the shipped forms. */
   readonly formsDirectory?: string;
+  /** The forms by id, in place of a directory: the installed versions (engine/form-registry.ts). */
+  readonly schemas?: ReadonlyMap<string, FormSchema>;
 }
 
 export type FormValidationResult =
@@ -70,14 +72,14 @@ function isNotInFuture(value: string, now: Date): boolean {
 export function createFormValidator(options: FormValidatorOptions = {}): FormValidator {
   const directory = options.formsDirectory ?? FORMS_DIRECTORY;
   const ajv = createFormAjv(options.now);
-  const formIds = listFormIds(directory);
+  const formIds = options.schemas ? [...options.schemas.keys()].sort() : listFormIds(directory);
   const compiled = new Map<string, { schema: FormSchema; validate: ValidateFunction }>();
 
   function compiledForm(formId: string): { schema: FormSchema; validate: ValidateFunction } {
     const known = compiled.get(formId);
     if (known) return known;
     if (!formIds.includes(formId)) throw new NotFoundError(`No form schema named ${formId}`);
-    const schema = readFormSchema(formId, directory);
+    const schema = options.schemas?.get(formId) ?? readFormSchema(formId, directory);
     let entry: { schema: FormSchema; validate: ValidateFunction };
     try {
       entry = { schema, validate: ajv.compile(schema) };

@@ -55,7 +55,7 @@ export async function deployShippedPathways(
   for (const { processId } of PATHWAYS) {
     try {
       const deployed = await deployPathway(store, readPathwayXml(processId), {
-        ...installedLintOptions(),
+        ...(await installedLintOptions(store)),
         deployedBy: 'throughcare',
       });
       if (deployed.created)

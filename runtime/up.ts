@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp, type ApiDependencies } from '../api';
 import { createHttpServer } from '../api/http-server';
 import type { Config } from '../config';
-import type { CaseEngine } from '../engine';
+import { formRegistryOf, type CaseEngine } from '../engine';
 import { resumeBulkOperations } from '../engine/ops-bulk';
 import type { Logger } from '../log';
 import { createMetrics, type MetricsSources } from '../metrics';
@@ -22,7 +22,7 @@ import { startTemporal } from './parts/temporal';
 import { startWorkerPart } from './parts/worker';
 import { deployShippedPathways, ensureDemoSettings } from './default-content';
 import { removeRuntimeInfo, writeRuntimeInfo } from './discovery';
-import { PATHWAYS, createFormValidator } from '../pathways';
+import { PATHWAYS } from '../pathways';
 import { createSimulator, siblingDatabaseUrl } from '../simulation';
 import { openStore } from '../store';
 import type { StartedPart } from './part';
@@ -141,12 +141,12 @@ export async function startThroughcare(
       client: new Client({ connection, namespace: config.temporal.namespace }),
       taskQueue: config.temporal.taskQueue,
       logger,
-      forms: createFormValidator(),
     };
     // Simulations run in a scratch database of their own, set up on the first one (start-up is not slowed).
     const simulator = createSimulator({
       databaseUrl: config.simulationDatabaseUrl ?? siblingDatabaseUrl(database.url),
       ...(config.simulationDatabaseUrl ? {} : { createFrom: database.url }),
+      forms: () => formRegistryOf(store).latest(),
       logger,
     });
     started.push({

@@ -30,16 +30,19 @@ import {
   checksumOf,
   completeTask,
   deployPathway,
+  formRegistryOf,
   getPathwayVersion,
   installedLintOptions,
+  lintOptionsWith,
+  shippedLintOptions,
   listTasks,
   messageCase,
   PathwayLintError,
   startCase,
   type CaseEngine,
+  type InstalledFormVersion,
 } from '../engine';
 import type { Logger } from '../log';
-import { createFormValidator, readFormExamples } from '../pathways';
 import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../temporal-server';
 import { workerConnectionOptions } from '../worker';
 import { CASE_SEARCH_ATTRIBUTES } from '../worker/case-search-attributes';
@@ -94,6 +97,11 @@ export interface SimulatorOptions {
   readonly logger: Logger;
   /** Real time one run may take before it is stopped; default 120 s. */
   readonly maxRunMs?: number;
+  /**
+   * The installation's forms (the record store's registry), which a simulation lints against and runs with, so a
+   * form installed from the designer can be tried; the release's own forms when absent (`throughcare pathway test`).
+   */
+  readonly forms?: () => Promise<ReadonlyMap<string, InstalledFormVersion>>;
 }
 
 /** Runs queued behind the one in progress before more are refused. */
@@ -121,22 +129,26 @@ function underScenario(error: unknown): never {
  * What `run` checks before it runs anything, for a caller to refuse a request early: the scenario (problems at
  * `/scenario/...`), the XML (not BPMN at `/xml`, lint errors at `/elements/<id>`), and that they go together.
  */
-export async function checkSimulationRequest(xml: string, input: unknown): Promise<Scenario> {
+export async function checkSimulationRequest(
+  xml: string,
+  input: unknown,
+  formIds?: Iterable<string>,
+): Promise<Scenario> {
   let scenario: Scenario;
   try {
     scenario = validateScenario(input);
   } catch (error) {
     underScenario(error);
   }
-  await checkPathway(xml, scenario);
+  await checkPathway(xml, scenario, formIds);
   return scenario;
 }
 
 /** The XML compiled and linted: not BPMN is a problem at `/xml`, lint errors at `/elements/<id>`. */
-async function checkPathway(xml: string, scenario: Scenario): Promise<void> {
+async function checkPathway(xml: string, scenario: Scenario, formIds?: Iterable<string>): Promise<void> {
   let compiled;
   try {
-    compiled = await compilePathway(xml, installedLintOptions());
+    compiled = await compilePathway(xml, formIds ? lintOptionsWith(formIds) : shippedLintOptions());
   } catch (error) {
     if (error instanceof PathwayCompileError)
       throw new ValidationError('The BPMN could not be read', [{ pointer: '/xml', detail: error.message }], {
@@ -171,7 +183,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   let closed = false;
   // The simulated clock, for the forms' "not in the future" answers (a review done on its simulated day).
   let clockMs = Date.now();
-  const forms = createFormValidator({ now: () => new Date(clockMs) });
+  const formClock = () => new Date(clockMs);
 
   const worldOnce = () => {
     world ??= openWorld({
@@ -209,7 +221,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     const known = deployedDrafts.get(checksum);
     if (known) return known;
     const { pathwayId, version } = await deployPathway(w.store, xml, {
-      ...installedLintOptions(),
+      ...(await installedLintOptions(w.store)),
       deployedBy: SIMULATION_ACTOR,
     });
     const deployed = { pathwayId, version, ir: (await getPathwayVersion(w.store, pathwayId, version)).ir };
@@ -238,9 +250,15 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     return runEngine;
   }
 
-  async function runInWorld(xml: string, scenario: Scenario, checkMs: number): Promise<SimulationReport> {
+  async function runInWorld(
+    xml: string,
+    scenario: Scenario,
+    checkMs: number,
+    forms: ReadonlyMap<string, InstalledFormVersion> | undefined,
+  ): Promise<SimulationReport> {
     const w = await worldOnce();
     const startedAt = Date.now();
+    if (forms) await formRegistryOf(w.store).adopt(forms.values());
     const deployed = await deployOnce(w, xml);
     const irs = new Map(w.shippedIrs).set(deployed.pathwayId, deployed.ir);
     clockMs = Date.parse(scenario.start);
@@ -250,7 +268,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       { deployMs: engineFrom - startedAt, engineMs: Date.now() - engineFrom },
       'simulation: pathway deployed, clock set',
     );
-    const engine: CaseEngine = { store: w.store, client: env.client, taskQueue, logger, forms };
+    const engine: CaseEngine = { store: w.store, client: env.client, taskQueue, logger, now: formClock };
     const report = await walk({ world: w, env, engine, scenario, irs, version: deployed.version, startedAt });
     return { ...report, realMs: checkMs + report.realMs };
   }
@@ -355,7 +373,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
             `${elementId} is not open (open: ${open.map((t) => t.elementId).join(', ') || 'nothing'})`,
           );
         const answers: Record<string, unknown> = {
-          ...(example ? readFormExamples(example).valid : {}),
+          ...(example ? (await formRegistryOf(w.store).form(example)).examples.valid : {}),
           ...withPlaceholders(data ?? {}, placeholders),
         };
         for (const field of unset ?? []) delete answers[field];
@@ -455,9 +473,10 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   return {
     async run(xml, input) {
       const requestedAt = Date.now();
-      const scenario = await checkSimulationRequest(xml, input);
+      const forms = await options.forms?.();
+      const scenario = await checkSimulationRequest(xml, input, forms?.keys());
       const checkMs = Date.now() - requestedAt;
-      return inTurn(() => runInWorld(xml, scenario, checkMs));
+      return inTurn(() => runInWorld(xml, scenario, checkMs, forms));
     },
     async close() {
       closed = true;

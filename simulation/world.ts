@@ -116,7 +116,7 @@ export async function openWorld(options: WorldOptions): Promise<SimulationWorld>
     const shippedIrs = new Map<string, PathwayIR>();
     for (const { processId } of PATHWAYS) {
       const deployed = await deployPathway(store, readPathwayXml(processId), {
-        ...installedLintOptions(),
+        ...(await installedLintOptions(store)),
         deployedBy: SIMULATION_ACTOR,
       });
       shippedVersions[processId] = deployed.version;

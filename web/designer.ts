@@ -7,11 +7,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
+import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../domain/errors';
 import type { PathwayDiff, ElementChange } from '../bpmn/diff-pathway';
 import type { LintFinding } from '../bpmn';
 import type { PathwayDraftSummary, PathwayDraftView, PathwayVersionHistoryEntry } from '../engine/pathway-drafts';
-import { installedLintOptions } from '../engine/lint-options';
+import { formSchemaId } from '../engine/form-registry';
+import { lintOptionsWith } from '../engine/lint-options';
 import type { SimulationEventKind, SimulationReport } from '../simulation';
 import type { ClientBundle, ClientBundles } from './client-bundles';
 import type { PageContext } from './index';
@@ -25,6 +26,10 @@ export const DESIGNER_BUNDLE: ClientBundle = {
 export const DIFF_BUNDLE: ClientBundle = {
   name: 'pathway-diff',
   entry: path.join(__dirname, 'client', 'pathway-diff.ts'),
+};
+export const FORM_PREVIEW_BUNDLE: ClientBundle = {
+  name: 'form-preview',
+  entry: path.join(__dirname, 'client', 'form-preview.ts'),
 };
 
 /** The shipped scenarios (pathways/scenarios), offered as a draft's starting script by the pathway they run. */
@@ -152,7 +157,9 @@ async function renderEditor(
 ): Promise<void> {
   const errors = state.errors ?? {};
   const bundle = await bundles.urlsOf(DESIGNER_BUNDLE.name);
-  const { taskTypes, formIds } = installedLintOptions();
+  // What the canvas lints against: the forms installed now, as the server's lint before publish.
+  const forms = ((await call(ctx, 'listInstalledForms', {})).body as { items: InstalledForm[] }).items;
+  const { taskTypes, formIds } = lintOptionsWith(forms.map((form) => form.formId));
   ctx.render(
     'designer-draft.njk',
     {
@@ -414,7 +421,10 @@ export function pathwayDiffPage(bundles: ClientBundles) {
 
 interface InstalledForm {
   readonly formId: string;
+  readonly version: number;
   readonly title: string;
+  readonly source: 'shipped' | 'designer';
+  readonly installedAt: string;
   readonly usedBy: readonly {
     readonly pathwayId: string;
     readonly version: number;
@@ -422,7 +432,27 @@ interface InstalledForm {
   }[];
 }
 
-/** `GET /designer/forms`: the installed forms, each with where it is used; and a new one to start. */
+interface InstalledFormDetail extends InstalledForm {
+  readonly schema: unknown;
+  readonly examples: readonly {
+    readonly name: string;
+    readonly valid: boolean;
+    readonly field?: string;
+    readonly detail?: string;
+    readonly submission: Record<string, unknown>;
+  }[];
+  readonly versions: readonly {
+    readonly version: number;
+    readonly source: string;
+    readonly installedBy: string;
+    readonly installedAt: string;
+    readonly changeNote: string | null;
+  }[];
+}
+
+const formHref = (formId: string) => `/designer/forms/${encodeURIComponent(formId)}`;
+
+/** `GET /designer/forms`: the installed forms, each with its version and where it is used; and a new one to start. */
 export async function formsPage(ctx: PageContext): Promise<void> {
   const forms = ((await call(ctx, 'listInstalledForms', {})).body as { items: InstalledForm[] }).items;
   ctx.render('designer-forms.njk', {
@@ -430,49 +460,84 @@ export async function formsPage(ctx: PageContext): Promise<void> {
     current: 'designer',
     forms: forms.map((form) => ({
       ...form,
-      href: `/designer/forms/${encodeURIComponent(form.formId)}`,
+      href: formHref(form.formId),
       usedByText: form.usedBy.map((use) => `${use.pathwayId} (${use.elementIds.join(', ')})`).join('; '),
     })),
   });
 }
 
 /** A form to start from: one question, in the forms' conventions (a title, an error message for each answer). */
-const NEW_FORM = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://throughcare.example/forms/new-form.schema.json',
-  title: 'New form',
-  type: 'object',
-  additionalProperties: false,
-  required: ['answer'],
-  properties: { answer: { type: 'string', title: 'Answer', minLength: 1, maxLength: 2000 } },
-  'x-error-messages': { answer: 'Enter the answer' },
-};
+function newFormSchema(formId: string): Record<string, unknown> {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: formSchemaId(formId),
+    title: 'New form',
+    type: 'object',
+    additionalProperties: false,
+    required: ['answer'],
+    properties: {
+      answer: {
+        type: 'string',
+        title: 'Answer',
+        minLength: 1,
+        maxLength: 2000,
+        'x-throughcare-source': { rule: 'local' },
+      },
+    },
+    'x-error-messages': { answer: 'Enter the answer' },
+  };
+}
 
 const pretty = (value: unknown) => JSON.stringify(value, null, 2);
 
+/** What the editor shows: the fields as written, and the last check's result. */
 interface FormEditorState {
+  /** The new form's id as written; only for a new form. */
+  readonly newFormId?: string;
   readonly schema: string;
   readonly submission: string;
+  /** The examples the form must refuse, as a JSON array. */
+  readonly invalid: string;
+  readonly changeNote?: string;
   readonly preview?: {
     readonly valid: boolean;
     readonly problems: readonly { pointer: string; detail: string }[];
     readonly html: string;
   };
   readonly errors?: FieldErrors;
+  readonly notice?: string;
 }
 
-function renderFormEditor(ctx: PageContext, formId: string, title: string, state: FormEditorState, status = 200): void {
+/** The form being edited: a new one (`new`), or the latest version of an installed one with its versions. */
+type EditedForm = { readonly formId: 'new' } | { readonly formId: string; readonly installed: InstalledFormDetail };
+
+async function renderEditorOfForm(
+  ctx: PageContext,
+  bundles: ClientBundles,
+  form: EditedForm,
+  state: FormEditorState,
+  status = 200,
+): Promise<void> {
   const errors = state.errors ?? {};
+  const installed = 'installed' in form ? form.installed : undefined;
+  const bundle = await bundles.urlsOf(FORM_PREVIEW_BUNDLE.name);
   ctx.render(
     'designer-form.njk',
     {
-      title,
+      title: installed?.title ?? 'New form',
       current: 'designer',
-      formId,
-      action: `/designer/forms/${encodeURIComponent(formId)}`,
+      formId: form.formId,
+      installed,
+      nextVersion: installed ? installed.version + 1 : 1,
+      action: formHref(form.formId),
+      newFormId: state.newFormId ?? '',
       schema: state.schema,
       submission: state.submission,
+      invalid: state.invalid,
+      changeNote: state.changeNote ?? '',
       preview: state.preview,
+      notice: state.notice,
+      bundle,
       errors,
       csrfToken: ctx.csrfToken,
       ...(Object.keys(errors).length ? { errorSummary: errorSummaryOf(errors) } : {}),
@@ -481,68 +546,155 @@ function renderFormEditor(ctx: PageContext, formId: string, title: string, state
   );
 }
 
-/** `GET /designer/forms/:formId` (`new` for a new one): its schema and valid example, to edit and preview. */
-export async function formPage(ctx: PageContext): Promise<void> {
-  const formId = String(ctx.req.params['formId']);
-  if (formId === 'new')
-    return renderFormEditor(ctx, formId, 'New form', {
-      schema: pretty(NEW_FORM),
-      submission: pretty({ answer: 'An answer' }),
-    });
-  let form: InstalledForm & { schema: unknown; examples: { valid: boolean; submission: unknown }[] };
+async function readInstalledForm(ctx: PageContext, formId: string): Promise<InstalledFormDetail> {
   try {
-    form = (await call(ctx, 'getInstalledForm', { params: { formId } })).body as typeof form;
+    return (await call(ctx, 'getInstalledForm', { params: { formId } })).body as InstalledFormDetail;
   } catch (error) {
     if (error instanceof ValidationError) throw new NotFoundError('There is no such form');
     throw error;
   }
-  const example = form.examples.find((e) => e.valid)?.submission ?? {};
-  renderFormEditor(ctx, formId, form.title, { schema: pretty(form.schema), submission: pretty(example) });
 }
 
-/** `POST /designer/forms/:formId`: checks the schema and the submission and shows the form as a clinician would. */
-export async function formPreviewPost(ctx: PageContext): Promise<void> {
-  const formId = String(ctx.req.params['formId']);
-  const field = fieldsOf(ctx.req.body);
-  const [schemaText, submissionText] = [field('schema'), field('submission')];
-  const state = { schema: schemaText, submission: submissionText };
-  const errors: FieldErrors = {};
-  const parsed = (text: string, id: string, label: string): unknown => {
+/** `GET /designer/forms/:formId` (`new` for a new one): its schema and examples, to edit, preview and install. */
+export const formPage =
+  (bundles: ClientBundles) =>
+  async (ctx: PageContext): Promise<void> => {
+    const formId = String(ctx.req.params['formId']);
+    if (formId === 'new')
+      return renderEditorOfForm(
+        ctx,
+        bundles,
+        { formId },
+        {
+          schema: pretty(newFormSchema('new-form')),
+          submission: pretty({ answer: 'An answer' }),
+          invalid: pretty([{ name: 'no answer', field: 'answer', unset: ['answer'] }]),
+        },
+      );
+    const installed = await readInstalledForm(ctx, formId);
+    const installedNow = Number(ctx.req.query['installed']);
+    await renderEditorOfForm(
+      ctx,
+      bundles,
+      { formId, installed },
+      {
+        schema: pretty(installed.schema),
+        submission: pretty(installed.examples.find((e) => e.valid)?.submission ?? {}),
+        invalid: pretty(invalidExamplesOf(installed)),
+        ...(installedNow === installed.version
+          ? { notice: `Version ${installedNow} is installed: pathways published from now on can show it.` }
+          : {}),
+      },
+    );
+  };
+
+/** An installed form's refused examples as the install request takes them (changes to the valid one). */
+function invalidExamplesOf(form: InstalledFormDetail): unknown[] {
+  const valid = form.examples.find((e) => e.valid)?.submission ?? {};
+  return form.examples
+    .filter((e) => !e.valid)
+    .map(({ name, field, detail, submission }) => {
+      const set = Object.fromEntries(
+        Object.entries(submission).filter(([key, value]) => JSON.stringify(valid[key]) !== JSON.stringify(value)),
+      );
+      const unset = Object.keys(valid).filter((key) => !(key in submission));
+      return {
+        name,
+        field,
+        ...(detail !== undefined ? { detail } : {}),
+        ...(Object.keys(set).length ? { set } : {}),
+        ...(unset.length ? { unset } : {}),
+      };
+    });
+}
+
+/** Where the install and preview operations' problems are shown on the page. */
+const FORM_FIELDS = {
+  '/formId': { id: 'form-id', label: 'Form ID' },
+  '/schema': { id: 'form-schema', label: 'Schema' },
+  '/submission': { id: 'form-submission', label: 'Example submission' },
+  '/examples/valid': { id: 'form-submission', label: 'Example submission' },
+  '/examples/invalid': { id: 'form-invalid', label: 'Examples it must refuse' },
+  '/changeNote': { id: 'form-change-note', label: 'Change note' },
+};
+
+/**
+ * `POST /designer/forms/:formId`: "Check and preview" checks the schema and the examples and shows the form as a
+ * clinician would (the page's script posts it as you type); "Install" installs it as the form's next version.
+ */
+export const formPost =
+  (bundles: ClientBundles) =>
+  async (ctx: PageContext): Promise<void> => {
+    const formId = String(ctx.req.params['formId']);
+    const field = fieldsOf(ctx.req.body);
+    const renderFormEditor = (form: EditedForm, state: FormEditorState, status?: number) =>
+      renderEditorOfForm(ctx, bundles, form, state, status);
+    const installed = formId === 'new' ? undefined : await readInstalledForm(ctx, formId);
+    const form: EditedForm = installed ? { formId, installed } : { formId: 'new' };
+    const state: FormEditorState = {
+      ...(installed ? {} : { newFormId: field('formId').trim() }),
+      schema: field('schema'),
+      submission: field('submission'),
+      invalid: field('invalid'),
+      changeNote: field('changeNote'),
+    };
+    const errors: FieldErrors = {};
+    const parsed = (text: string, id: string, label: string): unknown => {
+      try {
+        return JSON.parse(text);
+      } catch (error) {
+        errors[id] = `${label} is not JSON: ${error instanceof Error ? error.message : String(error)}`;
+        return undefined;
+      }
+    };
+    const schema = parsed(state.schema, 'form-schema', 'The schema');
+    const submission = state.submission.trim()
+      ? parsed(state.submission, 'form-submission', 'The example submission')
+      : undefined;
+    const invalid = state.invalid.trim() ? parsed(state.invalid, 'form-invalid', 'The examples it must refuse') : [];
+    if (Object.keys(errors).length) return renderFormEditor(form, { ...state, errors }, 400);
+    const install = field('action') === 'install';
     try {
-      return JSON.parse(text);
+      const preview = (
+        await call(ctx, 'previewForm', {
+          body: { schema: schema as Record<string, unknown>, ...(submission !== undefined ? { submission } : {}) },
+        })
+      ).body as NonNullable<FormEditorState['preview']>;
+      if (!install) return renderFormEditor(form, { ...state, preview });
+      const targetId = installed ? formId : (state.newFormId ?? '');
+      const result = await call(ctx, 'installForm', {
+        body: {
+          formId: targetId,
+          schema: schema as Record<string, unknown>,
+          examples: { valid: submission ?? {}, invalid },
+          changeNote: state.changeNote ?? '',
+          ...(installed ? { basedOnVersion: installed.version } : {}),
+        },
+      });
+      const { version } = result.body as { version: number };
+      ctx.redirect(`${formHref(targetId)}?installed=${version}`);
     } catch (error) {
-      errors[id] = `${label} is not JSON: ${error instanceof Error ? error.message : String(error)}`;
-      return undefined;
+      if (error instanceof ConflictError)
+        return renderFormEditor(
+          form,
+          { ...state, errors: { [installed ? 'form-schema' : 'form-id']: `${error.message}.` } },
+          409,
+        );
+      if (!(error instanceof ValidationError)) throw error;
+      await renderFormEditor(form, { ...state, errors: formFieldErrorsOf(error.problems) }, 400);
     }
   };
-  const schema = parsed(schemaText, 'form-schema', 'The schema');
-  const submission = submissionText.trim()
-    ? parsed(submissionText, 'form-submission', 'The example submission')
-    : undefined;
-  const title =
-    typeof (schema as { title?: unknown } | undefined)?.title === 'string'
-      ? (schema as { title: string }).title
-      : 'Form';
-  if (Object.keys(errors).length) return renderFormEditor(ctx, formId, title, { ...state, errors }, 400);
-  try {
-    const preview = (
-      await call(ctx, 'previewForm', {
-        body: { schema: schema as Record<string, unknown>, ...(submission !== undefined ? { submission } : {}) },
-      })
-    ).body as NonNullable<FormEditorState['preview']>;
-    renderFormEditor(ctx, formId, title, { ...state, preview });
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    const fields = {
-      '/schema': { id: 'form-schema', label: 'Schema' },
-      '/submission': { id: 'form-submission', label: 'Example submission' },
-    };
-    renderFormEditor(
-      ctx,
-      formId,
-      title,
-      { ...state, errors: fieldErrorsOf(error.problems, fields, 'form-schema') },
-      400,
-    );
+
+/** Each problem on the field its pointer is under (`/schema/$id` on the schema), all of a field's said together. */
+function formFieldErrorsOf(problems: readonly FieldProblem[]): FieldErrors {
+  const byField = new Map<string, string[]>();
+  for (const { pointer, detail } of problems) {
+    const under = Object.keys(FORM_FIELDS)
+      .filter((prefix) => pointer === prefix || pointer.startsWith(`${prefix}/`))
+      .sort((a, b) => b.length - a.length)[0];
+    const { id, label } = under ? FORM_FIELDS[under as keyof typeof FORM_FIELDS] : FORM_FIELDS['/schema'];
+    const at = under ? pointer.slice(under.length) : pointer;
+    byField.set(id, [...(byField.get(id) ?? []), `${label}${at ? ` at ${at}` : ''}: ${detail}`]);
   }
+  return Object.fromEntries([...byField].map(([id, texts]) => [id, texts.join('; ')]));
 }

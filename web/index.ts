@@ -33,9 +33,10 @@ import {
   designerPage,
   DESIGNER_BUNDLE,
   DIFF_BUNDLE,
+  FORM_PREVIEW_BUNDLE,
   discardDraftPost,
   formPage,
-  formPreviewPost,
+  formPost,
   formsPage,
   draftPage,
   draftPost,
@@ -98,7 +99,7 @@ export function createWebRouter(deps: WebDependencies): Router {
   router.use('/assets', express.static(path.join(NHSUK_FRONTEND_DIST, 'nhsuk', 'assets'), cached));
   // Page scripts bundled with esbuild when the router is made (web/client-bundles.ts): the heatmap's bpmn-js viewer,
   // the designer's modeller and the version diff's viewers.
-  const bundles = createClientBundles([OPS_PATHWAY_BUNDLE, DESIGNER_BUNDLE, DIFF_BUNDLE]);
+  const bundles = createClientBundles([OPS_PATHWAY_BUNDLE, DESIGNER_BUNDLE, DIFF_BUNDLE, FORM_PREVIEW_BUNDLE]);
   router.use(bundles.router);
 
   router.get('/', (req, res) => {
@@ -195,8 +196,8 @@ export function createWebRouter(deps: WebDependencies): Router {
   router.get('/designer/pathways/:pathwayId', page(pathwayVersionsPage));
   router.get('/designer/pathways/:pathwayId/diff', page(pathwayDiffPage(bundles)));
   router.get('/designer/forms', page(formsPage));
-  router.get('/designer/forms/:formId', page(formPage));
-  router.post('/designer/forms/:formId', ...designerForm, page(formPreviewPost));
+  router.get('/designer/forms/:formId', page(formPage(bundles)));
+  router.post('/designer/forms/:formId', ...designerForm, page(formPost(bundles)));
   router.get('/ops', page(opsPage));
   router.post('/ops/saved-searches', ...form, page(saveOpsSearchPost));
   router.post('/ops/bulk', ...form, page(previewBulkPost));

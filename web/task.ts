@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../domain/errors';
 import type { WorklistItem } from '../engine';
-import { readFormSchema, type FormSchema } from '../pathways';
+import type { FormSchema } from '../pathways';
 import { fieldErrors, formValues, formView, readSubmission } from './forms/form-view';
 import type { PageContext } from './index';
 import { call, fieldsOf } from './page-helpers';
@@ -30,6 +30,11 @@ export function taskPath(taskId: string): string {
 
 async function readTask(ctx: PageContext, taskId: string): Promise<TaskDetail> {
   return (await call(ctx, 'getTask', { params: { taskId } })).body as TaskDetail;
+}
+
+/** The task's form as installed now: the version its answers will be checked against. */
+async function formSchemaOf(ctx: PageContext, form: TaskDetail['form']): Promise<FormSchema | undefined> {
+  return form ? (await ctx.operations.forms().form(form.formId)).schema : undefined;
 }
 
 async function readBanner(ctx: PageContext, nhsNumber: string): Promise<unknown> {
@@ -57,7 +62,7 @@ interface Shown {
 
 async function showTask(ctx: PageContext, taskId: string, shown: Shown, status = 200): Promise<void> {
   const { task, form, draft } = await readTask(ctx, taskId);
-  const schema: FormSchema | undefined = form ? readFormSchema(form.formId) : undefined;
+  const schema = await formSchemaOf(ctx, form);
   const values = shown.values ?? (schema && draft ? formValues(schema, draft.answers) : {});
   const today = londonDay(new Date());
   ctx.render(
@@ -102,7 +107,7 @@ export async function submitTask(ctx: PageContext): Promise<void> {
   const taskId = taskIdOf(ctx);
   const body = ctx.req.body as Record<string, unknown>;
   const { task, form } = await readTask(ctx, taskId);
-  const schema = form ? readFormSchema(form.formId) : undefined;
+  const schema = await formSchemaOf(ctx, form);
   const data = schema ? readSubmission(schema, body) : {};
   if (body['action'] === 'draft') {
     await call(ctx, 'saveTaskDraft', { params: { taskId }, body: { answers: data } });

@@ -9,17 +9,17 @@
  * ApplicationFailures exactly once: the record and Spine activities convert their own, and
  * `withFailureConversion` converts anything the adapters themselves throw.
  */
-import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { type PathwayIR } from '../../bpmn';
 import { worklistTaskId } from '../../domain/worklist-task-id';
+import { formRegistryOf } from '../../engine/form-registry';
 import { getPathwayVersion } from '../../engine/pathways';
 // One code system for the alerts the pathways raise and those raised through the API.
 import { LOCAL_ALERT_CODE_SYSTEM as ALERT_CODE_SYSTEM } from '../../engine/alerts';
 import { type Logger } from '../../log';
-import { readFormSchema, type ServiceTaskType } from '../../pathways';
+import type { ServiceTaskType } from '../../pathways';
 import { INCIDENT_FORM_ID } from '../../workflows/pathway/incidents';
 import { formatNhsNumber, normaliseNhsNumber } from '../../domain/nhs-number';
 import { AuditPurpose, IdentifierChangeReason, PatientFlagCode, type Store } from '../../store';
@@ -112,22 +112,6 @@ function formatLondon(iso: string | undefined): string {
   if (!iso) return 'the booked date';
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : LONDON_DATE.format(date);
-}
-
-/** The version recorded with a form's answers: a digest of the schema the answers were validated against. */
-const formVersions = new Map<string, string>();
-function formVersionOf(formId: string): string {
-  let version = formVersions.get(formId);
-  if (!version) {
-    try {
-      const schema = JSON.stringify(readFormSchema(formId));
-      version = `sha256:${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;
-    } catch {
-      version = 'unversioned';
-    }
-    formVersions.set(formId, version);
-  }
-  return version;
 }
 
 /** A variable as text for a note or reason (FEEL values arrive as JSON: strings, numbers, contexts). */
@@ -263,6 +247,11 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
   const spine = createSpineActivities({ spine: deps.spine, logger: deps.logger });
   const identity = createPatientIdentityActivities({ store, logger: deps.logger });
   const knex = () => store.orm.em.getConnection().getKnex();
+
+  /** The version recorded with a form's answers: the digest of the installed version they were checked against. */
+  async function formVersionOf(formId: string): Promise<string> {
+    return (await formRegistryOf(store).latest()).get(formId)?.digest ?? 'unversioned';
+  }
 
   async function casePatient(caseId: string): Promise<CasePatient> {
     const row = await knex()('cases')
@@ -591,7 +580,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
       assessmentId: ctx.idFor('review'),
       caseId: ctx.caseId,
       formId: 'possible-duplicate-record',
-      formVersion: formVersionOf('possible-duplicate-record'),
+      formVersion: await formVersionOf('possible-duplicate-record'),
       data: { decision, ...(notes ? { notes } : {}), patientId, otherPatientId },
       submittedBy: ctx.author.id,
       actor: ctx.actor,
@@ -765,7 +754,7 @@ export function createPathwayTaskActivities(deps: PathwayTaskActivitiesDeps) {
       assessmentId: ctx.idFor(),
       caseId: ctx.caseId,
       formId,
-      formVersion: formVersionOf(formId),
+      formVersion: await formVersionOf(formId),
       data: isRecord(answers) ? answers : {},
       snomedCodes: snomedCode ? [snomedCode] : [],
       submittedBy: ctx.author.id,

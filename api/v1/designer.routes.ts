@@ -10,6 +10,7 @@ import {
   discardPathwayDraft,
   getInstalledForm,
   getPathwayDraft,
+  installForm,
   listInstalledForms,
   listPathwayDrafts,
   pathwayVersionHistory,
@@ -17,6 +18,7 @@ import {
   publishPathwayDraft,
   savePathwayDraft,
   type DraftSource,
+  type FormInstall,
 } from '../../engine';
 import { checkForm, type FormSchema } from '../../pathways';
 import { renderFormPreview } from '../../web/forms/form-preview';
@@ -227,6 +229,39 @@ export const DESIGNER_ROUTES: readonly RouteSpec[] = [
     async handle(ctx) {
       allowInstallationAction(ctx, 'pathway.design');
       return { body: await getInstalledForm(ctx.engine.store, ctx.params['formId']!) };
+    },
+  },
+  {
+    method: 'post',
+    path: '/designer/forms',
+    operationId: 'installForm',
+    summary:
+      'Install a form, or a new version of one, for pathways to show: checked as the shipped forms are (conventions, the valid example accepted, each invalid one refused on its field)',
+    tag: TAG,
+    action: 'form.install',
+    patientData: false,
+    body: 'FormInstallRequest',
+    success: { status: 201, schema: 'InstalledFormVersion', description: 'the version installed' },
+    problems: {
+      '409': 'the form is installed already (for a new one), a later version was installed since, or nothing changed',
+      '422': 'the schema does not compile, breaks a convention, or an example is not treated as it says',
+    },
+    async handle(ctx) {
+      const decision = allowInstallationAction(ctx, 'form.install');
+      const body = ctx.body as Omit<FormInstall, 'installedBy'>;
+      const installed = await installForm(ctx.engine.store, { ...body, installedBy: ctx.principal.subject });
+      await ctx.audit([
+        {
+          decision,
+          action: 'create',
+          operation: 'form.install',
+          entityType: 'FormVersion',
+          entityId: `${installed.formId}:${installed.version}`,
+          patientId: null,
+          reason: `installed ${installed.formId} version ${installed.version} (${installed.digest})`,
+        },
+      ]);
+      return { status: 201, body: installed };
     },
   },
   {

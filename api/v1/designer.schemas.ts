@@ -133,12 +133,33 @@ export const DESIGNER_SCHEMAS: Record<string, JsonSchema> = {
     required: ['items'],
     properties: { items: { type: 'array', items: ref('InstalledForm') } },
   },
-  InstalledForm: {
+  InstalledFormVersion: {
     type: 'object',
-    required: ['formId', 'title', 'usedBy'],
+    description: 'one version of a form, without its schema',
+    required: ['formId', 'version', 'title', 'digest', 'source', 'installedBy', 'installedAt', 'changeNote'],
     properties: {
       formId,
+      version: { type: 'integer', minimum: 1 },
       title: { type: 'string' },
+      digest: {
+        type: 'string',
+        description: 'what an assessment’s formVersion records for answers checked against it',
+      },
+      source: {
+        enum: ['shipped', 'designer'],
+        description: 'shipped with the release, or installed from the designer',
+      },
+      installedBy: { type: 'string', description: 'OIDC subject of who installed it (`throughcare` when shipped)' },
+      installedAt: { type: 'string', format: 'date-time' },
+      changeNote: { type: ['string', 'null'] },
+    },
+  },
+  InstalledForm: {
+    type: 'object',
+    description: 'the latest version of a form, and where the deployed pathways show it',
+    allOf: [ref('InstalledFormVersion')],
+    required: ['usedBy'],
+    properties: {
       usedBy: {
         type: 'array',
         description: 'the latest version of each deployed pathway showing it: its user tasks, or its start event',
@@ -156,11 +177,10 @@ export const DESIGNER_SCHEMAS: Record<string, JsonSchema> = {
   },
   InstalledFormDetail: {
     type: 'object',
-    required: ['formId', 'title', 'usedBy', 'schema', 'examples'],
+    allOf: [ref('InstalledForm')],
+    required: ['schema', 'examples', 'versions'],
     properties: {
-      formId,
-      title: { type: 'string' },
-      usedBy: { type: 'array', items: { type: 'object' } },
+      versions: { type: 'array', description: 'every version, newest first', items: ref('InstalledFormVersion') },
       schema: { type: 'object', description: 'its JSON Schema (draft 2020-12)' },
       examples: {
         type: 'array',
@@ -176,6 +196,49 @@ export const DESIGNER_SCHEMAS: Record<string, JsonSchema> = {
             submission: { type: 'object' },
           },
         },
+      },
+    },
+  },
+  FormInstallRequest: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['formId', 'schema', 'examples', 'changeNote'],
+    properties: {
+      formId: { ...formId, description: 'a new form’s id, or the form a new version is of' },
+      schema: {
+        type: 'object',
+        description: 'its JSON Schema (draft 2020-12), keeping the forms’ conventions, `$id` naming the form',
+      },
+      examples: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['valid'],
+        properties: {
+          valid: { type: 'object', description: 'a submission the form must accept' },
+          invalid: {
+            type: 'array',
+            maxItems: 100,
+            description: 'submissions it must refuse: the valid one with answers `set` or `unset`, refused on `field`',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['name', 'field'],
+              properties: {
+                name: { type: 'string', minLength: 1, maxLength: 200 },
+                field: { type: 'string', minLength: 1, maxLength: 200 },
+                detail: { type: 'string', maxLength: 2000 },
+                set: { type: 'object' },
+                unset: { type: 'array', items: { type: 'string' }, maxItems: 100 },
+              },
+            },
+          },
+        },
+      },
+      changeNote: { type: 'string', minLength: 1, maxLength: 2000, description: 'what changed and why' },
+      basedOnVersion: {
+        type: 'integer',
+        minimum: 1,
+        description: 'the version changed (absent for a new form): a later version installed since is a conflict',
       },
     },
   },

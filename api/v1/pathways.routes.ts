@@ -92,7 +92,7 @@ export const PATHWAY_ROUTES: readonly RouteSpec[] = [
     problems: { '422': 'the body is not BPMN (not XML, or no process in it)' },
     async handle(ctx) {
       allowInstallationAction(ctx, 'pathway.lint');
-      const { ir, findings } = await lintInstalledPathway(ctx.body['xml'] as string);
+      const { ir, findings } = await lintInstalledPathway(ctx.engine.store, ctx.body['xml'] as string);
       const errors = findings.filter((f) => f.severity === 'error').length;
       return { body: { pathwayId: ir.processId, errors, warnings: findings.length - errors, findings } };
     },
@@ -113,9 +113,9 @@ export const PATHWAY_ROUTES: readonly RouteSpec[] = [
       const decision = allowInstallationAction(ctx, 'pathway.deploy');
       const xml = ctx.body['xml'] as string;
       const changeNote = ctx.body['changeNote'] as string | undefined;
-      await lintInstalledPathway(xml);
+      await lintInstalledPathway(ctx.engine.store, xml);
       const deployed = await deployPathway(ctx.engine.store, xml, {
-        ...installedLintOptions(),
+        ...(await installedLintOptions(ctx.engine.store)),
         deployedBy: ctx.principal.subject,
         ...(changeNote !== undefined ? { changeNote } : {}),
       }).catch((error: unknown) => {

@@ -11,8 +11,8 @@ import express, { Router } from 'express';
 import { DependencyUnavailableError, NotFoundError, ValidationError, type FieldProblem } from '../../domain/errors';
 import type { SpineClient } from '../../activities/spine';
 import type { Simulator } from '../../simulation';
-import { recordAccess, type CaseEngine } from '../../engine';
-import { FORMS_DIRECTORY, createFormAjv, listFormIds, readFormSchema } from '../../pathways';
+import { formRegistryOf, recordAccess, type CaseEngine, type FormRegistry } from '../../engine';
+import { createFormAjv } from '../../pathways';
 import { principalOf } from '../auth/principal';
 import { requestContext } from '../request-context';
 import { buildOpenApiDocument } from './openapi';
@@ -208,18 +208,22 @@ function validateRequest(route: CompiledRoute, req: OperationRequest) {
   return { params, query, body };
 }
 
-/** `/openapi.json` and `/forms/{formId}.schema.json`: documents without anyone's data, served without sign-in. */
-export function apiV1DocumentsRouter(): Router {
+/**
+ * `/openapi.json` and `/forms/{formId}.schema.json` (the latest installed version of each form): documents without
+ * anyone's data, served without sign-in.
+ */
+export function apiV1DocumentsRouter(forms: () => FormRegistry | undefined): Router {
   const router = Router();
-  const formIds = listFormIds(FORMS_DIRECTORY);
   router.get('/openapi.json', (_req, res) => {
     res.json(buildOpenApiDocument());
   });
-  router.get('/forms/:file', (req, res, next) => {
+  router.get('/forms/:file', async (req, res) => {
     const match = /^([a-z0-9-]{1,128})\.schema\.json$/.exec(req.params['file'] ?? '');
-    const formId = match?.[1];
-    if (!formId || !formIds.includes(formId)) return next(new NotFoundError(`No form schema ${req.params['file']}`));
-    res.type('application/schema+json').send(JSON.stringify(readFormSchema(formId, FORMS_DIRECTORY)));
+    const registry = forms();
+    if (!registry) throw new DependencyUnavailableError('The record store is not ready yet');
+    const form = match?.[1] ? (await registry.latest()).get(match[1]) : undefined;
+    if (!form) throw new NotFoundError(`No form schema ${req.params['file']}`);
+    res.type('application/schema+json').set('ETag', `"${form.digest}"`).send(JSON.stringify(form.schema));
   });
   return router;
 }
@@ -241,11 +245,18 @@ export interface Operations {
     principal: Principal,
     request: OperationRequest,
   ): Promise<Required<Pick<RouteResult, 'status'>> & RouteResult>;
+  /** The installed forms: what a page draws a task's form from (forms hold nobody's data, so no policy applies). */
+  forms(): FormRegistry;
 }
 
 export function createOperations(options: ApiV1Options): Operations {
   const routes = new Map(ROUTES.map((spec) => [spec.operationId, compile(spec)]));
   return {
+    forms() {
+      const engine = options.engine();
+      if (!engine) throw new DependencyUnavailableError('Throughcare is still starting: try again shortly');
+      return formRegistryOf(engine.store);
+    },
     async invoke(operationId, principal, request) {
       const route = routes.get(operationId);
       if (!route) throw new Error(`No operation ${operationId}`);

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { compilePathway, hasLintErrors, type LintFinding } from '../../bpmn';
 import { ValidationError } from '../../domain/errors';
 import {
-  installedLintOptions,
+  shippedLintOptions,
   type DeployedPathway,
   type ElementRef,
   type PathwayVersionSummary,
@@ -37,7 +37,7 @@ export function registerPathway(program: Command): void {
     .option('--json', 'print the findings as JSON')
     .action(async (file: string, options: { json?: boolean }) => {
       const xml = await readBpmnFile(file);
-      const { ir, findings } = await compilePathway(xml, installedLintOptions());
+      const { ir, findings } = await compilePathway(xml, shippedLintOptions());
       if (options.json) print(JSON.stringify({ pathwayId: ir.processId, findings }, null, 2));
       else print(findings.length ? findings.map(formatFinding).join('\n') : `${file}: no problems found`);
       if (hasLintErrors(findings)) process.exitCode = EXIT.failure;

@@ -6,6 +6,7 @@ import { AuditEventSchema } from './audit-event.entity';
 import { CaseSchema } from './case.entity';
 import { CaseSettingSchema } from './case-setting.entity';
 import { ContactConsentEventSchema, ContactSchema } from './contact.entity';
+import { FormVersionSchema } from './form-version.entity';
 import { IncidentResolutionSchema, IncidentSchema } from './incident.entity';
 import { NoteSchema } from './note.entity';
 import { InboxMessageSchema, NotificationSchema } from './notification.entity';
@@ -26,6 +27,7 @@ export * from './audit-event.entity';
 export * from './case.entity';
 export * from './case-setting.entity';
 export * from './contact.entity';
+export * from './form-version.entity';
 export * from './incident.entity';
 export * from './note.entity';
 export * from './notification.entity';
@@ -61,6 +63,7 @@ export const ENTITIES = [
   AuditEventSchema,
   PathwayVersionSchema,
   PathwayDraftSchema,
+  FormVersionSchema,
   IncidentSchema,
   IncidentResolutionSchema,
 ];

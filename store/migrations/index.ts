@@ -24,6 +24,7 @@ import { Migration20261207210000_ops_console } from './20261207210000-ops-consol
 import { Migration20261207220000_ops_log_settings } from './20261207220000-ops-log-settings.migration';
 import { Migration20261207230000_ops_bulk_cases_unlinked } from './20261207230000-ops-bulk-cases-unlinked.migration';
 import { Migration20261207234000_pathway_drafts_and_change_notes } from './20261207234000-pathway-drafts-and-change-notes.migration';
+import { Migration20261208030000_form_versions } from './20261208030000-form-versions.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -60,5 +61,6 @@ export const MIGRATIONS: MigrationObject[] = [
     name: '20261207234000-pathway-drafts-and-change-notes',
     class: Migration20261207234000_pathway_drafts_and_change_notes,
   },
+  { name: '20261208030000-form-versions', class: Migration20261208030000_form_versions },
   // </migration-list>
 ];

@@ -81,7 +81,11 @@ describe('/api/v1 pathways, settings and staff', () => {
       { id: randomUUID(), ods_code: OWN, name: 'Admin test prison', kind: 'prison', prison_type: 'HMP' },
       { id: randomUUID(), ods_code: OTHER, name: 'Admin test custody', kind: 'custody_suite' },
     ]);
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
+    server = await startTemporalServer({
+      address: '127.0.0.1:0',
+      databaseUrl: db.url,
+      searchAttributes: CASE_SEARCH_ATTRIBUTES,
+    });
     connection = await Connection.connect({ address: server.address });
     const engine: CaseEngine = {
       store,

@@ -16,7 +16,7 @@ import type { Express } from 'express';
 import { createApp } from '../../api';
 import { createBearerAuth } from '../../api/auth/bearer';
 import type { Role } from '../../api/auth/principal';
-import { addStaff, deployPathway, installedLintOptions, type CaseEngine } from '../../engine';
+import { addStaff, deployPathway, shippedLintOptions, type CaseEngine } from '../../engine';
 import { silentLogger } from '../../log';
 import { FORMS_DIRECTORY, readPathwayXml } from '../../pathways';
 import { Readiness } from '../../runtime/readiness';
@@ -26,7 +26,7 @@ import { WORKFLOWS_PATH } from '../../worker';
 import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
-import { forms, prepareStore, realActivities, taskOf, validSubmission } from '../engine/task-completion-support';
+import { formClock, prepareStore, realActivities, taskOf, validSubmission } from '../engine/task-completion-support';
 import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'api-case-records';
@@ -97,8 +97,12 @@ describe('/api/v1: the case record', () => {
     ({ store, settingOdsCode: own } = await prepareStore(db.url));
     await knex()('settings').insert({ id: randomUUID(), ods_code: OTHER, name: 'Other prison', kind: 'custody_suite' });
     for (const pathway of ['identify-person', 'release-support'] as const)
-      await deployPathway(store, readPathwayXml(pathway), { ...installedLintOptions(), deployedBy: 'test' });
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
+      await deployPathway(store, readPathwayXml(pathway), { ...shippedLintOptions(), deployedBy: 'test' });
+    server = await startTemporalServer({
+      address: '127.0.0.1:0',
+      databaseUrl: db.url,
+      searchAttributes: CASE_SEARCH_ATTRIBUTES,
+    });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({
@@ -108,7 +112,7 @@ describe('/api/v1: the case record', () => {
       activities: realActivities(store),
     });
     running = worker.run();
-    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, now: formClock };
 
     const keys = await generateKeyPair('ES256');
     privateKey = keys.privateKey;

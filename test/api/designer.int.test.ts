@@ -16,7 +16,15 @@ import type { Express } from 'express';
 import { createApp } from '../../api';
 import { createBearerAuth } from '../../api/auth/bearer';
 import { DESIGNER_ROUTES } from '../../api/v1/designer.routes';
-import { addStaff, startCase, terminateCase, type CaseEngine } from '../../engine';
+import {
+  addStaff,
+  completeTask,
+  formSchemaId,
+  startCase,
+  terminateCase,
+  type CaseEngine,
+} from '../../engine';
+import { ValidationError } from '../../domain/errors';
 import { silentLogger } from '../../log';
 import { readFormExamples, readFormSchema, invalidSubmission } from '../../pathways';
 import { Readiness } from '../../runtime/readiness';
@@ -27,7 +35,15 @@ import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
-import { NHS_NUMBER, PATHWAY_ID, forms, prepareStore, realActivities } from '../engine/task-completion-support';
+import {
+  NHS_NUMBER,
+  PATHWAY_ID,
+  formClock,
+  prepareStore,
+  realActivities,
+  taskOf,
+  validSubmission,
+} from '../engine/task-completion-support';
 
 const TASK_QUEUE = 'designer-api';
 const ISSUER = 'https://issuer.test';
@@ -38,6 +54,30 @@ const TWO_REVIEWS = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn
 const RENAMED = TWO_REVIEWS.replace('name="Second review"', 'name="Second review, with the keyworker"');
 /** TwoReviews whose second review shows a form nobody installed: a lint error on SecondReview. */
 const UNKNOWN_FORM = TWO_REVIEWS.replace('formId="sms-care-plan"', 'formId="no-such-form"');
+
+/** A form made in the designer: one question, then a second required one in its next version. */
+function designerForm(withDose = false): Record<string, unknown> {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: formSchemaId('designer-check'),
+    title: 'Designer check',
+    type: 'object',
+    additionalProperties: false,
+    required: withDose ? ['seen', 'dose'] : ['seen'],
+    // Questions in the order the worklist must show them (not alphabetical).
+    properties: {
+      seen: { type: 'boolean', title: 'Seen today?', 'x-throughcare-source': { rule: 'local' } },
+      ...(withDose
+        ? { dose: { type: 'integer', minimum: 0, title: 'Dose (mg)', 'x-throughcare-source': { rule: 'local' } } }
+        : {}),
+    },
+    'x-error-messages': {
+      seen: 'Say whether the person was seen today.',
+      ...(withDose ? { dose: 'Enter the dose in mg.' } : {}),
+    },
+  };
+}
+const DESIGNER_FORM_EXAMPLES = { valid: { seen: true }, invalid: [{ name: 'not said', field: 'seen', unset: ['seen'] }] };
 
 const COMMISSIONER = 'casey@staff.test';
 const OTHER_COMMISSIONER = 'robin@staff.test';
@@ -121,7 +161,7 @@ describe('pathway designer API', () => {
       activities: realActivities(store),
     });
     running = worker.run();
-    engine = { store, client: env.client, taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+    engine = { store, client: env.client, taskQueue: TASK_QUEUE, logger: silentLogger, now: formClock };
 
     const keys = await generateKeyPair('ES256');
     const privateKey: KeyLike = keys.privateKey;
@@ -401,7 +441,13 @@ describe('pathway designer API', () => {
     const items = (list.body as { items: { formId: string; title: string; usedBy: unknown[] }[] }).items;
     expect(items.find((f) => f.formId === 'sms-brief-intervention')).toEqual({
       formId: 'sms-brief-intervention',
+      version: 1,
       title: readFormSchema('sms-brief-intervention').title,
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{16}$/),
+      source: 'shipped',
+      installedBy: 'throughcare',
+      installedAt: expect.any(String),
+      changeNote: 'Shipped with Throughcare',
       usedBy: [{ pathwayId: PATHWAY_ID, version: 2, elementIds: ['FirstReview'] }],
     });
     expect(items.find((f) => f.formId === 'sms-review')?.usedBy).toEqual([]);
@@ -469,6 +515,102 @@ describe('pathway designer API', () => {
     ]);
   });
 
+  it('installs a form made in the designer, checked as shipped forms are, and a pathway then shows it and checks answers against its latest version', async () => {
+    const install = (body: Record<string, unknown>) =>
+      as(COMMISSIONER, 'post', '/designer/forms', {
+        formId: 'designer-check',
+        schema: designerForm(),
+        examples: DESIGNER_FORM_EXAMPLES,
+        changeNote: 'A check for the designer test',
+        ...body,
+      });
+    // Refused, each problem named: an $id that is not the form's, and an "invalid" example the form accepts.
+    const refused = await install({
+      schema: { ...designerForm(), $id: 'https://elsewhere.test/form.json' },
+      examples: { valid: { seen: true }, invalid: [{ name: 'accepted', field: 'seen', set: { seen: false } }] },
+    });
+    expect(refused.status).toBe(422);
+    expect(pointers(refused)).toEqual(['/schema/$id', '/examples/invalid/0']);
+    const unconventional = await install({ schema: { ...designerForm(), 'x-error-messages': {} } });
+    expect(pointers(unconventional)).toEqual(['/schema/x-error-messages/seen']);
+
+    const installed = await install({});
+    expect(installed.status).toBe(201);
+    expect(installed.body).toMatchObject({
+      formId: 'designer-check',
+      version: 1,
+      source: 'designer',
+      installedBy: COMMISSIONER,
+      changeNote: 'A check for the designer test',
+    });
+    // Again as a new form, or the same schema as a next version: nothing to install.
+    expect((await install({})).status).toBe(409);
+    expect((await install({ basedOnVersion: 1 })).status).toBe(409);
+    const audited = await knex()('audit_events').where({ operation: 'form.install', actor_subject: COMMISSIONER });
+    expect(audited.map((e: { entity_id: string }) => e.entity_id)).toEqual(['designer-check:1']);
+
+    // Served where the API says forms are, as written (its questions in their order), and listed.
+    const served = await request(app).get('/api/v1/forms/designer-check.schema.json');
+    expect(served.status).toBe(200);
+    expect(served.text).toBe(JSON.stringify(designerForm()));
+    const listed = (await as(COMMISSIONER, 'get', '/designer/forms')).body as { items: { formId: string }[] };
+    expect(listed.items.find((f) => f.formId === 'designer-check')).toMatchObject({ version: 1, usedBy: [] });
+
+    // A pathway showing it lints clean and is published.
+    const xml = TWO_REVIEWS.replace('formId="sms-care-plan"', 'formId="designer-check"');
+    const draft = await newDraft({ xml });
+    expect(draft.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    const published = await as(COMMISSIONER, 'post', `/designer/drafts/${draft.draftId}/publish`, {
+      changeNote: 'The second review asks the designer check',
+    });
+    expect(published.status).toBe(201);
+    const started = await startCase(engine, {
+      pathwayId: PATHWAY_ID,
+      version: (published.body as { version: number }).version,
+      nhsNumber: NHS_NUMBER,
+      settingOdsCode: own,
+      variables: {},
+      startedBy: CLINICIAN,
+    });
+    const first = await taskOf(engine, started.caseId, 'FirstReview');
+    await completeTask(engine, {
+      taskId: first.taskId,
+      data: validSubmission('sms-brief-intervention'),
+      completedBy: CLINICIAN,
+    });
+    const second = await taskOf(engine, started.caseId, 'SecondReview');
+    expect(second.formId).toBe('designer-check');
+    const refusedOn = (data: Record<string, unknown>) =>
+      completeTask(engine, { taskId: second.taskId, data, completedBy: CLINICIAN }).then(
+        () => [],
+        (error: unknown) => {
+          if (!(error instanceof ValidationError)) throw error;
+          return error.problems;
+        },
+      );
+    expect(await refusedOn({})).toEqual([{ pointer: '/seen', detail: 'Say whether the person was seen today.' }]);
+
+    // Version 2 asks the dose too: the open task's answers are checked against it from now on.
+    const next = await install({
+      schema: designerForm(true),
+      examples: { valid: { seen: true, dose: 30 } },
+      changeNote: 'Ask the dose',
+      basedOnVersion: 1,
+    });
+    expect(next.status).toBe(201);
+    expect(next.body).toMatchObject({ version: 2 });
+    expect((await install({ schema: designerForm(), basedOnVersion: 1 })).status).toBe(409);
+    expect(await refusedOn({ seen: true })).toEqual([{ pointer: '/dose', detail: 'Enter the dose in mg.' }]);
+    expect(await refusedOn({ seen: true, dose: 30 })).toEqual([]);
+    const detail = (await as(COMMISSIONER, 'get', '/designer/forms/designer-check')).body as {
+      versions: { version: number; changeNote: string }[];
+    };
+    expect(detail.versions.map((v) => [v.version, v.changeNote])).toEqual([
+      [2, 'Ask the dose'],
+      [1, 'A check for the designer test'],
+    ]);
+  });
+
   it('refuses clinicians and ops (403) on every designer operation', async () => {
     const draft = await newDraft({ xml: TWO_REVIEWS });
     const bodies: Record<string, unknown> = {
@@ -476,6 +618,7 @@ describe('pathway designer API', () => {
       savePathwayDraft: { xml: RENAMED, revision: 1 },
       publishPathwayDraft: { changeNote: 'Not mine to make' },
       previewForm: { schema: readFormSchema('sms-review') },
+      installForm: { formId: 'not-theirs', schema: {}, examples: { valid: {} }, changeNote: 'Not mine to make' },
     };
     const paramValues: Record<string, string> = { draftId: draft.draftId, pathwayId: PATHWAY_ID, formId: 'sms-review' };
     for (const route of DESIGNER_ROUTES) {

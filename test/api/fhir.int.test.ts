@@ -26,7 +26,7 @@ import { startTemporalServer, type TemporalServer } from '../../temporal-server'
 import { WORKFLOWS_PATH } from '../../worker';
 import { useFreshDatabase } from '../support/database';
 import { installQuietRuntime } from '../support/sdk-runtime';
-import { forms, prepareStore, realActivities, taskOf } from '../engine/task-completion-support';
+import { formClock, prepareStore, realActivities, taskOf } from '../engine/task-completion-support';
 import { routesOf } from './routes-of';
 import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
@@ -131,7 +131,11 @@ describe('/fhir/R4', () => {
       name: 'Other custody',
       kind: 'custody_suite',
     });
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
+    server = await startTemporalServer({
+      address: '127.0.0.1:0',
+      databaseUrl: db.url,
+      searchAttributes: CASE_SEARCH_ATTRIBUTES,
+    });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({
@@ -141,7 +145,7 @@ describe('/fhir/R4', () => {
       activities: realActivities(store),
     });
     running = worker.run();
-    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, now: formClock };
 
     const keys = await generateKeyPair('ES256');
     privateKey = keys.privateKey;

@@ -28,7 +28,7 @@ import { startTemporalServer, type TemporalServer } from '../../temporal-server'
 import { WORKFLOWS_PATH } from '../../worker';
 import { useFreshDatabase } from '../support/database';
 import { installQuietRuntime } from '../support/sdk-runtime';
-import { PATHWAY_ID, forms, prepareStore, realActivities, taskOf } from '../engine/task-completion-support';
+import { PATHWAY_ID, formClock, prepareStore, realActivities, taskOf } from '../engine/task-completion-support';
 import { checkMalformedRequests, formatTallies, operationsOf, type Authorizations } from './malformed-requests';
 import { problemViolations } from './problem-check';
 import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
@@ -88,7 +88,11 @@ describe('malformed requests to /api/v1, generated from its OpenAPI document', (
     installQuietRuntime();
     let setting: string;
     ({ store, settingOdsCode: setting } = await prepareStore(db.url));
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
+    server = await startTemporalServer({
+      address: '127.0.0.1:0',
+      databaseUrl: db.url,
+      searchAttributes: CASE_SEARCH_ATTRIBUTES,
+    });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({
@@ -98,7 +102,7 @@ describe('malformed requests to /api/v1, generated from its OpenAPI document', (
       activities: realActivities(store),
     });
     running = worker.run();
-    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, now: formClock };
 
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     const stranger = await generateKeyPair('ES256');

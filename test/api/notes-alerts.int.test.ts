@@ -18,7 +18,7 @@ import { createBearerAuth } from '../../api/auth/bearer';
 import type { Role } from '../../api/auth/principal';
 import { ALERT_ROUTES } from '../../api/v1/alerts.routes';
 import { NOTE_ROUTES } from '../../api/v1/notes.routes';
-import { addStaff, deployPathway, installedLintOptions, type CaseEngine } from '../../engine';
+import { addStaff, deployPathway, shippedLintOptions, type CaseEngine } from '../../engine';
 import { silentLogger } from '../../log';
 import { Readiness } from '../../runtime/readiness';
 import type { Store } from '../../store';
@@ -27,7 +27,7 @@ import { WORKFLOWS_PATH } from '../../worker';
 import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
-import { forms, prepareStore, realActivities, taskOf, validSubmission } from '../engine/task-completion-support';
+import { formClock, prepareStore, realActivities, taskOf, validSubmission } from '../engine/task-completion-support';
 import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'api-notes-alerts';
@@ -100,8 +100,12 @@ describe('notes and alerts in /api/v1', () => {
     ({ store, settingOdsCode: own } = await prepareStore(db.url));
     await knex()('settings').insert({ id: randomUUID(), ods_code: OTHER, name: 'Other prison', kind: 'custody_suite' });
     const xml = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', 'attributed-review.bpmn'), 'utf8');
-    await deployPathway(store, xml, { ...installedLintOptions(), deployedBy: 'test' });
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
+    await deployPathway(store, xml, { ...shippedLintOptions(), deployedBy: 'test' });
+    server = await startTemporalServer({
+      address: '127.0.0.1:0',
+      databaseUrl: db.url,
+      searchAttributes: CASE_SEARCH_ATTRIBUTES,
+    });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({
@@ -111,7 +115,7 @@ describe('notes and alerts in /api/v1', () => {
       activities: realActivities(store),
     });
     running = worker.run();
-    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, now: formClock };
 
     const keys = await generateKeyPair('ES256');
     privateKey = keys.privateKey;

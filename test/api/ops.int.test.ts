@@ -16,7 +16,7 @@ import type { Express } from 'express';
 import { createActivities, createLocalInboxTransport, createSpineClient } from '../../activities';
 import { createApp } from '../../api';
 import { createBearerAuth } from '../../api/auth/bearer';
-import { addStaff, deployPathway, installedLintOptions, startCase, type CaseEngine } from '../../engine';
+import { addStaff, deployPathway, shippedLintOptions, startCase, type CaseEngine } from '../../engine';
 import { silentLogger } from '../../log';
 import { Readiness } from '../../runtime/readiness';
 import { startSpineSandbox, type RunningSpineSandbox } from '../../spine-sandbox';
@@ -28,7 +28,7 @@ import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
-import { forms, prepareStore } from '../engine/task-completion-support';
+import { formClock, prepareStore } from '../engine/task-completion-support';
 
 const TASK_QUEUE = 'ops-console';
 const ISSUER = 'https://issuer.test';
@@ -112,7 +112,7 @@ describe('ops console API', () => {
       kind: 'prison',
       prison_type: 'HMP',
     });
-    const lint = { ...installedLintOptions(), deployedBy: 'test' };
+    const lint = { ...shippedLintOptions(), deployedBy: 'test' };
     await deployPathway(store, fixture('ops-stuck'), lint);
     await deployPathway(store, fixture('child-waits-for-message'), { taskTypes: [], formIds: [], deployedBy: 'test' });
     await deployPathway(store, fixture('parent-calls-child'), { taskTypes: [], formIds: [], deployedBy: 'test' });
@@ -132,7 +132,7 @@ describe('ops console API', () => {
       interceptors: { activity: [reportActivityFailures({ client: env.client, logger: silentLogger })] },
     });
     running = worker.run();
-    engine = { store, client: env.client, taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+    engine = { store, client: env.client, taskQueue: TASK_QUEUE, logger: silentLogger, now: formClock };
 
     const keys = await generateKeyPair('ES256');
     privateKey = keys.privateKey;

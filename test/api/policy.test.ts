@@ -75,6 +75,7 @@ const PATHWAYS: Action[] = [
   'pathway.deploy',
   'pathway.design',
   'pathway.simulate',
+  'form.install',
 ];
 const DIRECTORY: Action[] = ['setting.list', 'setting.add', 'staff.list', 'staff.change'];
 const ALLOWED_OWN: Record<Role, Action[]> = {
@@ -113,6 +114,7 @@ const ANYWHERE: Action[] = [
   'pathway.deploy',
   'pathway.design',
   'pathway.simulate',
+  'form.install',
   'setting.list',
   'setting.add',
 ];

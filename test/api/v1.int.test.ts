@@ -19,7 +19,7 @@ import { createBearerAuth } from '../../api/auth/bearer';
 import type { Role } from '../../api/auth/principal';
 import { apiV1OperationsRouter, createOperations, expressPath } from '../../api/v1/router';
 import { ROUTES } from '../../api/v1/routes';
-import { addStaff, deployPathway, installedLintOptions, saveWorklistView, type CaseEngine } from '../../engine';
+import { addStaff, deployPathway, shippedLintOptions, saveWorklistView, type CaseEngine } from '../../engine';
 import { silentLogger } from '../../log';
 import { readPathwayXml } from '../../pathways';
 import { Readiness } from '../../runtime/readiness';
@@ -30,7 +30,7 @@ import { WORKFLOWS_PATH } from '../../worker';
 import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
-import { forms, prepareStore, realActivities, taskOf, validSubmission } from '../engine/task-completion-support';
+import { formClock, prepareStore, realActivities, taskOf, validSubmission } from '../engine/task-completion-support';
 import { routesOf } from './routes-of';
 import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
@@ -117,11 +117,15 @@ describe('/api/v1', () => {
     const lint = { taskTypes: [], formIds: [], deployedBy: 'test' };
     await deployPathway(store, fixture('child-waits-for-message'), lint);
     await deployPathway(store, fixture('parent-calls-child'), lint);
-    await deployPathway(store, readPathwayXml('identify-person'), { ...installedLintOptions(), deployedBy: 'test' });
-    await deployPathway(store, readPathwayXml('sms-prison'), { ...installedLintOptions(), deployedBy: 'test' });
+    await deployPathway(store, readPathwayXml('identify-person'), { ...shippedLintOptions(), deployedBy: 'test' });
+    await deployPathway(store, readPathwayXml('sms-prison'), { ...shippedLintOptions(), deployedBy: 'test' });
     // Its PDS trace fails while Spine is unreachable (the worker's Spine client points nowhere): a failing case.
-    await deployPathway(store, fixture('ops-stuck'), { ...installedLintOptions(), deployedBy: 'test' });
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
+    await deployPathway(store, fixture('ops-stuck'), { ...shippedLintOptions(), deployedBy: 'test' });
+    server = await startTemporalServer({
+      address: '127.0.0.1:0',
+      databaseUrl: db.url,
+      searchAttributes: CASE_SEARCH_ATTRIBUTES,
+    });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({
@@ -131,7 +135,7 @@ describe('/api/v1', () => {
       activities: realActivities(store),
     });
     running = worker.run();
-    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, now: formClock };
 
     const keys = await generateKeyPair('ES256');
     privateKey = keys.privateKey;

@@ -6,7 +6,7 @@
  * open task is refused for every case, and leaves every case as it was.
  */
 import { Worker } from '@temporalio/worker';
-import { completeTask, deployPathway, installedLintOptions, listTasks, startCase, type CaseEngine } from '../../engine';
+import { completeTask, deployPathway, shippedLintOptions, listTasks, startCase, type CaseEngine } from '../../engine';
 import { migrateCases } from '../../engine/ops-migration';
 import { silentLogger } from '../../log';
 import type { Store } from '../../store';
@@ -17,7 +17,7 @@ import { stateQuery } from '../../workflows';
 import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
-import { forms, prepareStore, realActivities, validSubmission } from './task-completion-support';
+import { formClock, prepareStore, realActivities, validSubmission } from './task-completion-support';
 
 const TASK_QUEUE = 'ops-migration';
 
@@ -80,13 +80,13 @@ describe('moving running cases to a newer pathway version', () => {
       activities: realActivities(store),
     });
     running = worker.run();
-    engine = { store, client: env.client, taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+    engine = { store, client: env.client, taskQueue: TASK_QUEUE, logger: silentLogger, now: formClock };
   }, 120_000);
 
   const stateOf = (caseId: string) => env.client.workflow.getHandle(`case-${caseId}`).query(stateQuery);
 
   it('moves cases with an open task and a pending timer, and refuses a mapping that would drop them, for all', async () => {
-    const lint = { ...installedLintOptions(), deployedBy: 'test' };
+    const lint = { ...shippedLintOptions(), deployedBy: 'test' };
     await deployPathway(store, pathway(1), lint);
     const cases: string[] = [];
     for (const nhsNumber of ['9434765919', '9434765870'])

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { installedLintOptions, deployPathway, startCase, type CaseEngine } from '../../engine';
+import { shippedLintOptions, deployPathway, startCase, type CaseEngine } from '../../engine';
 import { silentLogger } from '../../log';
 import { readPathwayXml } from '../../pathways';
 import { CaseSchema, migrateDatabase, openStore, SettingSchema, type Store } from '../../store';
@@ -38,7 +38,7 @@ describe('starting a case with the variables its start form declares', () => {
       createdAt: new Date(),
     });
     await em.flush();
-    const options = { ...installedLintOptions(), deployedBy: 'test' };
+    const options = { ...shippedLintOptions(), deployedBy: 'test' };
     await deployPathway(store, readPathwayXml('custody-reception'), options);
     await deployPathway(store, readPathwayXml('sms-prison'), options);
     // both call it to settle an identity PDS cannot confirm; a case pins its called pathways at start

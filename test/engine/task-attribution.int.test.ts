@@ -13,7 +13,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import {
   completeTask,
   deployPathway,
-  installedLintOptions,
+  shippedLintOptions,
   listTasks,
   startCase,
   workflowIdOf,
@@ -26,7 +26,7 @@ import { WORKFLOWS_PATH } from '../../worker';
 import { useFreshDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { installQuietRuntime } from '../support/sdk-runtime';
-import { forms, prepareStore, realActivities, taskOf, validSubmission } from './task-completion-support';
+import { formClock, prepareStore, realActivities, taskOf, validSubmission } from './task-completion-support';
 import { CASE_SEARCH_ATTRIBUTES } from '../../worker/case-search-attributes';
 
 const TASK_QUEUE = 'task-attribution';
@@ -64,9 +64,13 @@ describe('who a completed task’s records name', () => {
     ({ store, settingOdsCode } = await prepareStore(db.url));
     for (const fixture of ['attributed-review', 'incident-review']) {
       const xml = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'bpmn', `${fixture}.bpmn`), 'utf8');
-      await deployPathway(store, xml, { ...installedLintOptions(), deployedBy: 'test' });
+      await deployPathway(store, xml, { ...shippedLintOptions(), deployedBy: 'test' });
     }
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
+    server = await startTemporalServer({
+      address: '127.0.0.1:0',
+      databaseUrl: db.url,
+      searchAttributes: CASE_SEARCH_ATTRIBUTES,
+    });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({
@@ -76,7 +80,7 @@ describe('who a completed task’s records name', () => {
       activities: realActivities(store),
     });
     running = worker.run();
-    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, now: formClock };
   }, 120_000);
 
   async function reviewed(actedBy?: Parameters<typeof completeTask>[1]['actedBy']) {

@@ -34,7 +34,7 @@ import {
   NHS_NUMBER,
   PATHWAY_ID,
   countsOf,
-  forms,
+  formClock,
   prepareStore,
   realActivities,
   taskOf,
@@ -163,7 +163,7 @@ describe('task completion across a kill -9 of the workflow engine', () => {
     nativeConnection = await NativeConnection.connect({ address });
     workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
     await startWorker();
-    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, now: formClock };
   }, 180_000);
 
   const directClient = () => new Client({ connection: direct });

@@ -21,7 +21,7 @@ import {
   NHS_NUMBER,
   PATHWAY_ID,
   countsOf,
-  forms,
+  formClock,
   prepareStore,
   realActivities,
   taskOf,
@@ -54,7 +54,11 @@ describe('task completion ids', () => {
   beforeAll(async () => {
     installQuietRuntime();
     ({ store, settingOdsCode } = await prepareStore(db.url));
-    server = await startTemporalServer({ address: '127.0.0.1:0', databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
+    server = await startTemporalServer({
+      address: '127.0.0.1:0',
+      databaseUrl: db.url,
+      searchAttributes: CASE_SEARCH_ATTRIBUTES,
+    });
     connection = await Connection.connect({ address: server.address });
     nativeConnection = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({
@@ -64,7 +68,7 @@ describe('task completion ids', () => {
       activities: realActivities(store),
     });
     running = worker.run();
-    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, forms };
+    engine = { store, client: new Client({ connection }), taskQueue: TASK_QUEUE, logger: silentLogger, now: formClock };
   }, 120_000);
 
   const start = async () =>

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { deployPathway, getPathwayVersion, installedLintOptions } from '../../engine';
+import { deployPathway, getPathwayVersion, shippedLintOptions } from '../../engine';
 import { type PathwayHandle, TASK_QUEUE, example, useScenario } from './scenario-harness';
 
 const scenario = useScenario('scenario_versions');
@@ -30,7 +30,7 @@ async function dueOf(caseId: string, elementId: string): Promise<string> {
 describe('a case started on an earlier pathway version', () => {
   it('runs its reviews on the old 24-hour rule and finishes on that version after a new one is deployed', async () => {
     const version = await deployPathway(scenario.store, fs.readFileSync(OLD_VERSION, 'utf8'), {
-      ...installedLintOptions(),
+      ...shippedLintOptions(),
       deployedBy: 'scenario-tests',
     });
     const old = await getPathwayVersion(scenario.store, 'sms-prison', version.version);

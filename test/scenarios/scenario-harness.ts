@@ -16,7 +16,7 @@ import express from 'express';
 import { createActivities, createLocalInboxTransport, createSpineClient } from '../../activities';
 import { createRecordActivities } from '../../activities/records';
 import { type PathwayIR } from '../../bpmn';
-import { deployPathway, getPathwayVersion, installedLintOptions } from '../../engine';
+import { deployPathway, getPathwayVersion, shippedLintOptions } from '../../engine';
 import { silentLogger } from '../../log';
 import { PATHWAYS, createFormValidator, readFormExamples, readPathwayXml, type PathwayId } from '../../pathways';
 import { STAFF, STAFF_DUTIES, STAFF_EMAIL, addSimulationStaff, type StaffKey } from '../../simulation';
@@ -205,7 +205,7 @@ export function useScenario(prefix: string, options: ScenarioOptions = {}): Scen
     env = await createTestWorkflowEnvironment({ databaseUrl: db.url, searchAttributes: CASE_SEARCH_ATTRIBUTES });
     for (const { processId: pathwayId } of PATHWAYS) {
       const version = await deployPathway(store, readPathwayXml(pathwayId), {
-        ...installedLintOptions(),
+        ...shippedLintOptions(),
         deployedBy: 'scenario-tests',
       });
       // What runs is what the store holds: the IR read back from the deployed version.

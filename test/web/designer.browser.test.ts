@@ -13,7 +13,7 @@
 import fs from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { compilePathway } from '../../bpmn';
-import { installedLintOptions } from '../../engine';
+import { shippedLintOptions } from '../../engine';
 import { seriousViolations, signIn, startProduct, type RunningProduct } from '../support/browser';
 import { eventually } from '../support/eventually';
 
@@ -220,27 +220,97 @@ describe('the pathway designer in the browser', () => {
       // Camunda Modeler's format (the Zeebe namespace, diagram interchange), and clean to the installation's lint.
       expect(saved).toContain('xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"');
       expect(saved).toContain('<bpmndi:BPMNDiagram');
-      const { findings } = await compilePathway(saved, installedLintOptions());
+      const { findings } = await compilePathway(saved, shippedLintOptions());
       expect(findings.filter((finding) => finding.severity === 'error')).toEqual([]);
     } finally {
       await context.close();
     }
   });
 
-  it('previews a form as a clinician sees it, and names what an example submission gets wrong', async () => {
-    const context = await browser.newContext();
+  it('designs a new form: the preview follows the typing, problems are named, and it installs as version 1', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    try {
+      await signIn(page, base, '/designer/forms', 'Casey Commissioner');
+      await page.getByRole('link', { name: 'Design a new form' }).click();
+      await page.waitForURL(/\/designer\/forms\/new$/);
+      const preview = page.getByRole('region', { name: 'The form as a clinician sees it' });
+      // Shown without pressing anything: the page asks for its first preview itself.
+      await preview.getByRole('heading', { name: 'New form' }).waitFor();
+
+      const schema = {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        $id: 'https://throughcare.example/pathways/forms/alcohol-follow-up.schema.json',
+        title: 'Alcohol follow-up',
+        type: 'object',
+        additionalProperties: false,
+        required: ['drinkingDays'],
+        properties: {
+          drinkingDays: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 28,
+            title: 'Days drinking in the last 28',
+            'x-throughcare-source': { rule: 'local' },
+          },
+        },
+        'x-error-messages': { drinkingDays: 'Enter the number of days, 0 to 28' },
+      };
+      await page.getByLabel('Form ID', { exact: true }).fill('alcohol-follow-up');
+      await page.getByLabel('JSON Schema').fill(JSON.stringify(schema, null, 2));
+      await page.getByLabel('Example submission it must accept (JSON)').fill('{ "drinkingDays": 40 }');
+      // Typing, not pressing: the preview and its problems follow.
+      await preview.getByRole('heading', { name: 'Alcohol follow-up' }).waitFor();
+      await expect(preview.getByLabel('Days drinking in the last 28').count()).resolves.toBe(1);
+      await page.locator('#form-problems', { hasText: '/submission/drinkingDays' }).waitFor();
+
+      await page.getByLabel('Example submission it must accept (JSON)').fill('{ "drinkingDays": 3 }');
+      await page
+        .getByLabel('Examples it must refuse (JSON list)')
+        .fill('[{ "name": "a month and more", "field": "drinkingDays", "set": { "drinkingDays": 29 } }]');
+      await page.locator('#form-check', { hasText: 'the example passes it' }).waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // Installing without a change note is refused, naming the field; with one, it is version 1.
+      await page.getByRole('button', { name: 'Install as version 1' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('Change note');
+      await page.getByLabel('Change note').fill('Follow-up question for alcohol use');
+      await page.getByRole('button', { name: 'Install as version 1' }).click();
+      await page.waitForURL(/\/designer\/forms\/alcohol-follow-up\?installed=1$/);
+      await expect(page.locator('#designer-notice').textContent()).resolves.toContain('Version 1 is installed');
+      await expect(page.locator('#form-versions tbody tr').allTextContents()).resolves.toEqual([
+        expect.stringContaining('Follow-up question for alcohol use'),
+      ]);
+      expect(await seriousViolations(page)).toEqual([]);
+      // The API serves it where forms are, and the designer lists it.
+      const served = await fetch(`${base}/api/v1/forms/alcohol-follow-up.schema.json`);
+      expect(await served.json()).toEqual(schema);
+      await page.goto(`${base}/designer/forms`);
+      await expect(
+        page.locator('#designer-forms tr', { hasText: 'alcohol-follow-up' }).textContent(),
+      ).resolves.toContain('Alcohol follow-up');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('checks and previews a form with JavaScript off, and names what an example submission gets wrong', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     try {
       await signIn(page, base, '/designer/forms', 'Casey Commissioner');
       await expect(page.locator('#designer-forms').textContent()).resolves.toContain('sms-review');
       await page.locator('#designer-forms tr', { hasText: 'sms-review' }).getByRole('link').click();
+      await expect(page.locator('#form-versions tbody tr').count()).resolves.toBe(1);
       await page.getByRole('button', { name: 'Check and preview' }).click();
       await expect(page.locator('#form-check').textContent()).resolves.toContain('the example passes it');
       const preview = page.getByRole('region', { name: 'The form as a clinician sees it' });
       await expect(preview.locator('input, textarea, select').count()).resolves.toBeGreaterThan(0);
-      expect(await seriousViolations(page)).toEqual([]);
 
-      await page.getByLabel('Example submission (JSON)').fill('{}');
+      await page.getByLabel('Example submission it must accept (JSON)').fill('{}');
       await page.getByRole('button', { name: 'Check and preview' }).click();
       await expect(page.locator('#form-problems li').count()).resolves.toBeGreaterThan(0);
       await expect(page.locator('#form-problems').textContent()).resolves.toContain('/submission/');

@@ -16,7 +16,6 @@ import { compilePathwayIR, type PathwayIR } from '../../bpmn';
 import { ValidationError } from '../../domain/errors';
 import { completeTask, listIncidents, listTasks, terminateCase, type CaseEngine } from '../../engine';
 import { silentLogger } from '../../log';
-import { createFormValidator } from '../../pathways';
 import { migrateDatabase, openStore, type Store } from '../../store';
 import { createTestWorkflowEnvironment, type EmbeddedTestWorkflowEnvironment } from '../../temporal-server';
 import {
@@ -98,7 +97,7 @@ describe('incidents on the time-skipping server, with the real activities', () =
       client: env.client,
       taskQueue: TASK_QUEUE,
       logger: silentLogger,
-      forms: createFormValidator({ now: () => new Date('2099-01-01T00:00:00Z') }),
+      now: () => new Date('2099-01-01T00:00:00Z'),
     };
   }, 120_000);
 
