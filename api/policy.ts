@@ -11,8 +11,11 @@
  * - team-lead: as clinician, plus assigning the team's tasks to someone else;
  * - clinician and team-lead also keep saved worklist views (filters, no one's data), their own and those shared with
  *   a setting they work in;
- * - commissioner: pathways (list, read, lint, deploy, design, simulate), no identifiable patient data (aggregate reports will
- *   come with their own actions); pathways belong to the installation, not to a setting;
+ * - commissioner: pathways (list, read, lint, deploy, design, simulate), no identifiable patient data; pathways belong to
+ *   the installation, not to a setting; and the outcome reports of the settings they commission (aggregate, small
+ *   numbers suppressed), as team leads have them for theirs;
+ * - team-lead, besides: the workforce reports of their settings (people and their due work, no form answers) and the
+ *   NDTMS extract (person-level, with consent: the treatment provider makes that return, never a commissioner);
  * - ops: case state (where a case is, tasks, timers, incidents) of their settings, no clinical content (form
  *   answers, notes, variables holding answers are withheld), the incident tasks offered to `ops`, and reading
  *   pathway versions; a case's timeline and appointments too, without clinical content or where (no drafts,
@@ -79,6 +82,11 @@ export const ACTIONS = [
   // and acting on cases (retry, deliver, cancel, reassign, bulk actions); asked about the settings one works in.
   'ops.read',
   'ops.act',
+  // Reports (engine/reports/): workforce reports naming people of one's settings; aggregate outcomes with small numbers
+  // suppressed; the NDTMS extract, person-level with consent.
+  'report.operational',
+  'report.outcomes',
+  'report.extract',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -135,6 +143,10 @@ export const ACTION_SCOPES: Record<Action, 'any-setting' | 'every-setting' | 'in
   'worklist-view.save': 'any-setting',
   'ops.read': 'any-setting',
   'ops.act': 'any-setting',
+  // A report is asked about settings: each one asked for must be one the person works in.
+  'report.operational': 'any-setting',
+  'report.outcomes': 'any-setting',
+  'report.extract': 'any-setting',
 };
 
 /** What an action is about, as far as the policy needs to know. */
@@ -303,6 +315,32 @@ export const ACCESS_RULES: readonly AccessRule[] = [
     id: 'admin-directory',
     roles: ['admin'],
     actions: ['setting.list', 'setting.add', 'staff.list', 'staff.change'],
+    clinicalContent: false,
+    purpose: 'HOPERAT',
+  },
+  {
+    // Caseloads, upcoming and overdue reviews, weekly activity, release continuity: who is due what and when in one's
+    // settings, never a form's answers; each person shown is audited.
+    id: 'team-lead-operational-reports',
+    roles: ['team-lead'],
+    actions: ['report.operational'],
+    clinicalContent: false,
+    purpose: 'HOPERAT',
+  },
+  {
+    // The NDTMS return is person-level and made by the treatment provider with the person's consent (REFERENCE 4.4):
+    // the team lead of the setting. It carries clinical items (drugs, exit reason, TOP dates); each row is audited.
+    id: 'team-lead-ndtms-extract',
+    roles: ['team-lead'],
+    actions: ['report.extract'],
+    clinicalContent: true,
+    purpose: 'HOPERAT',
+  },
+  {
+    // Aggregate only, small numbers suppressed (engine/reports/suppression.ts): nobody's record.
+    id: 'outcome-reports',
+    roles: ['commissioner', 'team-lead'],
+    actions: ['report.outcomes'],
     clinicalContent: false,
     purpose: 'HOPERAT',
   },

@@ -27,6 +27,7 @@ import { changeSetting, settingPage, workingSettingOf } from './setting';
 import { reassignTask, submitTask, taskPage } from './task';
 import { changeAssignment, worklistPage } from './worklist';
 import { deleteWorklistViewPost, saveWorklistViewPost } from './worklist-views';
+import { reportDownload, reportPage, reportsPage } from './reports';
 import { createClientBundles } from './client-bundles';
 import {
   createDraftPost,
@@ -198,6 +199,9 @@ export function createWebRouter(deps: WebDependencies): Router {
   router.get('/designer/forms', page(formsPage));
   router.get('/designer/forms/:formId', page(formPage(bundles)));
   router.post('/designer/forms/:formId', ...designerForm, page(formPost(bundles)));
+  router.get('/reports', page(reportsPage));
+  router.get('/reports/:report', page(reportPage));
+  router.get('/reports/:report/download', page(reportDownload));
   router.get('/ops', page(opsPage));
   router.post('/ops/saved-searches', ...form, page(saveOpsSearchPost));
   router.post('/ops/bulk', ...form, page(previewBulkPost));

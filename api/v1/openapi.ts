@@ -54,7 +54,18 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         [String(route.success.status)]: {
           description: route.success.description,
           ...(route.success.schema
-            ? { content: { [route.success.contentType ?? 'application/json']: { schema: ref(route.success.schema) } } }
+            ? {
+                content: {
+                  [route.success.contentType ?? 'application/json']: { schema: ref(route.success.schema) },
+                  ...(route.success.alternative
+                    ? {
+                        [route.success.alternative.contentType]: {
+                          schema: { type: 'string', description: route.success.alternative.description },
+                        },
+                      }
+                    : {}),
+                },
+              }
             : {}),
         },
         '400': problemResponse('the request has problems, each named by JSON Pointer'),

@@ -72,6 +72,8 @@ export interface RouteSpec {
     readonly description: string;
     /** Default application/json. */
     readonly contentType?: string;
+    /** Another media type the same answer can be had in (a report's CSV), documented beside the JSON. */
+    readonly alternative?: { readonly contentType: string; readonly description: string };
   };
   /** Further problem answers it can give, by status: their description (400, 401, 403, 404, 503 always). */
   readonly problems?: Record<string, string>;

@@ -27,6 +27,7 @@ import { PATIENT_SEARCH_ROUTES } from './patient-search.routes';
 import { WORKLIST_VIEW_ROUTES } from './worklist-views.routes';
 import { OPS_HEATMAP_ROUTES } from './ops-heatmap.routes';
 import { OPS_ROUTES } from './ops.routes';
+import { REPORT_ROUTES } from './reports.routes';
 
 export const ROUTES: readonly RouteSpec[] = [
   ...CASE_ROUTES,
@@ -48,6 +49,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...WORKLIST_VIEW_ROUTES,
   ...OPS_ROUTES,
   ...OPS_HEATMAP_ROUTES,
+  ...REPORT_ROUTES,
 ];
 
 export { accessRecordOf, type AuditEntry, type RouteContext, type RouteResult, type RouteSpec } from './operation';

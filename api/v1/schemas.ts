@@ -16,6 +16,7 @@ import { cursor, limit, nullable } from './paging.schemas';
 import { WORKLIST_VIEW_SCHEMAS } from './worklist-views.schemas';
 import { OPS_HEATMAP_SCHEMAS } from './ops-heatmap.schemas';
 import { OPS_SCHEMAS } from './ops.schemas';
+import { REPORT_SCHEMAS } from './reports.schemas';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -50,6 +51,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
   ...WORKLIST_VIEW_SCHEMAS,
   ...OPS_HEATMAP_SCHEMAS,
   ...OPS_SCHEMAS,
+  ...REPORT_SCHEMAS,
   Problem: {
     type: 'object',
     description: 'RFC 9457 problem details; `errors` names each bad field by JSON Pointer',

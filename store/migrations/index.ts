@@ -25,6 +25,7 @@ import { Migration20261207220000_ops_log_settings } from './20261207220000-ops-l
 import { Migration20261207230000_ops_bulk_cases_unlinked } from './20261207230000-ops-bulk-cases-unlinked.migration';
 import { Migration20261207234000_pathway_drafts_and_change_notes } from './20261207234000-pathway-drafts-and-change-notes.migration';
 import { Migration20261208030000_form_versions } from './20261208030000-form-versions.migration';
+import { Migration20261208050000_report_scope } from './20261208050000-report-scope.migration';
 // </migration-imports>
 
 export const MIGRATIONS: MigrationObject[] = [
@@ -62,5 +63,6 @@ export const MIGRATIONS: MigrationObject[] = [
     class: Migration20261207234000_pathway_drafts_and_change_notes,
   },
   { name: '20261208030000-form-versions', class: Migration20261208030000_form_versions },
+  { name: '20261208050000-report-scope', class: Migration20261208050000_report_scope },
   // </migration-list>
 ];

@@ -78,10 +78,13 @@ const PATHWAYS: Action[] = [
   'form.install',
 ];
 const DIRECTORY: Action[] = ['setting.list', 'setting.add', 'staff.list', 'staff.change'];
+/** Reports seen without clinical content: workloads and due dates, and aggregate outcomes. */
+const REPORTS_WITHOUT_ANSWERS: Action[] = ['report.operational', 'report.outcomes'];
 const ALLOWED_OWN: Record<Role, Action[]> = {
   clinician: [...CARE, ...WORKLIST_VIEWS],
-  'team-lead': [...CARE, 'task.assign', ...WORKLIST_VIEWS],
-  commissioner: PATHWAYS,
+  // The NDTMS extract is person-level: the team lead's (the provider makes the return), never the commissioner's.
+  'team-lead': [...CARE, 'task.assign', ...WORKLIST_VIEWS, ...REPORTS_WITHOUT_ANSWERS, 'report.extract'],
+  commissioner: [...PATHWAYS, 'report.outcomes'],
   ops: [
     'case.read',
     'case.list',
@@ -132,7 +135,13 @@ function expected(role: Role, record: string, action: Action): Cell {
       : record === 'own' || record === 'restricted own' || record === 'handed over to own' || record === 'ops task own';
   const allowedActions = record.startsWith('ops task') ? ALLOWED_OPS_TASK[role] : ALLOWED_OWN[role];
   if (!inScope || !allowedActions.includes(action)) return 'denied';
-  if (role === 'ops' || role === 'commissioner' || role === 'admin' || WORKLIST_VIEWS.includes(action))
+  if (
+    role === 'ops' ||
+    role === 'commissioner' ||
+    role === 'admin' ||
+    WORKLIST_VIEWS.includes(action) ||
+    REPORTS_WITHOUT_ANSWERS.includes(action)
+  )
     return 'allowed: no clinical, no contact';
   return record === 'restricted own' ? 'allowed: clinical, no contact' : 'allowed: clinical, contact';
 }

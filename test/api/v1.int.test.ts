@@ -865,6 +865,50 @@ describe('/api/v1', () => {
         });
         return as(subjectOf('team-lead'), 'post', `/api/v1/alerts/${raised.body.alertId}/resolve`, { reason: 'done' });
       },
+      // Reports that name people: a row of the own case for each, written as the projection and activities would.
+      getUpcomingReviewsReport: async () => {
+        await knex()('worklist_tasks').insert({
+          id: `case-${cases.own}/FiveDayReview/report`,
+          case_id: cases.own,
+          workflow_id: `case-${cases.own}`,
+          element_id: 'FiveDayReview',
+          name: '5-day review',
+          due_at: new Date(Date.now() + 86_400_000),
+        });
+        return as(subjectOf('team-lead'), 'get', '/api/v1/reports/upcoming-reviews');
+      },
+      getMissedAppointmentsReport: async () => {
+        const { patient_id } = await knex()('cases')
+          .where({ id: cases.own })
+          .first<{ patient_id: string }>('patient_id');
+        await knex()('appointments').insert({
+          id: randomUUID(),
+          patient_id,
+          case_id: cases.own,
+          starts_at: new Date(Date.now() - 86_400_000),
+          location: 'Surgery',
+          agency: 'Leeds GP',
+          status: 'missed',
+          booked_by: 'test',
+        });
+        return as(subjectOf('team-lead'), 'get', '/api/v1/reports/missed-appointments');
+      },
+      getNdtmsExtract: async () => {
+        const { patient_id } = await knex()('cases')
+          .where({ id: cases.own })
+          .first<{ patient_id: string }>('patient_id');
+        const month = new Date().toISOString().slice(0, 7);
+        await knex()('assessments').insert({
+          id: randomUUID(),
+          patient_id,
+          case_id: cases.own,
+          form_id: 'sms-referral',
+          form_version: '1',
+          data: JSON.stringify({ referralDate: `${month}-01`, ndtmsConsent: 'given' }),
+          submitted_by: 'test',
+        });
+        return as(subjectOf('team-lead'), 'get', `/api/v1/reports/ndtms-extract?month=${month}`);
+      },
     };
 
     it('every route that touches a person’s data writes an audit event naming who, role, setting, action and request', async () => {

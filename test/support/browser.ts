@@ -41,12 +41,13 @@ export interface RunningProduct {
   stop(): Promise<void>;
 }
 
-export async function startProduct(prefix: string): Promise<RunningProduct> {
+/** `env`: what the product is configured with besides (`DATABASE_URL` for a database the test also reads). */
+export async function startProduct(prefix: string, env: Record<string, string> = {}): Promise<RunningProduct> {
   const executablePath = await chromiumPath();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   const port = await freePort();
   // As a newcomer's `npm start` runs it (jest sets NODE_ENV=test, which would skip the demo settings).
-  const up = runCli(['up'], { PORT: String(port), DATA_DIR: dataDir, NODE_ENV: 'development' });
+  const up = runCli(['up'], { ...env, PORT: String(port), DATA_DIR: dataDir, NODE_ENV: 'development' });
   await up.waitFor(/Throughcare is ready/, 240_000);
   const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
   return {
@@ -54,7 +55,7 @@ export async function startProduct(prefix: string): Promise<RunningProduct> {
     dataDir,
     browser,
     async token(name) {
-      const token = runCli(['dev-token', '--user', name], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      const token = runCli(['dev-token', '--user', name], { ...env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
       if ((await token.exited()) !== 0) throw new Error(`dev-token --user ${name} failed`);
       return token.stdout().trim();
     },
