@@ -6,8 +6,8 @@
  *
  * An episode is a referral to the substance misuse service (`sms-referral`): it runs until the next referral of the
  * same case, and its other items are the case's records in that span. It is active in a month when it was referred
- * by the month's last day and had not left prison (its discharge) before its first, nor its case closed. Only what was recorded by the month's last day
- * counts, so a past month's extract reads the same whenever it is made:
+ * by the month's last day and had not left prison (its discharge) before its first, nor its case closed. Only what was
+ * recorded by the month's last day counts, so a past month's extract reads the same whenever it is made:
  * - reception date: the reception screen before the referral (its reception time, a London date);
  * - referral date, drugs 1 to 3, NDTMS consent and its date: the referral;
  * - triage date: the first risk assessment of the episode (local mapping: the pathway's triage is its risk

@@ -458,7 +458,7 @@ export interface TopChangeRow {
 
 export type TopChangeReport = Report<'top-change', TopChangeRow>;
 
-/** A measure of one TOP's answers (the jsonb `answers`) as SQL: four weekly cells added up, or one value; null if NA. */
+/** A measure of one TOP's answers (jsonb) as SQL: four weekly cells added up, or one value; null when NA. */
 function topValue(answers: string, measure: (typeof TOP_MEASURES)[number]): string {
   const [domain, item] = measure.path;
   // Measure paths are constants of this file, never request text.

@@ -35,23 +35,30 @@ export function milestoneLabel(elementId: string, milestones: readonly Milestone
   return milestones.find((m) => m.elementId === elementId)?.label ?? elementId;
 }
 
-/** The forms whose saved answers (`assessments.data`) the reports read, with the fields they read. */
+/**
+ * The forms whose saved answers (`assessments.data`) the reports read, with the fields they read. The reports read
+ * them from `report_facts` (migration report-scope), whose trigger copies each form's day, facet and detail from
+ * these fields: renaming one is a change here and a new migration replacing `throughcare_report_fact`.
+ */
 export const FORMS = {
-  /** `receptionAt` (date-time), `alcoholScreen.decision`. */
+  /** Day: `receptionAt` (date-time); facet: `alcoholScreen.decision`. */
   reception: 'prison-reception-sms',
-  /** `referralDate`, `drug1`..`drug3`, `ndtmsConsent` (given | declined | not-yet-asked), `ndtmsConsentDate`. */
+  /** Day: `referralDate`; facet: `ndtmsConsent` (given | declined | not-yet-asked); detail: drugs 1-3, consent date. */
   referral: 'sms-referral',
-  /** `assessedAt` (date-time): the triage of the NDTMS extract. */
+  /** Day: `assessedAt` (date-time), the triage of the NDTMS extract. */
   riskAssessment: 'sms-risk-assessment',
-  /** `allocatedOn`: treatment starts when the person joins a keyworker's caseload. */
+  /** Day: `allocatedOn` (treatment starts when the person joins a keyworker's caseload). */
   caseloadAssignment: 'sms-caseload-assignment',
-  /** `deliveredOn`, `interventionType`, `outcome` (completed | partly-completed | declined). */
+  /** Day: `deliveredOn`; facet: `outcome` (completed | partly-completed | declined). */
   briefIntervention: 'sms-brief-intervention',
-  /** `treatmentStage` (start | review | exit | post-treatment-exit), `interviewDate`, the four domains. */
+  /** Day: `interviewDate`; facet: `treatmentStage` (start | review | exit | ...); the four domains from the answers. */
   top: 'top-secure-setting',
-  /** `prisonExitDate`, `prisonExitReason`, `dischargeReason`, `exitDestinationDatCode`, `referralOnReleaseStatus`. */
+  /**
+   * Day: `prisonExitDate`; detail: `prisonExitReason`, `dischargeReason`, `exitDestinationDatCode`,
+   * `referralOnReleaseStatus`.
+   */
   discharge: 'sms-discharge',
-  /** `releaseDate`. */
+  /** Day: `releaseDate`. */
   releasePlan: 'release-plan',
 } as const;
 

@@ -247,22 +247,17 @@ export const REPORT_WORK_MEM = '64MB';
 /**
  * Runs a report's SQL with named bindings, answering its rows. `large`: it sorts or hashes tens of thousands of rows,
  * so it runs in its own transaction with REPORT_WORK_MEM for them, which then stay in memory instead of spilling to
- * disk. `wholeSets`: it joins whole sets by answers that have no statistics, so PostgreSQL would guess a handful of
- * rows where there are thousands and join them by nested loops, scanning one side once per row of the other; with
- * nested-loop joins disabled (in its own transaction too) it hashes them instead; lateral lookups, which can only be
- * nested loops, are unaffected.
+ * disk (bench:reports).
  */
 export async function rowsOf<T>(
   knex: Knex,
   sql: string,
   bindings: Record<string, unknown>,
-  options: { large?: boolean; wholeSets?: boolean } = {},
+  options: { large?: boolean } = {},
 ): Promise<T[]> {
-  if (!options.large && !options.wholeSets)
-    return (await knex.raw<{ rows: T[] }>(sql, bindings as Knex.ValueDict)).rows;
+  if (!options.large) return (await knex.raw<{ rows: T[] }>(sql, bindings as Knex.ValueDict)).rows;
   return knex.transaction(async (trx) => {
-    if (options.large) await trx.raw(`set local work_mem = '${REPORT_WORK_MEM}'`);
-    if (options.wholeSets) await trx.raw('set local enable_nestloop = off');
+    await trx.raw(`set local work_mem = '${REPORT_WORK_MEM}'`);
     return (await trx.raw<{ rows: T[] }>(sql, bindings as Knex.ValueDict)).rows;
   });
 }

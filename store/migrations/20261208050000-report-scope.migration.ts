@@ -13,10 +13,11 @@ import { Migration } from '@mikro-orm/migrations';
  *   London day it counts on (the form's own date: reception time, referral date, exit date...; else the day it was
  *   saved), its one categorical answer the reports group by (`facet`), the few other answers a report prints
  *   (`detail`: a referral's drugs and consent date, a discharge's exit items, for the NDTMS extract), its SNOMED CT
- *   codes, and whether a correction has replaced it. The assessments hold each form's answers as JSON (a TOP is 1.6 kB), so a report reading them
- *   read the whole table, 340 MB at 100,000 cases, every time; the facts of the same rows are a tenth of that.
- *   Which field is which form's day and facet mirrors engine/reports/pathway-facts.ts: change both together (a new
- *   migration replacing the function and recomputing the rows).
+ *   codes, and whether a correction has replaced it. The assessments hold each form's answers as JSON (a TOP is
+ *   1.6 kB): at 100,000 cases a table of some 235 MB, read whole by every report that read it; the facts of the same
+ *   rows are 65 MB. Which field is which form's day, facet and detail mirrors
+ *   engine/reports/pathway-facts.ts (FORMS): change both together (a new migration replacing the function and
+ *   recomputing the rows).
  * A value that is not a date leaves the day to the time it was saved, and never stops an assessment being saved.
  */
 export class Migration20261208050000_report_scope extends Migration {
