@@ -8,10 +8,18 @@
  *   `/reports/{report}/download` with the same filters.
  */
 import { ValidationError } from '../domain/errors';
-import type { Cell, ColumnKind, Report, ReportColumn } from '../engine/reports';
+import { figureText, type Cell, type ColumnKind, type Report, type ReportColumn } from '../engine/reports';
 import { PATHWAYS } from '../pathways';
 import type { PageContext } from './index';
-import { call, calendarDateOf, dateTimeValuesOf, fieldsOf, isBlank, type FieldErrors } from './page-helpers';
+import {
+  call,
+  calendarDateOf,
+  dateTimeValuesOf,
+  errorSummaryOf,
+  fieldsOf,
+  isBlank,
+  type FieldErrors,
+} from './page-helpers';
 import { longDate, londonDateTime } from './render';
 import { MAX_CHART_CATEGORIES, renderChart, type Chart } from './report-chart';
 
@@ -212,8 +220,7 @@ function filtersOf(ctx: PageContext, report: ReportPage): Filters {
 /** A value of a cell as the table (and a CSV reader) reads it. */
 function cellText(value: Cell | undefined, kind: ColumnKind): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'object')
-    return value.suppressed ? '< 5' : value.value === null ? '' : cellText(value.value, kind);
+  if (typeof value === 'object') return figureText(value, (v) => cellText(v, kind));
   if (typeof value === 'boolean') return value ? 'Yes' : 'No';
   if (typeof value === 'number') {
     if (kind === 'share') return `${(value * 100).toFixed(1)}%`;
@@ -313,9 +320,7 @@ export async function reportPage(ctx: PageContext): Promise<void> {
       chart: shown ? chartOf(report, shown) : {},
       csvHref: `/reports/${report.id}/download${search ? `?${search}` : ''}`,
       errors,
-      ...(Object.keys(errors).length
-        ? { errorSummary: Object.entries(errors).map(([id, text]) => ({ text, href: `#${id}` })) }
-        : {}),
+      ...(Object.keys(errors).length ? { errorSummary: errorSummaryOf(errors) } : {}),
     },
     Object.keys(errors).length ? 400 : 200,
   );
